@@ -1,0 +1,180 @@
+/* mod_acme: the store, laid out like Certbot's /etc/letsencrypt.
+ *
+ *   accounts/<ca-host[:port]>/<ca-path>/<id>/  private_key.pem (0600),
+ *                                              regr.json, meta.json
+ *   archive/<name>/certN.pem chainN.pem fullchainN.pem privkeyN.pem (0600)
+ *   live/<name>/{cert,chain,fullchain,privkey}.pem -> ../../archive/<name>/..
+ *   live/<name>/README
+ *   renewal/<name>.conf                        Certbot's renewal format
+ *   renewal-hooks/{pre,deploy,post}/
+ *   challenges/                                http-01 answers (0755)
+ *   staging/<name>/                            in-flight material (0700)
+ *   state/<name>.json                          attempts, errors, backoff
+ *
+ * Directories that hold private keys are 0700, private keys 0600. Every file
+ * write is atomic (acme_file_write_atomic); live/ links are replaced by
+ * rename, and acme_store_lineage_load() repairs a set of live links left
+ * half-flipped by a crash.
+ */
+#ifndef ACME_STORE_H
+#define ACME_STORE_H
+
+#include "acme_common.h"
+#include "acme_key.h"
+#include <apr_file_io.h>
+#include <jansson.h>
+
+typedef struct acme_store_t {
+    apr_pool_t *pool;
+    const char *base;      /* absolute path of the store's top directory */
+} acme_store_t;
+
+/* The lineage's settings: Certbot's renewal/<name>.conf. */
+typedef struct acme_renewal_conf_t {
+    apr_table_t *top;          /* version, archive_dir, cert, privkey, ... */
+    apr_table_t *params;       /* [renewalparams] key = value, in order */
+    apr_table_t *webroot_map;  /* [[webroot_map]] name = dir */
+} acme_renewal_conf_t;
+
+/* What is known of one lineage from the store. */
+typedef struct acme_lineage_t {
+    const char *name;
+    int version;               /* N of the archive set live/ points at */
+    const char *live_dir;
+    const char *cert_path;     /* live/<name>/cert.pem */
+    const char *chain_path;
+    const char *fullchain_path;
+    const char *privkey_path;
+    apr_array_header_t *names; /* const char*, from the certificate's SAN */
+    apr_time_t not_before;
+    apr_time_t not_after;
+    const char *serial;        /* lowercase hex */
+    const char *issuer_cn;
+    acme_renewal_conf_t *conf; /* NULL when renewal/<name>.conf is missing */
+} acme_lineage_t;
+
+/* Opens the store at dir (made absolute). With create, makes the top-level
+ * directories with their modes; without, fails with APR_ENOENT when the
+ * directory is missing. */
+apr_status_t acme_store_open(acme_store_t **pstore, apr_pool_t *p,
+                             const char *dir, int create, acme_err_t *err);
+
+/* Joins the store's base with the relative path parts (NULL-terminated). */
+const char *acme_store_path(const acme_store_t *s, apr_pool_t *p, ...);
+
+/* Path of the http-01 answer for a token: challenges/<token>. */
+const char *acme_store_challenge_path(const acme_store_t *s, apr_pool_t *p,
+                                      const char *token);
+
+/* --- lineages --- */
+
+/* Lists lineage names (const char*, sorted): every renewal/<name>.conf and
+ * every live/<name>/ directory. */
+apr_status_t acme_store_lineage_list(apr_array_header_t **pnames,
+                                     const acme_store_t *s, apr_pool_t *p);
+
+/* Loads a lineage: resolves live/ links (repairing a half-flipped set to the
+ * newest complete archive version), parses the certificate and reads the
+ * renewal conf. ACME_ENOTFOUND when live/<name>/ does not exist. */
+apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
+                                     const acme_store_t *s, const char *name,
+                                     apr_pool_t *p, acme_err_t *err);
+
+/* Finds the lineage whose current certificate has exactly these names (any
+ * order). *pname is NULL when there is none. */
+apr_status_t acme_store_lineage_find(const char **pname, const acme_store_t *s,
+                                     const apr_array_header_t *names,
+                                     apr_pool_t *p);
+
+/* Returns a lineage name that is not in use: base itself when free, else
+ * base-0001, base-0002, ... (Certbot's convention). */
+const char *acme_store_lineage_free_name(const acme_store_t *s,
+                                         const char *base, apr_pool_t *p);
+
+/*
+ * Stores a new version of a lineage (creating it when new): writes
+ * archive/<name>/{cert,chain,fullchain,privkey}N.pem with N one above the
+ * highest existing, then flips the live/ links to them (privkey last), writes
+ * live/<name>/README if missing and renewal/<name>.conf from conf (whose
+ * top-level paths are filled in here). Returns N in *pversion.
+ * On failure before the flip, nothing visible changes.
+ */
+apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
+                                     const char *cert_pem,
+                                     const char *chain_pem,
+                                     const char *privkey_pem,
+                                     acme_renewal_conf_t *conf,
+                                     int *pversion, apr_pool_t *p,
+                                     acme_err_t *err);
+
+/* Removes live/<name>, archive/<name>, renewal/<name>.conf and
+ * state/<name>.json. */
+apr_status_t acme_store_lineage_delete(acme_store_t *s, const char *name,
+                                       apr_pool_t *p, acme_err_t *err);
+
+/* --- renewal conf --- */
+
+/* A new, empty conf. */
+acme_renewal_conf_t *acme_renewal_conf_make(apr_pool_t *p);
+
+/* Parses Certbot's renewal conf format (configobj subset: key = value,
+ * [renewalparams], [[webroot_map]], comments). */
+apr_status_t acme_renewal_conf_parse(acme_renewal_conf_t **pconf,
+                                     apr_pool_t *p, const char *text,
+                                     acme_err_t *err);
+
+/* Serialises a conf in Certbot's format. */
+const char *acme_renewal_conf_format(apr_pool_t *p,
+                                     const acme_renewal_conf_t *conf);
+
+/* --- accounts --- */
+
+/* The directory for accounts at a CA: accounts/<host[:port]>/<path>, the
+ * directory URL's host and path ("/" in the path kept as subdirectories). */
+const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
+                                   const char *server_url);
+
+/* Finds the first account id stored for the CA; *pid is NULL when none. */
+apr_status_t acme_store_account_find(const char **pid, const acme_store_t *s,
+                                     const char *server_url, apr_pool_t *p);
+
+/* Loads an account's key and URL. */
+apr_status_t acme_store_account_load(acme_key_t **pkey, const char **purl,
+                                     const acme_store_t *s,
+                                     const char *server_url, const char *id,
+                                     apr_pool_t *p, acme_err_t *err);
+
+/* Saves an account: private_key.pem (0600) in a 0700 directory, regr.json
+ * {"uri": url, "body": registration}, meta.json {"creation_dt", ...}.
+ * The id is derived from the key (hex of a hash of its public key) and
+ * returned in *pid. */
+apr_status_t acme_store_account_save(const char **pid, acme_store_t *s,
+                                     const char *server_url,
+                                     const acme_key_t *key, const char *url,
+                                     json_t *registration, apr_pool_t *p,
+                                     acme_err_t *err);
+
+/* Removes an account directory. */
+apr_status_t acme_store_account_delete(acme_store_t *s, const char *server_url,
+                                       const char *id, apr_pool_t *p);
+
+/* --- state (state/<name>.json) --- */
+
+/* Loads state/<name>.json; *pjson is an empty object when missing.
+ * Caller owns the reference. */
+apr_status_t acme_store_state_load(json_t **pjson, const acme_store_t *s,
+                                   const char *name, apr_pool_t *p);
+
+/* Saves state/<name>.json atomically. */
+apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
+                                   json_t *json, apr_pool_t *p);
+
+/* --- locking --- */
+
+/* Takes the store's exclusive lock (STORE/.lock, apr_file_lock). With
+ * nonblock, fails with APR_EAGAIN when another process holds it. The lock is
+ * released when the file is closed or the pool cleared. */
+apr_status_t acme_store_lock(apr_file_t **plock, acme_store_t *s,
+                             int nonblock, apr_pool_t *p);
+
+#endif
