@@ -3,6 +3,7 @@
 #define ACME_UTIL_H
 
 #include "acme_common.h"
+#include <apr_file_info.h>
 
 /* Encodes data as base64url without padding (RFC 7515 §2), using APR-util's
  * base64 and translating the alphabet. Returns a NUL-terminated string. */

@@ -1,0 +1,35 @@
+/* mod_acme: ACME accounts (RFC 8555 §7.3). */
+#ifndef ACME_ACCOUNT_H
+#define ACME_ACCOUNT_H
+
+#include "acme_client.h"
+
+/* What a new account is registered with. */
+typedef struct acme_account_req_t {
+    const apr_array_header_t *contacts; /* "mailto:..." or bare addresses */
+    int agree_tos;                      /* termsOfServiceAgreed */
+    const char *eab_kid;                /* External Account Binding, or NULL */
+    const char *eab_hmac;               /* base64url HMAC key */
+} acme_account_req_t;
+
+/*
+ * Registers the key as an account (newAccount). Checks first what the
+ * directory requires: terms of service agreement, EAB. On success sets the
+ * client's account (key and URL from Location) and returns the account
+ * object in *preg (caller owns it).
+ */
+apr_status_t acme_account_register(json_t **preg, acme_client_t *c,
+                                   apr_pool_t *p, acme_key_t *key,
+                                   const acme_account_req_t *req,
+                                   acme_err_t *err);
+
+/* Looks up the account of a key (onlyReturnExisting). ACME_ENOTFOUND when
+ * the CA has none; on success sets the client's account. */
+apr_status_t acme_account_find(acme_client_t *c, apr_pool_t *p,
+                               acme_key_t *key, acme_err_t *err);
+
+/* Deactivates the client's account ({"status":"deactivated"}). */
+apr_status_t acme_account_deactivate(acme_client_t *c, apr_pool_t *p,
+                                     acme_err_t *err);
+
+#endif

@@ -1,0 +1,152 @@
+/* mod_acme: one certificate issuance, start to finish. */
+#include <string.h>
+
+#include "acme_issue.h"
+#include "acme_util.h"
+
+apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
+                        apr_pool_t *p, const acme_issue_req_t *req,
+                        acme_err_t *err)
+{
+    acme_issue_result_t *res;
+    acme_order_t *order = NULL;
+    apr_array_header_t *todo, *done, *used;
+    const char *all_domains;
+    apr_status_t rv;
+    int i;
+
+    res = apr_pcalloc(p, sizeof(*res));
+    todo = apr_array_make(p, 4, sizeof(acme_authz_t *));
+    done = apr_array_make(p, 4, sizeof(acme_authz_t *));
+    used = apr_array_make(p, 2, sizeof(const char *));
+
+    rv = acme_order_new(&order, c, p, req->names, req->profile, req->replaces,
+                        err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    res->order_url = order->url;
+
+    /* Which authorizations need an answer, and with what. */
+    for (i = 0; i < order->authz_urls->nelts; i++) {
+        acme_authz_t *a;
+        rv = acme_authz_fetch(&a, c, p, APR_ARRAY_IDX(order->authz_urls, i,
+                                                      const char *), err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+        if (!strcmp(a->status, "valid")) {
+            acme_log(ACME_LOG_INFO, "%s: authorization already valid",
+                     a->id_value);
+            continue;
+        }
+        if (strcmp(a->status, "pending")) {
+            rv = acme_err_set(err, p, ACME_ECHALLENGE,
+                              "authorization for %s is %s", a->id_value,
+                              a->status);
+            goto cleanup;
+        }
+        if (!acme_authz_pick(a, req->solver->types)) {
+            const char *offered = "";
+            int j;
+            for (j = 0; j < a->challenges->nelts; j++) {
+                offered = apr_pstrcat(p, offered, j ? ", " : "",
+                                      APR_ARRAY_IDX(a->challenges, j,
+                                                    acme_challenge_t *)->type,
+                                      NULL);
+            }
+            rv = acme_err_set(err, p, ACME_ECHALLENGE,
+                              "no usable challenge for %s%s: the CA offers "
+                              "%s, allowed here: %s",
+                              a->wildcard ? "*." : "", a->id_value, offered,
+                              acme_array_join(p, req->solver->types, ", "));
+            goto cleanup;
+        }
+        rv = acme_challenge_prepare(a->chosen, c, p);
+        if (rv != APR_SUCCESS) {
+            rv = acme_err_set(err, p, rv, "cannot compute the key "
+                              "authorization for %s", a->id_value);
+            goto cleanup;
+        }
+        APR_ARRAY_PUSH(todo, acme_authz_t *) = a;
+    }
+
+    all_domains = "";
+    for (i = 0; i < todo->nelts; i++) {
+        acme_authz_t *a = APR_ARRAY_IDX(todo, i, acme_authz_t *);
+        all_domains = apr_pstrcat(p, all_domains, i ? "," : "", a->id_value,
+                                  NULL);
+    }
+
+    /* Set up every answer, then tell the CA. */
+    for (i = 0; i < todo->nelts; i++) {
+        acme_authz_t *a = APR_ARRAY_IDX(todo, i, acme_authz_t *);
+        rv = req->solver->setup(req->solver, p, a, a->chosen,
+                                todo->nelts - i - 1, all_domains, err);
+        if (rv != APR_SUCCESS) {
+            acme_err_wrap(err, p, "%s for %s", a->chosen->type, a->id_value);
+            goto cleanup;
+        }
+        APR_ARRAY_PUSH(done, acme_authz_t *) = a;
+        if (!acme_array_contains(used, a->chosen->type)) {
+            APR_ARRAY_PUSH(used, const char *) = a->chosen->type;
+        }
+    }
+    if (todo->nelts && req->solver->ready) {
+        rv = req->solver->ready(req->solver, p, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+    }
+    for (i = 0; i < todo->nelts; i++) {
+        acme_authz_t *a = APR_ARRAY_IDX(todo, i, acme_authz_t *);
+        rv = acme_challenge_respond(c, p, a->chosen, err);
+        if (rv != APR_SUCCESS) {
+            acme_err_wrap(err, p, "%s", a->id_value);
+            goto cleanup;
+        }
+    }
+    for (i = 0; i < todo->nelts; i++) {
+        acme_authz_t *a = APR_ARRAY_IDX(todo, i, acme_authz_t *);
+        rv = acme_authz_poll(a, c, p, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+        acme_log(ACME_LOG_INFO, "%s%s: validated with %s",
+                 a->wildcard ? "*." : "", a->id_value, a->chosen->type);
+    }
+
+    /* The order should be ready now. */
+    rv = acme_order_refresh(order, c, p, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    if (strcmp(order->status, "ready") && strcmp(order->status, "valid")) {
+        rv = acme_err_set(err, p, ACME_EPROBLEM,
+                          "the order is %s after validation%s%s",
+                          order->status, order->error ? ": " : "",
+                          order->error ? order->error : "");
+        goto cleanup;
+    }
+    if (!strcmp(order->status, "ready")) {
+        rv = acme_order_finalize(order, c, p, req->csr_der, req->csr_len,
+                                 err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+    }
+    res->cert_url = order->certificate_url;
+    rv = acme_cert_download(&res->chain_pem, &res->alternates, c, p,
+                            order->certificate_url, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    res->challenge_types = acme_array_join(p, used, ",");
+    *pres = res;
+cleanup:
+    for (i = 0; i < done->nelts; i++) {
+        acme_authz_t *a = APR_ARRAY_IDX(done, i, acme_authz_t *);
+        req->solver->cleanup(req->solver, p, a, a->chosen);
+    }
+    return rv;
+}
