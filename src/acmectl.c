@@ -1,0 +1,406 @@
+/* acmectl: the command-line front end of mod_acme's engine, in Certbot's
+ * words where Certbot has them. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <apr_general.h>
+
+#include "acmectl.h"
+#include "acme_account.h"
+#include "acme_names.h"
+#include "acme_util.h"
+
+static const char usage[] =
+"usage: acmectl COMMAND [options]\n"
+"\n"
+"commands:\n"
+"  certonly        obtain a certificate into the store (Certbot's certonly)\n"
+"  certificates    list the certificates in the store\n"
+"  version         print the version\n"
+"\n"
+"certonly options:\n"
+"  -d, --domains NAME[,NAME]    a name for the certificate (repeatable)\n"
+"  --cert-name NAME             the lineage to create or update\n"
+"  --duplicate                  a new lineage even if one has these names\n"
+"  --standalone                 answer http-01 with a built-in server\n"
+"  --http-01-port PORT          its port (default 80)\n"
+"  --webroot -w DIR             write http-01 answers below DIR (-w/-d pairs)\n"
+"  --manual                     answer through hooks:\n"
+"  --manual-auth-hook CMD       sets up a challenge (Certbot's environment)\n"
+"  --manual-cleanup-hook CMD    removes it\n"
+"  --preferred-challenges LIST  http-01, dns-01 (or http, dns)\n"
+"  --key-type TYPE              ec256 (default), ec384, rsa2048, rsa3072,\n"
+"                               rsa4096\n"
+"\n"
+"account and CA options:\n"
+"  --server URL                 ACME directory (default: Let's Encrypt);\n"
+"                               also 'letsencrypt', 'letsencrypt-staging'\n"
+"  --ca-bundle FILE             CA certificates to trust for the ACME server\n"
+"  -m, --email ADDR             contact for the account\n"
+"  --register-unsafely-without-email\n"
+"  --agree-tos                  agree to the CA's terms of service\n"
+"  --eab-kid KID --eab-hmac-key KEY   External Account Binding\n"
+"  --config-dir DIR             the store (default " ACMECTL_DEFAULT_STORE ")\n"
+"\n"
+"general options:\n"
+"  -n, --non-interactive        never prompt\n"
+"  -q, --quiet                  print nothing but errors\n"
+"  -v, --verbose                log the protocol on stderr\n"
+"  --json                       machine-readable output (certificates)\n";
+
+int acmectl_fail(acmectl_t *ctl, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg, *c;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(ctl->pool, fmt, ap);
+    va_end(ap);
+    for (c = msg; *c; c++) {
+        if (*c == '\n' || *c == '\r') {
+            *c = ' ';          /* one line, whatever the CA or a hook said */
+        }
+    }
+    fprintf(stderr, "acmectl: %s\n", msg);
+    return 1;
+}
+
+void acmectl_say(acmectl_t *ctl, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ctl->quiet) {
+        return;
+    }
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+}
+
+const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t tm;
+
+    apr_time_exp_gmt(&tm, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                        tm.tm_sec);
+}
+
+static void log_to_stderr(void *baton, acme_log_level_e level,
+                          const char *msg)
+{
+    static const char *names[] = { "error", "warning", "notice", "info",
+                                   "debug", "trace" };
+    (void)baton;
+    fprintf(stderr, "acmectl [%s] %s\n", names[level], msg);
+}
+
+static const char *norm_challenge(apr_pool_t *p, const char *s)
+{
+    if (!strcasecmp(s, "http") || !strcasecmp(s, "http-01")) return "http-01";
+    if (!strcasecmp(s, "dns") || !strcasecmp(s, "dns-01")) return "dns-01";
+    if (!strcasecmp(s, "tls-alpn") || !strcasecmp(s, "tls-alpn-01"))
+        return "tls-alpn-01";
+    if (!strcasecmp(s, "tls-sni") || !strcasecmp(s, "tls-sni-01"))
+        return "tls-sni-01";
+    return NULL;
+}
+
+enum {
+    OPT_CERT_NAME = 256, OPT_DUPLICATE, OPT_STANDALONE, OPT_HTTP01_PORT,
+    OPT_WEBROOT, OPT_MANUAL, OPT_AUTH_HOOK, OPT_CLEANUP_HOOK, OPT_PREF_CHALLS,
+    OPT_KEY_TYPE, OPT_SERVER, OPT_CA_BUNDLE, OPT_NO_EMAIL, OPT_AGREE_TOS,
+    OPT_EAB_KID, OPT_EAB_HMAC, OPT_CONFIG_DIR, OPT_JSON, OPT_HOOK_TIMEOUT,
+    OPT_IGNORED_ARG, OPT_IGNORED
+};
+
+static const struct option long_opts[] = {
+    { "domains", required_argument, NULL, 'd' },
+    { "domain", required_argument, NULL, 'd' },
+    { "cert-name", required_argument, NULL, OPT_CERT_NAME },
+    { "duplicate", no_argument, NULL, OPT_DUPLICATE },
+    { "standalone", no_argument, NULL, OPT_STANDALONE },
+    { "http-01-port", required_argument, NULL, OPT_HTTP01_PORT },
+    { "webroot", no_argument, NULL, OPT_WEBROOT },
+    { "webroot-path", required_argument, NULL, 'w' },
+    { "manual", no_argument, NULL, OPT_MANUAL },
+    { "manual-auth-hook", required_argument, NULL, OPT_AUTH_HOOK },
+    { "manual-cleanup-hook", required_argument, NULL, OPT_CLEANUP_HOOK },
+    { "preferred-challenges", required_argument, NULL, OPT_PREF_CHALLS },
+    { "key-type", required_argument, NULL, OPT_KEY_TYPE },
+    { "server", required_argument, NULL, OPT_SERVER },
+    { "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE },
+    { "email", required_argument, NULL, 'm' },
+    { "register-unsafely-without-email", no_argument, NULL, OPT_NO_EMAIL },
+    { "agree-tos", no_argument, NULL, OPT_AGREE_TOS },
+    { "eab-kid", required_argument, NULL, OPT_EAB_KID },
+    { "eab-hmac-key", required_argument, NULL, OPT_EAB_HMAC },
+    { "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+    { "non-interactive", no_argument, NULL, 'n' },
+    { "noninteractive", no_argument, NULL, 'n' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    /* accepted for Certbot compatibility, no effect here */
+    { "work-dir", required_argument, NULL, OPT_IGNORED_ARG },
+    { "logs-dir", required_argument, NULL, OPT_IGNORED_ARG },
+    { "keep-until-expiring", no_argument, NULL, OPT_IGNORED },
+    { "expand", no_argument, NULL, OPT_IGNORED },
+    { NULL, 0, NULL, 0 }
+};
+
+/* Parses the options after the command; returns 0 or an exit status. */
+static int parse_options(acmectl_t *ctl, int argc, char **argv)
+{
+    apr_pool_t *p = ctl->pool;
+    acme_err_t err;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":d:w:m:nqvh", long_opts, NULL))
+           != -1) {
+        switch (c) {
+        case 'd': {
+            char *list = apr_pstrdup(p, optarg), *tok, *last = NULL;
+            for (tok = apr_strtok(list, ",", &last); tok;
+                 tok = apr_strtok(NULL, ",", &last)) {
+                while (*tok == ' ') tok++;
+                APR_ARRAY_PUSH(ctl->names, const char *) = tok;
+                if (ctl->webroots->nelts) {
+                    apr_table_set(ctl->webroot_map, tok,
+                                  APR_ARRAY_IDX(ctl->webroots,
+                                                ctl->webroots->nelts - 1,
+                                                const char *));
+                }
+                else {
+                    APR_ARRAY_PUSH(ctl->unmapped, const char *) = tok;
+                }
+            }
+            if (!*optarg) {
+                APR_ARRAY_PUSH(ctl->names, const char *) = "";
+            }
+            break;
+        }
+        case 'w':
+            APR_ARRAY_PUSH(ctl->webroots, const char *) = optarg;
+            if (!ctl->authenticator) ctl->authenticator = "webroot";
+            break;
+        case 'm': {
+            char *list = apr_pstrdup(p, optarg), *tok, *last = NULL;
+            for (tok = apr_strtok(list, ",", &last); tok;
+                 tok = apr_strtok(NULL, ",", &last)) {
+                APR_ARRAY_PUSH(ctl->contacts, const char *) = tok;
+            }
+            break;
+        }
+        case 'n': ctl->non_interactive = 1; break;
+        case 'q': ctl->quiet = 1; break;
+        case 'v': ctl->verbose++; break;
+        case 'h': fputs(usage, stdout); exit(0);
+        case OPT_CERT_NAME: ctl->cert_name = optarg; break;
+        case OPT_DUPLICATE: ctl->duplicate = 1; break;
+        case OPT_STANDALONE: ctl->authenticator = "standalone"; break;
+        case OPT_WEBROOT: ctl->authenticator = "webroot"; break;
+        case OPT_MANUAL: ctl->authenticator = "manual"; break;
+        case OPT_HTTP01_PORT:
+            ctl->http01_port = atoi(optarg);
+            if (ctl->http01_port <= 0 || ctl->http01_port > 65535) {
+                return acmectl_fail(ctl, "--http-01-port: '%s' is not a port "
+                                    "number", optarg);
+            }
+            break;
+        case OPT_AUTH_HOOK: ctl->manual_auth_hook = optarg; break;
+        case OPT_CLEANUP_HOOK: ctl->manual_cleanup_hook = optarg; break;
+        case OPT_PREF_CHALLS: {
+            char *list = apr_pstrdup(p, optarg), *tok, *last = NULL;
+            for (tok = apr_strtok(list, ", ", &last); tok;
+                 tok = apr_strtok(NULL, ", ", &last)) {
+                const char *t = norm_challenge(p, tok);
+                if (!t) {
+                    return acmectl_fail(ctl, "--preferred-challenges: unknown "
+                                        "challenge type '%s' (known: http-01, "
+                                        "dns-01, tls-alpn-01)", tok);
+                }
+                APR_ARRAY_PUSH(ctl->pref_challs, const char *) = t;
+            }
+            break;
+        }
+        case OPT_KEY_TYPE:
+            if (acme_key_type_parse(&ctl->key_type, optarg, p, &err)
+                != APR_SUCCESS) {
+                return acmectl_fail(ctl, "--key-type: %s", err.msg);
+            }
+            ctl->key_type_set = 1;
+            break;
+        case OPT_SERVER: ctl->server = acme_client_ca_url(optarg); break;
+        case OPT_CA_BUNDLE: ctl->ca_bundle = optarg; break;
+        case OPT_NO_EMAIL: ctl->unsafe_no_email = 1; break;
+        case OPT_AGREE_TOS: ctl->agree_tos = 1; break;
+        case OPT_EAB_KID: ctl->eab_kid = optarg; break;
+        case OPT_EAB_HMAC: ctl->eab_hmac = optarg; break;
+        case OPT_CONFIG_DIR: ctl->config_dir = optarg; break;
+        case OPT_JSON: ctl->json = 1; break;
+        case OPT_HOOK_TIMEOUT:
+            ctl->hook_timeout = apr_time_from_sec(atoi(optarg));
+            break;
+        case OPT_IGNORED_ARG: case OPT_IGNORED: break;
+        case ':':
+            return acmectl_fail(ctl, "option %s needs a value",
+                                argv[optind - 1]);
+        default:
+            return acmectl_fail(ctl, "unknown option %s (see acmectl --help)",
+                                argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        return acmectl_fail(ctl, "unexpected argument '%s'", argv[optind]);
+    }
+    /* Names given before the first -w use the first -w (as Certbot). */
+    if (ctl->webroots->nelts) {
+        int i;
+        for (i = 0; i < ctl->unmapped->nelts; i++) {
+            apr_table_set(ctl->webroot_map,
+                          APR_ARRAY_IDX(ctl->unmapped, i, const char *),
+                          APR_ARRAY_IDX(ctl->webroots, 0, const char *));
+        }
+    }
+    return 0;
+}
+
+apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
+                             const char **paccount_id, acmectl_t *ctl,
+                             acme_err_t *err)
+{
+    apr_pool_t *p = ctl->pool;
+    acme_client_t *c = NULL;
+    acme_store_t *store = NULL;
+    acme_key_t *key = NULL;
+    const char *id = NULL, *url = NULL;
+    json_t *reg = NULL;
+    apr_status_t rv;
+
+    rv = acme_client_create(&c, p, ctl->server, ctl->ca_bundle, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = acme_client_load_directory(c, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = acme_store_open(&store, p, ctl->config_dir, 1, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = acme_store_account_find(&id, store, ctl->server, p);
+    if (rv == APR_SUCCESS && id) {
+        rv = acme_store_account_load(&key, &url, store, ctl->server, id, p,
+                                     err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+        acme_client_set_account(c, key, url);
+        acme_log(ACME_LOG_INFO, "using account %s", url);
+    }
+    else {
+        acme_account_req_t req;
+
+        if (!ctl->contacts->nelts && !ctl->unsafe_no_email
+            && !ctl->non_interactive && isatty(0)) {
+            /* Certbot asks; we stay non-interactive by design here. */
+        }
+        memset(&req, 0, sizeof(req));
+        req.contacts = ctl->contacts;
+        req.agree_tos = ctl->agree_tos;
+        req.eab_kid = ctl->eab_kid;
+        req.eab_hmac = ctl->eab_hmac;
+        rv = acme_key_generate(&key, p, ACME_KEY_EC256, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+        rv = acme_account_register(&reg, c, p, key, &req, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+        rv = acme_store_account_save(&id, store, ctl->server, key,
+                                     c->account_url, reg, p, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+        acmectl_say(ctl, "Account registered: %s\n", c->account_url);
+    }
+    *pclient = c;
+    *pstore = store;
+    *paccount_id = id;
+cleanup:
+    if (reg) {
+        json_decref(reg);
+    }
+    return rv;
+}
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *pool;
+    acmectl_t *ctl;
+    int rc;
+
+    apr_app_initialize(&argc, &argv, NULL);
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    umask(022);
+
+    ctl = apr_pcalloc(pool, sizeof(*ctl));
+    ctl->pool = pool;
+    ctl->config_dir = ACMECTL_DEFAULT_STORE;
+    ctl->server = ACME_LE_PRODUCTION;
+    ctl->http01_port = 80;
+    ctl->key_type = ACME_KEY_EC256;
+    ctl->hook_timeout = apr_time_from_sec(300);
+    ctl->names = apr_array_make(pool, 4, sizeof(const char *));
+    ctl->contacts = apr_array_make(pool, 1, sizeof(const char *));
+    ctl->webroots = apr_array_make(pool, 1, sizeof(const char *));
+    ctl->unmapped = apr_array_make(pool, 1, sizeof(const char *));
+    ctl->webroot_map = apr_table_make(pool, 4);
+    ctl->pref_challs = apr_array_make(pool, 2, sizeof(const char *));
+
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")
+        || !strcmp(argv[1], "help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    ctl->command = argv[1];
+    if (!strcmp(ctl->command, "version") || !strcmp(ctl->command,
+                                                    "--version")) {
+        printf("acmectl (mod_acme) %s\n", ACME_VERSION);
+        return 0;
+    }
+    rc = parse_options(ctl, argc - 1, (char **)argv + 1);
+    if (rc) {
+        return rc;
+    }
+    if (acme_init(pool) != APR_SUCCESS) {
+        return acmectl_fail(ctl, "cannot initialise libcurl/OpenSSL");
+    }
+    if (ctl->verbose) {
+        acme_log_set(log_to_stderr, NULL,
+                     ctl->verbose > 1 ? ACME_LOG_DEBUG : ACME_LOG_INFO);
+    }
+    if (!strcmp(ctl->command, "certonly")) {
+        return acmectl_cmd_certonly(ctl);
+    }
+    if (!strcmp(ctl->command, "certificates")) {
+        return acmectl_cmd_certificates(ctl);
+    }
+    return acmectl_fail(ctl, "unknown command '%s' (see acmectl --help)",
+                        ctl->command);
+}

@@ -1,0 +1,72 @@
+/* acmectl: the command-line front end of mod_acme's engine. */
+#ifndef ACMECTL_H
+#define ACMECTL_H
+
+#include "acme_common.h"
+#include "acme_client.h"
+#include "acme_issue.h"
+#include "acme_key.h"
+#include "acme_store.h"
+
+#define ACMECTL_DEFAULT_STORE "/var/lib/apache2/acme"
+
+/* Everything the command line said. */
+typedef struct acmectl_t {
+    apr_pool_t *pool;
+    const char *command;
+    const char *config_dir;
+    const char *server;
+    const char *ca_bundle;
+    apr_array_header_t *contacts;      /* --email, comma separated allowed */
+    int agree_tos;
+    int unsafe_no_email;
+    const char *eab_kid;
+    const char *eab_hmac;
+    acme_key_type_e key_type;
+    int key_type_set;
+    apr_array_header_t *names;         /* -d, in order */
+    const char *cert_name;
+    int duplicate;
+    const char *authenticator;         /* standalone, webroot, manual */
+    int http01_port;
+    apr_array_header_t *webroots;      /* -w, in order */
+    apr_table_t *webroot_map;          /* name -> dir */
+    apr_array_header_t *unmapped;      /* -d given before any -w */
+    const char *manual_auth_hook;
+    const char *manual_cleanup_hook;
+    apr_array_header_t *pref_challs;   /* normalised types */
+    apr_interval_time_t hook_timeout;
+    int non_interactive;
+    int quiet;
+    int verbose;
+    int json;
+} acmectl_t;
+
+/* Prints "acmectl: <message>" on stderr (the one line a failure prints)
+ * and returns the exit status 1. */
+int acmectl_fail(acmectl_t *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints progress on stdout unless --quiet. */
+void acmectl_say(acmectl_t *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Creates the client for --server, loads its directory, opens (creating)
+ * the store and makes sure an account exists (stored or newly registered).
+ * *paccount_id receives the account's id in the store. */
+apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
+                             const char **paccount_id, acmectl_t *ctl,
+                             acme_err_t *err);
+
+/* Builds the solver for the chosen authenticator. */
+apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
+                                 acme_err_t *err);
+
+/* Commands; each returns the process exit status. */
+int acmectl_cmd_certonly(acmectl_t *ctl);
+int acmectl_cmd_certificates(acmectl_t *ctl);
+
+/* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
+const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t);
+
+#endif

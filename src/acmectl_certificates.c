@@ -1,0 +1,127 @@
+/* acmectl certificates: list the store's lineages, as Certbot does, or as
+ * JSON for control panels. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "acmectl.h"
+#include "acme_util.h"
+
+static const char *key_type_of(apr_pool_t *p, const acme_lineage_t *l)
+{
+    acme_key_t *key;
+    acme_key_type_e type;
+
+    if (acme_key_load(&key, p, l->privkey_path, NULL) != APR_SUCCESS
+        || acme_key_get_type(&type, key) != APR_SUCCESS) {
+        return "unknown";
+    }
+    return acme_key_type_name(type);
+}
+
+int acmectl_cmd_certificates(acmectl_t *ctl)
+{
+    apr_pool_t *p = ctl->pool;
+    acme_store_t *store;
+    apr_array_header_t *names;
+    json_t *out = NULL, *list;
+    acme_err_t err;
+    apr_time_t now = apr_time_now();
+    int i, shown = 0;
+
+    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS) {
+        if (ctl->json) {
+            printf("{\"certificates\": []}\n");
+            return 0;
+        }
+        printf("No certificates found.\n");
+        return 0;
+    }
+    acme_store_lineage_list(&names, store, p);
+    out = json_object();
+    list = json_array();
+    json_object_set_new(out, "certificates", list);
+    if (!ctl->json) {
+        printf("Found the following certs:\n");
+    }
+    for (i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        acme_lineage_t *l;
+        long days;
+        int valid;
+
+        if (ctl->cert_name && strcmp(ctl->cert_name, name)) {
+            continue;
+        }
+        if (acme_store_lineage_load(&l, store, name, p, &err)
+            != APR_SUCCESS) {
+            if (!ctl->json) {
+                printf("  Certificate Name: %s\n    (unusable: %s)\n", name,
+                       err.msg);
+            }
+            continue;
+        }
+        shown++;
+        valid = l->not_after > now && l->not_before <= now + apr_time_from_sec(86400);
+        days = (long)((l->not_after - now) / apr_time_from_sec(86400));
+        if (ctl->json) {
+            json_t *o = json_object(), *doms = json_array();
+            int j;
+            for (j = 0; j < l->names->nelts; j++) {
+                json_array_append_new(doms, json_string(
+                    APR_ARRAY_IDX(l->names, j, const char *)));
+            }
+            json_object_set_new(o, "name", json_string(name));
+            json_object_set_new(o, "domains", doms);
+            json_object_set_new(o, "not_before", json_string(
+                acmectl_iso_time(p, l->not_before)));
+            json_object_set_new(o, "not_after", json_string(
+                acmectl_iso_time(p, l->not_after)));
+            json_object_set_new(o, "days_left", json_integer(days));
+            json_object_set_new(o, "valid", json_boolean(valid));
+            json_object_set_new(o, "serial", json_string(l->serial));
+            json_object_set_new(o, "issuer", json_string(l->issuer_cn));
+            json_object_set_new(o, "key_type", json_string(key_type_of(p, l)));
+            json_object_set_new(o, "version", json_integer(l->version));
+            json_object_set_new(o, "cert_path", json_string(l->cert_path));
+            json_object_set_new(o, "chain_path", json_string(l->chain_path));
+            json_object_set_new(o, "fullchain_path",
+                                json_string(l->fullchain_path));
+            json_object_set_new(o, "privkey_path",
+                                json_string(l->privkey_path));
+            json_array_append_new(list, o);
+        }
+        else {
+            apr_time_exp_t tm;
+            apr_time_exp_gmt(&tm, l->not_after);
+            printf("  Certificate Name: %s\n"
+                   "    Serial Number: %s\n"
+                   "    Key Type: %s\n"
+                   "    Domains: %s\n"
+                   "    Expiry Date: %04d-%02d-%02d %02d:%02d:%02d+00:00 "
+                   "(%s: %ld days)\n"
+                   "    Certificate Path: %s\n"
+                   "    Private Key Path: %s\n",
+                   name, l->serial, key_type_of(p, l),
+                   acme_array_join(p, l->names, " "), tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                   tm.tm_sec, valid ? "VALID" : "INVALID: EXPIRED",
+                   days, l->fullchain_path, l->privkey_path);
+        }
+    }
+    if (ctl->json) {
+        char *text = json_dumps(out, JSON_INDENT(2));
+        printf("%s\n", text);
+        free(text);
+    }
+    else if (!shown) {
+        printf("No certificates found.\n");
+    }
+    json_decref(out);
+    if (ctl->cert_name && !shown) {
+        return acmectl_fail(ctl, "no certificate named '%s'", ctl->cert_name);
+    }
+    return 0;
+}
