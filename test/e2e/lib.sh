@@ -627,8 +627,8 @@ check_lineage() {
 
 # store_snapshot DIR: a listing of DIR (paths, types, modes, owners, link
 # targets, sha256 of files), sorted; "absent" if DIR does not exist.
-# Empty directories are left out: creating an empty directory is not a
-# change of the store's content.
+# Directories that hold no file (only empty directories, recursively) are
+# left out: creating an empty skeleton is not a change of the content.
 store_snapshot() {
     local dir=$1
     if [ ! -e "$dir" ]; then echo "absent"; return 0; fi
@@ -640,6 +640,7 @@ store_snapshot() {
                   if [ -L "$p" ]; then
                       printf '%s l %s -> %s\n' "$p" "$(stat -c '%a %U:%G' "$p")" "$(readlink "$p")"
                   elif [ -d "$p" ]; then
+                      [ -n "$(find "$p" ! -type d -print -quit)" ] || continue
                       printf '%s d %s\n' "$p" "$(stat -c '%a %U:%G' "$p")"
                   else
                       printf '%s f %s %s\n' "$p" "$(stat -c '%a %U:%G %s' "$p")" \
