@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# scripts/demo.sh [--keep | --stop] -- the whole story on one machine, offline:
+#
+#   1. builds mod_acme and acmectl (./configure && make)
+#   2. starts a test ACME CA (pebble) and its DNS (pebble-challtestsrv),
+#      everything on 127.0.0.1
+#   3. starts a private Apache on 127.0.0.1:5002 (http, where the CA
+#      validates) serving a webroot
+#   4. obtains a certificate for demo.example.test into demo/store/
+#      (Certbot's layout) with `acmectl certonly --webroot`
+#   5. adds an SSL vhost on 127.0.0.1:8443 using live/demo.example.test/,
+#      gracefully restarts Apache
+#   6. connects with `openssl s_client` and verifies the served certificate
+#      against the test CA's root; exits non-zero if it does not verify
+#   7. stops everything it started (unless --keep; then --stop stops it)
+#
+# Run as root on Debian 12 after scripts/install-deps.sh. Uses the work
+# directory demo/ at the top of the repository. Never contacts a public CA.
+#
+# Step 4 is the function obtain_certificate and step 5 ssl_vhost_config:
+# when the module's ACMEDomain works, DEMO_METHOD=module switches to a vhost
+# with ACMEDomain and lets the module obtain the certificate.
+set -u
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+
+KEEP=0
+DEMO_METHOD=${DEMO_METHOD:-acmectl}
+DOMAIN=demo.example.test
+HTTPS_PORT=${DEMO_HTTPS_PORT:-8443}
+export ACME_E2E_WORK=$TOP/demo
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+stop_previous() {
+    local f=$ACME_E2E_WORK/demo.pids pid conf
+    [ -f "$f" ] || return 0
+    while read -r kind pid conf; do
+        case "$kind" in
+            apache) /usr/sbin/apache2 -f "$conf" -k stop >/dev/null 2>&1 ;;
+            *) kill "$pid" 2>/dev/null ;;
+        esac
+    done < "$f"
+    sleep 1
+    rm -f "$f"
+}
+
+case "${1:-}" in
+    --keep) KEEP=1 ;;
+    --stop) stop_previous; echo "demo: stopped"; exit 0 ;;
+    "") ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (use --keep or --stop)" ;;
+esac
+
+[ "$(id -u)" -eq 0 ] || die "run as root (Apache's children switch to www-data)"
+for c in pebble pebble-challtestsrv /usr/sbin/apache2 openssl curl; do
+    command -v "$c" >/dev/null 2>&1 || die "$c not found: run scripts/install-deps.sh first"
+done
+
+stop_previous
+
+say "Building (./configure && make; log in demo/build.log)"
+buildlog=$(mktemp)
+if ! { ./configure && make; } >"$buildlog" 2>&1; then
+    tail -n 30 "$buildlog"
+    rm -f "$buildlog"
+    die "build failed"
+fi
+
+# shellcheck source=../test/e2e/lib.sh
+. "$TOP/test/e2e/lib.sh"
+e2e_init
+demo_exit() {
+    if [ "$KEEP" = 1 ] && [ "${DEMO_OK:-0}" = 1 ]; then
+        local p
+        : > "$WORK/demo.pids"
+        for p in "${E2E_PIDS[@]}"; do echo "${p%%:*} ${p#*:}" >> "$WORK/demo.pids"; done
+        echo "apache $(apache_pid demo) $(apache_dir demo)/httpd.conf" >> "$WORK/demo.pids"
+        printf '\nStill running (--keep). Try:\n'
+        printf '  curl --cacert %s --resolve %s:%s:127.0.0.1 https://%s:%s/\n' \
+            "$PEBBLE_ROOT" "$DOMAIN" "$HTTPS_PORT" "$DOMAIN" "$HTTPS_PORT"
+        printf 'Stop with: scripts/demo.sh --stop\n'
+        return
+    fi
+    e2e_cleanup
+}
+trap demo_exit EXIT
+mv "$buildlog" "$WORK/build.log"
+STORE=$WORK/store
+
+say "Starting the test CA: pebble on https://localhost:$PEBBLE_PORT/dir, DNS on 127.0.0.1:$DNS_PORT"
+challtestsrv_start
+pebble_start
+echo "pebble's root certificate: $PEBBLE_ROOT"
+
+WEBROOT=$(www_dir demo)
+printf '<!doctype html><title>mod_acme demo</title><h1>mod_acme demo: %s</h1>\n' "$DOMAIN" > "$WEBROOT/index.html"
+chmod 644 "$WEBROOT/index.html"
+
+http_vhost_config() {
+    cat <<EOF
+<VirtualHost 127.0.0.1:$HTTP01_PORT>
+    ServerName $DOMAIN
+    DocumentRoot "$WEBROOT"
+</VirtualHost>
+EOF
+}
+
+# ssl_vhost_config: the https vhost. With acmectl the certificate files are
+# named; with the module, ACMEDomain replaces them.
+ssl_vhost_config() {
+    if [ "$DEMO_METHOD" = module ]; then
+        cat <<EOF
+LoadModule acme_module "$TOP/mod_acme.so"
+ACMECertificateAuthority "$ACME_SERVER"
+ACMECACertificate "$ACME_CA_BUNDLE"
+ACMEStoreDir "$STORE"
+ACMEAgreeToS on
+ACMEContact demo@example.test
+<VirtualHost 127.0.0.1:$HTTPS_PORT>
+    ServerName $DOMAIN
+    DocumentRoot "$WEBROOT"
+    ACMEDomain $DOMAIN
+    SSLEngine on
+</VirtualHost>
+EOF
+    else
+        cat <<EOF
+<VirtualHost 127.0.0.1:$HTTPS_PORT>
+    ServerName $DOMAIN
+    DocumentRoot "$WEBROOT"
+    SSLEngine on
+    SSLCertificateFile "$STORE/live/$DOMAIN/fullchain.pem"
+    SSLCertificateKeyFile "$STORE/live/$DOMAIN/privkey.pem"
+</VirtualHost>
+EOF
+    fi
+}
+
+say "Starting Apache on http://127.0.0.1:$HTTP01_PORT/ (webroot $WEBROOT)"
+apache_start demo "$HTTP01_PORT" "$(http_vhost_config)" || die "Apache did not start"
+
+# obtain_certificate: step 4. With DEMO_METHOD=module there is nothing to
+# do here: the module obtains the certificate after the restart below.
+obtain_certificate() {
+    [ "$DEMO_METHOD" = module ] && return 0
+    say "Obtaining a certificate for $DOMAIN: acmectl certonly --webroot"
+    echo "\$ acmectl certonly --webroot -w $WEBROOT -d $DOMAIN --config-dir $STORE --server $ACME_SERVER ..."
+    "$TOP/acmectl" certonly --webroot -w "$WEBROOT" -d "$DOMAIN" \
+        --config-dir "$STORE" --server "$ACME_SERVER" --ca-bundle "$ACME_CA_BUNDLE" \
+        --email demo@example.test --agree-tos --non-interactive </dev/null
+}
+obtain_certificate || die "acmectl could not obtain the certificate"
+
+if [ "$DEMO_METHOD" != module ]; then
+    [ -s "$STORE/live/$DOMAIN/fullchain.pem" ] || die "no $STORE/live/$DOMAIN/fullchain.pem"
+    echo "Store:"
+    ls -l "$STORE/live/$DOMAIN/" | sed 's/^/    /'
+fi
+
+say "Adding the SSL vhost on 127.0.0.1:$HTTPS_PORT and restarting Apache gracefully"
+apache_reload demo "$(http_vhost_config)
+$(ssl_vhost_config)" "$HTTP01_PORT $HTTPS_PORT" || die "graceful restart failed"
+
+if [ "$DEMO_METHOD" = module ]; then
+    # the module obtains the certificate and restarts gracefully by itself;
+    # wait until the served certificate is issued by pebble
+    for _ in $(seq 60); do
+        openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$DOMAIN" \
+            -CAfile "$PEBBLE_ROOT" -verify_return_error </dev/null >/dev/null 2>&1 && break
+        sleep 1
+    done
+fi
+
+say "Connecting: openssl s_client -connect 127.0.0.1:$HTTPS_PORT -servername $DOMAIN -CAfile pebble-root.pem"
+out=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$DOMAIN" \
+      -CAfile "$PEBBLE_ROOT" -verify_hostname "$DOMAIN" </dev/null 2>&1)
+cert=$(printf '%s\n' "$out" | sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p')
+if [ -z "$cert" ]; then
+    printf '%s\n' "$out" | tail -n 20
+    die "no certificate received from 127.0.0.1:$HTTPS_PORT"
+fi
+printf '%s\n' "$cert" | openssl x509 -noout -subject -issuer -dates -ext subjectAltName
+verify=$(printf '%s\n' "$out" | grep -m1 'Verify return code:' | sed 's/^[[:space:]]*//')
+echo "$verify"
+page=$(curl -s --cacert "$PEBBLE_ROOT" --resolve "$DOMAIN:$HTTPS_PORT:127.0.0.1" \
+       "https://$DOMAIN:$HTTPS_PORT/")
+echo "curl https://$DOMAIN:$HTTPS_PORT/ -> $page"
+
+if [ "$verify" != "Verify return code: 0 (ok)" ]; then
+    die "the served certificate does not verify"
+fi
+DEMO_OK=1
+say "Demo OK: Apache serves a certificate for $DOMAIN from the test CA, verified."
+exit 0
