@@ -9,8 +9,12 @@
 
 /* Checks one DNS name for use in a certificate: LDH labels of 1..63
  * characters, no empty label, at most 253 characters, at least two labels,
- * a wildcard only as the whole leftmost label. Returns APR_SUCCESS with the
- * lowercased name in *pnorm, or ACME_EINVAL with the reason in err. */
+ * a wildcard only as the whole leftmost label (and over at least two more
+ * labels: "*.org" is refused). A trailing dot ("example.org.") counts as an
+ * empty label and is refused, not stripped: certificates never carry it.
+ * IPv4 (dotted quad) and IPv6 literals are accepted and returned as given.
+ * Returns APR_SUCCESS with the lowercased name in *pnorm, or ACME_EINVAL
+ * with the reason (naming the name) in err. */
 apr_status_t acme_name_check(const char **pnorm, apr_pool_t *p,
                              const char *name, acme_err_t *err);
 

@@ -53,9 +53,12 @@ typedef struct acme_lineage_t {
     acme_renewal_conf_t *conf; /* NULL when renewal/<name>.conf is missing */
 } acme_lineage_t;
 
-/* Opens the store at dir (made absolute). With create, makes the top-level
- * directories with their modes; without, fails with APR_ENOENT when the
- * directory is missing. */
+/* Opens the store at dir (made absolute). With create, makes the store and
+ * its top-level directories that are missing, with their modes (top 0755;
+ * accounts, archive, live, staging 0700; renewal, renewal-hooks/{pre,deploy,
+ * post}, challenges, state 0755); an existing directory keeps its mode, so
+ * that an administrator's live/ 0710 group ssl-cert survives. Without
+ * create, fails with APR_ENOENT when the directory is missing. */
 apr_status_t acme_store_open(acme_store_t **pstore, apr_pool_t *p,
                              const char *dir, int create, acme_err_t *err);
 
@@ -74,8 +77,10 @@ apr_status_t acme_store_lineage_list(apr_array_header_t **pnames,
                                      const acme_store_t *s, apr_pool_t *p);
 
 /* Loads a lineage: resolves live/ links (repairing a half-flipped set to the
- * newest complete archive version), parses the certificate and reads the
- * renewal conf. ACME_ENOTFOUND when live/<name>/ does not exist. */
+ * newest complete archive version: all four files present and the key
+ * matching the certificate; logged at WARN), parses the certificate and
+ * reads the renewal conf. ACME_ENOTFOUND when live/<name>/ does not exist,
+ * ACME_EGENERAL when the links are broken and nothing can repair them. */
 apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
                                      const acme_store_t *s, const char *name,
                                      apr_pool_t *p, acme_err_t *err);
@@ -94,10 +99,16 @@ const char *acme_store_lineage_free_name(const acme_store_t *s,
 /*
  * Stores a new version of a lineage (creating it when new): writes
  * archive/<name>/{cert,chain,fullchain,privkey}N.pem with N one above the
- * highest existing, then flips the live/ links to them (privkey last), writes
- * live/<name>/README if missing and renewal/<name>.conf from conf (whose
- * top-level paths are filled in here). Returns N in *pversion.
- * On failure before the flip, nothing visible changes.
+ * highest number any of those four file kinds has in archive/<name>/ (so
+ * leftovers of a crashed run are skipped; an archive file is never
+ * overwritten), fullchain being cert followed by chain (chain_pem may be
+ * NULL or ""). Then flips the live/ links to them (relative, cert, chain,
+ * fullchain, privkey last; each a new link renamed over the old), writes
+ * live/<name>/README if missing and renewal/<name>.conf from conf (may be
+ * NULL; its top-level version, archive_dir and live paths are filled in
+ * here). Returns N in *pversion (0 on failure).
+ * On failure before the flip, nothing visible changes and the files of the
+ * new version that were written are removed again.
  */
 apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                                      const char *cert_pem,
@@ -108,7 +119,7 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                                      acme_err_t *err);
 
 /* Removes live/<name>, archive/<name>, renewal/<name>.conf and
- * state/<name>.json. */
+ * state/<name>.json; pieces already missing are not an error. */
 apr_status_t acme_store_lineage_delete(acme_store_t *s, const char *name,
                                        apr_pool_t *p, acme_err_t *err);
 
@@ -118,12 +129,17 @@ apr_status_t acme_store_lineage_delete(acme_store_t *s, const char *name,
 acme_renewal_conf_t *acme_renewal_conf_make(apr_pool_t *p);
 
 /* Parses Certbot's renewal conf format (configobj subset: key = value,
- * [renewalparams], [[webroot_map]], comments). */
+ * [renewalparams], [[webroot_map]], comments; values may be quoted with ' or
+ * ", an unquoted value ends at '#'; unknown sections are skipped). Returns
+ * ACME_EINVAL with the line number in err on a malformed line. */
 apr_status_t acme_renewal_conf_parse(acme_renewal_conf_t **pconf,
                                      apr_pool_t *p, const char *text,
                                      acme_err_t *err);
 
-/* Serialises a conf in Certbot's format. */
+/* Serialises a conf in Certbot's format: a comment line, the top keys, a
+ * blank line, "# Options used in the renewal process", [renewalparams] and
+ * its keys, then [[webroot_map]] when it has entries. Values that configobj
+ * would misread (empty, with '#', edge blanks) are quoted. */
 const char *acme_renewal_conf_format(apr_pool_t *p,
                                      const acme_renewal_conf_t *conf);
 
@@ -145,8 +161,9 @@ apr_status_t acme_store_account_load(acme_key_t **pkey, const char **purl,
                                      apr_pool_t *p, acme_err_t *err);
 
 /* Saves an account: private_key.pem (0600) in a 0700 directory, regr.json
- * {"uri": url, "body": registration}, meta.json {"creation_dt", ...}.
- * The id is derived from the key (hex of a hash of its public key) and
+ * {"uri": url, "body": registration or {}}, meta.json {"creation_dt",
+ * "creation_host"} (kept when it exists). The id is derived from the key
+ * (the first 32 hex characters of the SHA-256 of its public key DER) and
  * returned in *pid. */
 apr_status_t acme_store_account_save(const char **pid, acme_store_t *s,
                                      const char *server_url,
@@ -161,7 +178,8 @@ apr_status_t acme_store_account_delete(acme_store_t *s, const char *server_url,
 /* --- state (state/<name>.json) --- */
 
 /* Loads state/<name>.json; *pjson is an empty object when missing.
- * Caller owns the reference. */
+ * Caller owns the reference. ACME_EINVAL (and *pjson NULL) when the file is
+ * not a JSON object. */
 apr_status_t acme_store_state_load(json_t **pjson, const acme_store_t *s,
                                    const char *name, apr_pool_t *p);
 
