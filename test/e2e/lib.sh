@@ -626,12 +626,12 @@ check_lineage() {
 }
 
 # store_snapshot DIR: a listing of DIR (paths, types, modes, owners, link
-# targets, sha256 of files), sorted; "absent" if DIR does not exist.
+# targets, sha256 of files), sorted; empty if DIR does not exist.
 # Directories that hold no file (only empty directories, recursively) are
 # left out: creating an empty skeleton is not a change of the content.
 store_snapshot() {
     local dir=$1
-    if [ ! -e "$dir" ]; then echo "absent"; return 0; fi
+    [ -e "$dir" ] || return 0
     (
         cd "$dir" || exit 1
         find . -mindepth 1 \( -type d -empty \) -prune -o -print0 \

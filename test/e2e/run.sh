@@ -41,6 +41,17 @@ on_signal() {
 trap on_signal INT TERM
 
 mkdir -p "$BASE"
+TMPBASE=""
+# Apache's children run as www-data and must read the webroots under the
+# work directory; a clone under /root is not traversable for them. Then
+# use a directory under /tmp (kept only if something failed).
+if [ -z "${ACME_E2E_WORK:-}" ] && [ "$(id -u)" -eq 0 ] && id www-data >/dev/null 2>&1 \
+   && ! runuser -u www-data -- test -x "$BASE" 2>/dev/null; then
+    BASE=$(mktemp -d /tmp/mod_acme-e2e.XXXXXX)
+    chmod 755 "$BASE"
+    TMPBASE=$BASE
+    echo "# note: www-data cannot reach test/e2e/work; working in $BASE"
+fi
 for f in "${files[@]}"; do
     [ -f "$f" ] || { echo "not ok - $f: no such test file"; failed=$((failed + 1)); continue; }
     name=$(basename "$f" .sh)
@@ -73,5 +84,12 @@ for f in "${files[@]}"; do
     fi
 done
 
+if [ -n "$TMPBASE" ]; then
+    if [ "$failed" -eq 0 ] && [ "${ACME_E2E_KEEP:-0}" != 1 ]; then
+        rm -rf "$TMPBASE"
+    else
+        echo "# work files kept in $TMPBASE"
+    fi
+fi
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

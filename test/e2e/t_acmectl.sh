@@ -74,19 +74,25 @@ EOF
 # expect_issued STORE LINEAGE N NAME...: the last run succeeded and
 # STORE/live/LINEAGE is version N, verifies, and names exactly NAME...
 expect_issued() {
-    local store=$1 lin=$2 n=$3; shift 3
+    local store=$1 lin=$2 n=$3 why=(); shift 3
     if [ "$LAST_RC" -ne 0 ]; then
         t_fail "acmectl exited $LAST_RC: $(head -c 300 "$WORK/last.err")"
         last_failure_diag
         return 1
     fi
-    t_check "store layout of lineage $lin (version $n)" check_lineage "$store" "$lin" "$n" || return 1
-    t_check "live/$lin/cert.pem does not verify against pebble's root" \
-        check_cert_verifies "$store/live/$lin/cert.pem" "$store/live/$lin/chain.pem" || return 1
-    t_check "live/$lin/fullchain.pem does not verify" \
-        check_cert_verifies "$store/live/$lin/fullchain.pem" "$store/live/$lin/fullchain.pem" || return 1
-    t_check "SAN set of live/$lin/cert.pem is not exactly: $*" \
-        check_cert_names "$store/live/$lin/cert.pem" "$@" || return 1
+    # every check runs, so that one report shows all that is wrong
+    check_cert_verifies "$store/live/$lin/cert.pem" "$store/live/$lin/chain.pem" \
+        || why+=("live/$lin/cert.pem does not verify against pebble's root")
+    check_cert_verifies "$store/live/$lin/fullchain.pem" "$store/live/$lin/fullchain.pem" \
+        || why+=("live/$lin/fullchain.pem does not verify")
+    check_cert_names "$store/live/$lin/cert.pem" "$@" \
+        || why+=("SAN set is not exactly: $*")
+    check_lineage "$store" "$lin" "$n" \
+        || why+=("store layout/modes of lineage $lin (version $n)")
+    if [ "${#why[@]}" -gt 0 ]; then
+        t_fail "$(IFS=';'; echo "${why[*]}" | sed 's/;/; /g')"
+        return 1
+    fi
     return 0
 }
 
@@ -510,7 +516,7 @@ case_permissions() {
         find "$STORE/accounts" -name private_key.pem ! -perm 600 2>/dev/null
     )
     if [ -n "$bad" ]; then
-        t_fail "wrong modes: $(echo $bad)"; return
+        t_fail "wrong modes ($(printf '%s\n' "$bad" | wc -l) paths), e.g. $(printf '%s\n' "$bad" | head -n 3 | while read -r f; do printf '%s=%s ' "${f#"$STORE"/}" "$(stat -c %a "$f")"; done)"; return
     fi
     if [ -z "$(find "$STORE/accounts" -path '*/localhost:14000/dir/*/private_key.pem' 2>/dev/null)" ] \
        || [ -z "$(find "$STORE/accounts" -path '*/localhost:14000/dir/*/regr.json' 2>/dev/null)" ]; then
@@ -528,9 +534,9 @@ case_nonce_reject() {
             --config-dir "$st" "${ACMECTL_CA_ARGS[@]}"
         expect_issued "$st" "nonce$i.example.test" 1 "nonce$i.example.test" || return
     done
-    if ! grep -q 'badNonce' "$WORK/pebble.log" 2>/dev/null; then
-        e2e_log "note: pebble's log does not mention badNonce"
-    fi
+    # pebble does not log the nonces it rejects; the number of POSTs it
+    # handled in this phase shows the retries (about twice the minimum)
+    e2e_log "POST requests pebble handled for 3 orders with 50% nonce rejection: $(awk '/^### pebble_start/ {n = 0} / POST / {n++} END {print n}' "$WORK/pebble.log")"
     t_pass
 }
 
