@@ -73,7 +73,7 @@ static void *APR_THREAD_FUNC serve(apr_thread_t *t, void *data)
     acme_standalone_t *srv = data;
     apr_pool_t *p;
 
-    apr_pool_create(&p, NULL);
+    apr_pool_create(&p, apr_thread_pool_get(t));
     while (!srv->stop) {
         apr_socket_t *c = NULL;
         apr_status_t rv;
@@ -158,8 +158,9 @@ apr_status_t acme_standalone_start(acme_standalone_t **psrv, apr_pool_t *p,
         apr_socket_close(srv->sock);
         return acme_err_set(err, p, rv, "cannot start the http-01 thread");
     }
-    apr_pool_cleanup_register(p, srv, standalone_cleanup,
-                              apr_pool_cleanup_null);
+    /* A pre-cleanup: the thread must stop before its pool (a subpool of
+     * p) is destroyed. */
+    apr_pool_pre_cleanup_register(p, srv, standalone_cleanup);
     *psrv = srv;
     return APR_SUCCESS;
 }

@@ -398,6 +398,9 @@ int main(int argc, const char *const *argv)
     if (!strcmp(ctl->command, "certonly")) {
         return acmectl_cmd_certonly(ctl);
     }
+    if (!strcmp(ctl->command, "worker")) {
+        return acmectl_cmd_worker(ctl);
+    }
     if (!strcmp(ctl->command, "certificates")) {
         return acmectl_cmd_certificates(ctl);
     }

@@ -65,6 +65,7 @@ apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
 /* Commands; each returns the process exit status. */
 int acmectl_cmd_certonly(acmectl_t *ctl);
 int acmectl_cmd_certificates(acmectl_t *ctl);
+int acmectl_cmd_worker(acmectl_t *ctl);
 
 /* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
 const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t);

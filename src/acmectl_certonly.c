@@ -6,26 +6,8 @@
 #include "acme_cert.h"
 #include "acme_csr.h"
 #include "acme_names.h"
+#include "acme_supervisor.h"
 #include "acme_util.h"
-
-/* Certbot's renewal parameters for the key type. */
-static void key_params(apr_table_t *params, apr_pool_t *p,
-                       acme_key_type_e type)
-{
-    switch (type) {
-    case ACME_KEY_EC256:
-    case ACME_KEY_EC384:
-        apr_table_set(params, "key_type", "ecdsa");
-        apr_table_set(params, "elliptic_curve", type == ACME_KEY_EC256
-                      ? "secp256r1" : "secp384r1");
-        break;
-    default:
-        apr_table_set(params, "key_type", "rsa");
-        apr_table_set(params, "rsa_key_size", type == ACME_KEY_RSA2048
-                      ? "2048" : type == ACME_KEY_RSA3072 ? "3072" : "4096");
-        break;
-    }
-}
 
 static acme_renewal_conf_t *renewal_conf(acmectl_t *ctl, const char *account)
 {
@@ -36,7 +18,7 @@ static acme_renewal_conf_t *renewal_conf(acmectl_t *ctl, const char *account)
     apr_table_set(conf->params, "account", account);
     apr_table_set(conf->params, "authenticator", ctl->authenticator);
     apr_table_set(conf->params, "server", ctl->server);
-    key_params(conf->params, p, ctl->key_type);
+    acme_sup_key_params(conf->params, ctl->key_type);
     if (ctl->ca_bundle) {
         apr_table_set(conf->params, "ca_bundle", ctl->ca_bundle);
     }

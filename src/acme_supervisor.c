@@ -1,0 +1,673 @@
+/* mod_acme: the renewal supervisor (root side). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "acme_supervisor.h"
+#include "acme_cert.h"
+#include "acme_client.h"
+#include "acme_csr.h"
+#include "acme_names.h"
+#include "acme_util.h"
+#include "acme_worker.h"
+
+#define DAY apr_time_from_sec(86400)
+/* A certificate renewed because of its window is not renewed again sooner:
+ * a window larger than the lifetime must not turn into an issuance loop. */
+#define MIN_RENEW_INTERVAL apr_time_from_sec(3600)
+
+const char *acme_due_name(acme_due_e due)
+{
+    switch (due) {
+    case ACME_DUE_NO: return "not due";
+    case ACME_DUE_MISSING: return "missing";
+    case ACME_DUE_NAMES: return "names changed";
+    case ACME_DUE_WINDOW: return "renew window";
+    case ACME_DUE_EXPIRED: return "expired";
+    case ACME_DUE_KEYTYPE: return "key type changed";
+    }
+    return "?";
+}
+
+acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p)
+{
+    acme_sup_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->contacts = apr_array_make(p, 1, sizeof(const char *));
+    conf->mds = apr_array_make(p, 4, sizeof(acme_md_t *));
+    conf->max_workers = 4;
+    conf->check_interval = apr_time_from_sec(12 * 3600);
+    conf->worker_timeout = apr_time_from_sec(600);
+    conf->uid = getuid();
+    conf->gid = getgid();
+    return conf;
+}
+
+apr_interval_time_t acme_sup_backoff(int failures)
+{
+    apr_interval_time_t base;
+
+    if (failures <= 0) {
+        return 0;
+    }
+    switch (failures) {
+    case 1: base = apr_time_from_sec(60); break;
+    case 2: base = apr_time_from_sec(600); break;
+    case 3: base = apr_time_from_sec(6000); break;
+    default: base = DAY; break;
+    }
+    return base + (apr_interval_time_t)acme_random_uniform(
+        (apr_uint32_t)(apr_time_sec(base) / 10 + 1)) * APR_USEC_PER_SEC;
+}
+
+acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
+                        const acme_md_t *md, apr_time_t now, apr_pool_t *p)
+{
+    acme_lineage_t *l;
+    apr_interval_time_t life, before;
+    acme_key_t *key;
+    acme_key_type_e type;
+
+    *pwhen = now;
+    if (acme_store_lineage_load(&l, store, md->name, p, NULL) != APR_SUCCESS) {
+        return ACME_DUE_MISSING;
+    }
+    if (!acme_names_equal(l->names, md->names)) {
+        return ACME_DUE_NAMES;
+    }
+    if (acme_key_load(&key, p, l->privkey_path, NULL) == APR_SUCCESS
+        && acme_key_get_type(&type, key) == APR_SUCCESS
+        && type != md->key_type) {
+        return ACME_DUE_KEYTYPE;
+    }
+    if (l->not_after <= now) {
+        return ACME_DUE_EXPIRED;
+    }
+    life = l->not_after - l->not_before;
+    if (md->renew_abs > 0) {
+        before = md->renew_abs;
+    }
+    else if (md->renew_pct > 0) {
+        before = life / 100 * md->renew_pct;
+    }
+    else {
+        before = life < 10 * DAY ? life / 2 : life / 3;
+    }
+    *pwhen = l->not_after - before;
+    return *pwhen <= now ? ACME_DUE_WINDOW : ACME_DUE_NO;
+}
+
+/* --- running workers --- */
+
+typedef struct job_t {
+    acme_md_t *md;
+    acme_due_e due;
+    apr_pool_t *p;
+    acme_key_t *key;
+    const char *key_pem;
+    const char *request;
+    json_t *state;
+    pid_t pid;
+    int out_fd;
+    char *buf;
+    apr_size_t len;
+    apr_time_t deadline;
+    int done;
+    const char *failure;             /* set when the worker misbehaved */
+} job_t;
+
+static void close_from(int lowfd)
+{
+    long max = sysconf(_SC_OPEN_MAX);
+    int fd;
+
+    if (max < 0 || max > 65536) {
+        max = 65536;
+    }
+    for (fd = lowfd; fd < max; fd++) {
+        close(fd);
+    }
+}
+
+/* Starts the worker as conf->uid/gid with the request on its stdin. */
+static apr_status_t job_start(job_t *job, acme_sup_conf_t *conf,
+                              acme_err_t *err)
+{
+    int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+    apr_status_t rv = APR_SUCCESS;
+    const char *msg = job->request;
+    apr_size_t left = strlen(msg);
+    pid_t pid;
+
+    if (pipe(in) < 0 || pipe(out) < 0) {
+        rv = acme_err_set(err, job->p, APR_FROM_OS_ERROR(errno),
+                          "pipe: %s", strerror(errno));
+        goto cleanup;
+    }
+    pid = fork();
+    if (pid < 0) {
+        rv = acme_err_set(err, job->p, APR_FROM_OS_ERROR(errno),
+                          "fork: %s", strerror(errno));
+        goto cleanup;
+    }
+    if (pid == 0) {
+        /* The child: only async-signal-safe calls until exec. */
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close_from(3);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        if (getuid() == 0 && conf->uid != 0) {
+            if (setgroups(1, &conf->gid) < 0 || setgid(conf->gid) < 0
+                || setuid(conf->uid) < 0 || setuid(0) == 0) {
+                _exit(126);      /* never run the worker as root by accident */
+            }
+        }
+        execl(conf->worker_path, "acmectl", "worker", (char *)NULL);
+        _exit(127);
+    }
+    job->pid = pid;
+    close(in[0]);
+    in[0] = -1;
+    close(out[1]);
+    out[1] = -1;
+    while (left > 0) {
+        ssize_t n = write(in[1], msg, left);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;               /* the worker died: its exit says why */
+        }
+        msg += n;
+        left -= (apr_size_t)n;
+    }
+    close(in[1]);
+    in[1] = -1;
+    job->out_fd = out[0];
+    out[0] = -1;
+    fcntl(job->out_fd, F_SETFL, fcntl(job->out_fd, F_GETFL) | O_NONBLOCK);
+    job->deadline = apr_time_now() + conf->worker_timeout;
+    job->buf = apr_palloc(job->p, ACME_WORKER_MAX_MSG + 1);
+    job->len = 0;
+cleanup:
+    if (in[0] >= 0) close(in[0]);
+    if (in[1] >= 0) close(in[1]);
+    if (out[0] >= 0) close(out[0]);
+    if (out[1] >= 0) close(out[1]);
+    return rv;
+}
+
+/* Reads what the worker wrote; marks the job done at EOF. */
+static void job_read(job_t *job)
+{
+    for (;;) {
+        ssize_t n;
+        if (job->len >= ACME_WORKER_MAX_MSG) {
+            job->failure = "the worker's answer is too large";
+            kill(job->pid, SIGKILL);
+            job->done = 1;
+            return;
+        }
+        n = read(job->out_fd, job->buf + job->len,
+                 ACME_WORKER_MAX_MSG - job->len);
+        if (n > 0) {
+            job->len += (apr_size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            return;
+        }
+        job->done = 1;           /* EOF or error */
+        return;
+    }
+}
+
+/* Waits for the worker to exit and turns its exit into a failure text. */
+static void job_reap(job_t *job)
+{
+    int status = 0;
+
+    if (job->out_fd >= 0) {
+        close(job->out_fd);
+        job->out_fd = -1;
+    }
+    if (job->pid <= 0) {
+        return;
+    }
+    while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    job->pid = 0;
+    job->buf[job->len] = '\0';
+    if (job->failure) {
+        return;
+    }
+    if (WIFSIGNALED(status)) {
+        job->failure = apr_psprintf(job->p, "the worker was killed by signal "
+                                    "%d", WTERMSIG(status));
+    }
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
+        job->failure = "the worker could not switch to its user";
+    }
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        job->failure = "the worker binary could not be executed";
+    }
+    else if (job->len == 0) {
+        job->failure = apr_psprintf(job->p, "the worker exited with status %d "
+                                    "without an answer",
+                                    WIFEXITED(status) ? WEXITSTATUS(status)
+                                    : -1);
+    }
+}
+
+/* Runs jobs [from, to) with at most conf->max_workers at once. */
+static void run_jobs(apr_array_header_t *jobs, int from, int to,
+                     acme_sup_conf_t *conf)
+{
+    int next = from, running = 0, i;
+    struct pollfd *fds;
+    job_t **polled;
+
+    fds = apr_pcalloc(jobs->pool, sizeof(*fds) * (size_t)(to - from + 1));
+    polled = apr_pcalloc(jobs->pool, sizeof(*polled) * (size_t)(to - from + 1));
+    for (;;) {
+        int n = 0;
+        apr_time_t now = apr_time_now();
+
+        while (next < to && running < (conf->max_workers > 0
+                                       ? conf->max_workers : 1)) {
+            job_t *job = APR_ARRAY_IDX(jobs, next++, job_t *);
+            acme_err_t err;
+            if (job_start(job, conf, &err) != APR_SUCCESS) {
+                job->failure = err.msg;
+                job->done = 1;
+                continue;
+            }
+            running++;
+        }
+        for (i = from; i < next; i++) {
+            job_t *job = APR_ARRAY_IDX(jobs, i, job_t *);
+            if (job->done || job->pid <= 0) {
+                continue;
+            }
+            if (now > job->deadline) {
+                job->failure = apr_psprintf(job->p, "the worker did not "
+                                            "finish within %d seconds and was "
+                                            "killed",
+                                            (int)apr_time_sec(
+                                                conf->worker_timeout));
+                kill(job->pid, SIGKILL);
+                job->done = 1;
+                job_reap(job);
+                running--;
+                continue;
+            }
+            fds[n].fd = job->out_fd;
+            fds[n].events = POLLIN;
+            fds[n].revents = 0;
+            polled[n++] = job;
+        }
+        if (!n) {
+            if (next >= to) {
+                break;
+            }
+            continue;
+        }
+        if (poll(fds, (nfds_t)n, 500) <= 0) {
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            if (fds[i].revents) {
+                job_read(polled[i]);
+                if (polled[i]->done) {
+                    job_reap(polled[i]);
+                    running--;
+                }
+            }
+        }
+    }
+}
+
+/* --- state --- */
+
+static apr_int64_t st_int(json_t *st, const char *key)
+{
+    return (apr_int64_t)json_integer_value(json_object_get(st, key));
+}
+
+static void st_set_int(json_t *st, const char *key, apr_int64_t v)
+{
+    json_object_set_new(st, key, json_integer((json_int_t)v));
+}
+
+static void st_set_str(json_t *st, const char *key, const char *v)
+{
+    json_object_set_new(st, key, v ? json_string(v) : json_null());
+}
+
+void acme_sup_key_params(apr_table_t *params, acme_key_type_e type)
+{
+    switch (type) {
+    case ACME_KEY_EC256:
+    case ACME_KEY_EC384:
+        apr_table_set(params, "key_type", "ecdsa");
+        apr_table_set(params, "elliptic_curve", type == ACME_KEY_EC256
+                      ? "secp256r1" : "secp384r1");
+        break;
+    default:
+        apr_table_set(params, "key_type", "rsa");
+        apr_table_set(params, "rsa_key_size", type == ACME_KEY_RSA2048
+                      ? "2048" : type == ACME_KEY_RSA3072 ? "3072" : "4096");
+        break;
+    }
+}
+
+/* --- the pass --- */
+
+static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
+                                acme_sup_conf_t *conf, acme_md_t *md,
+                                acme_due_e due, json_t *state,
+                                const char *account_key_pem,
+                                const char *account_url, apr_pool_t *p,
+                                acme_err_t *err)
+{
+    job_t *job = apr_pcalloc(p, sizeof(*job));
+    acme_worker_req_t req;
+    const unsigned char *csr;
+    apr_size_t csr_len, key_len;
+    const char *dir;
+    apr_status_t rv;
+
+    job->md = md;
+    job->due = due;
+    job->p = p;
+    job->state = state;
+    job->out_fd = -1;
+    rv = acme_key_generate(&job->key, p, md->key_type, err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_key_to_pem(&job->key_pem, &key_len, p, job->key);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = acme_csr_make(&csr, &csr_len, p, job->key, md->names, 0, err);
+    }
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    /* The in-flight key stays on the root side, 0600 in a 0700 dir. */
+    dir = acme_store_path(store, p, "staging", md->name, NULL);
+    rv = acme_mkdir(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                    | APR_FPROT_UEXECUTE, p);
+    if (rv == APR_SUCCESS) {
+        rv = acme_file_write_atomic(apr_pstrcat(p, dir, "/privkey.pem", NULL),
+                                    job->key_pem, strlen(job->key_pem),
+                                    APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+    }
+    if (rv != APR_SUCCESS) {
+        char buf[128];
+        rv = acme_err_set(err, p, rv, "cannot write %s/privkey.pem: %s", dir,
+                          apr_strerror(rv, buf, sizeof(buf)));
+        goto cleanup;
+    }
+    memset(&req, 0, sizeof(req));
+    req.name = md->name;
+    req.directory = conf->ca_url;
+    req.ca_file = conf->ca_file;
+    req.account_key_pem = account_key_pem;
+    req.account_url = account_url;
+    req.contacts = conf->contacts;
+    req.agree_tos = conf->agree_tos;
+    req.eab_kid = conf->eab_kid;
+    req.eab_hmac = conf->eab_hmac;
+    req.names = md->names;
+    req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
+    req.challenges = md->challenges;
+    req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
+    job->request = acme_worker_req_format(p, &req);
+    *pjob = job;
+cleanup:
+    return rv;
+}
+
+/* Validates and activates a worker's chain; returns the reason it was not
+ * activated, or NULL on success. */
+static const char *job_activate(job_t *job, acme_store_t *store,
+                                acme_sup_conf_t *conf,
+                                const acme_worker_res_t *wres,
+                                const char *account_id, int *pversion)
+{
+    apr_pool_t *p = job->p;
+    apr_array_header_t *certs;
+    acme_renewal_conf_t *rc;
+    acme_err_t err;
+
+    if (acme_chain_parse(&certs, p, wres->chain_pem, strlen(wres->chain_pem),
+                         &err) != APR_SUCCESS
+        || acme_chain_validate(certs, job->key, job->md->names,
+                               apr_time_now(), p, &err) != APR_SUCCESS) {
+        return apr_psprintf(p, "the CA's certificate was rejected: %s",
+                            err.msg);
+    }
+    rc = acme_renewal_conf_make(p);
+    if (account_id) {
+        apr_table_set(rc->params, "account", account_id);
+    }
+    apr_table_set(rc->params, "authenticator", "mod_acme");
+    apr_table_set(rc->params, "server", conf->ca_url);
+    acme_sup_key_params(rc->params, job->md->key_type);
+    apr_table_set(rc->params, "pref_challs", apr_pstrcat(p,
+                  acme_array_join(p, job->md->challenges, ","), ",", NULL));
+    if (acme_store_lineage_save(store, job->md->name,
+                                acme_chain_to_pem(p, certs, 0, 1),
+                                acme_chain_to_pem(p, certs, 1, certs->nelts),
+                                job->key_pem, rc, pversion, p, &err)
+        != APR_SUCCESS) {
+        return apr_psprintf(p, "activation failed, the previous certificate "
+                            "stays: %s", err.msg);
+    }
+    return NULL;
+}
+
+static apr_time_t min_time(apr_time_t a, apr_time_t b)
+{
+    return (!a || (b && b < a)) ? b : a;
+}
+
+apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
+                           apr_pool_t *p)
+{
+    acme_store_t *store;
+    acme_key_t *account_key = NULL;
+    const char *account_id = NULL, *account_url = NULL, *account_pem = NULL;
+    apr_array_header_t *jobs;
+    apr_time_t now = apr_time_now();
+    apr_size_t len;
+    acme_err_t err;
+    apr_status_t rv;
+    int i, first_batch;
+
+    memset(res, 0, sizeof(*res));
+    res->next_wakeup = now + conf->check_interval;
+    rv = acme_store_open(&store, p, conf->store_dir, 1, &err);
+    if (rv != APR_SUCCESS) {
+        acme_log(ACME_LOG_ERR, "store %s unusable: %s", conf->store_dir,
+                 err.msg);
+        return rv;
+    }
+    jobs = apr_array_make(p, 4, sizeof(job_t *));
+    for (i = 0; i < conf->mds->nelts; i++) {
+        acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
+        json_t *state = NULL;
+        apr_time_t when, next_try, last_ok;
+        acme_due_e due;
+        job_t *job = NULL;
+
+        due = acme_sup_due(&when, store, md, now, p);
+        if (due == ACME_DUE_NO) {
+            res->next_wakeup = min_time(res->next_wakeup, when);
+            continue;
+        }
+        acme_store_state_load(&state, store, md->name, p);
+        next_try = apr_time_from_sec(st_int(state, "next_try"));
+        last_ok = apr_time_from_sec(st_int(state, "last_success"));
+        if (next_try > now) {
+            res->next_wakeup = min_time(res->next_wakeup, next_try);
+            json_decref(state);
+            continue;
+        }
+        if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now) {
+            res->next_wakeup = min_time(res->next_wakeup,
+                                        last_ok + MIN_RENEW_INTERVAL);
+            json_decref(state);
+            continue;
+        }
+        if (!account_pem) {
+            rv = acme_store_account_find(&account_id, store, conf->ca_url, p);
+            if (rv == APR_SUCCESS && account_id) {
+                rv = acme_store_account_load(&account_key, &account_url,
+                                             store, conf->ca_url, account_id,
+                                             p, &err);
+            }
+            else {
+                account_id = NULL;
+                rv = acme_key_generate(&account_key, p, ACME_KEY_EC256, &err);
+            }
+            if (rv == APR_SUCCESS) {
+                rv = acme_key_to_pem(&account_pem, &len, p, account_key);
+            }
+            if (rv != APR_SUCCESS) {
+                acme_log(ACME_LOG_ERR, "account for %s unusable: %s",
+                         conf->ca_url, err.msg ? err.msg : "key error");
+                json_decref(state);
+                return rv;
+            }
+        }
+        acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
+                 md->name, acme_array_join(p, md->names, ", "),
+                 acme_due_name(due));
+        if (job_prepare(&job, store, conf, md, due, state, account_pem,
+                        account_url, p, &err) != APR_SUCCESS) {
+            acme_log(ACME_LOG_ERR, "%s: %s", md->name, err.msg);
+            json_decref(state);
+            continue;
+        }
+        APR_ARRAY_PUSH(jobs, job_t *) = job;
+    }
+    res->attempted = jobs->nelts;
+    if (!jobs->nelts) {
+        goto cleanup;
+    }
+
+    /* A new account is registered by the first worker alone; the others
+     * then use it. */
+    first_batch = account_url ? jobs->nelts : 1;
+    run_jobs(jobs, 0, first_batch, conf);
+    for (i = 0; i < jobs->nelts; i++) {
+        job_t *job = APR_ARRAY_IDX(jobs, i, job_t *);
+        acme_worker_res_t *wres = NULL;
+        const char *why = job->failure;
+        int version = 0;
+
+        if (i == first_batch) {
+            run_jobs(jobs, first_batch, jobs->nelts, conf);
+        }
+        if (!why && acme_worker_res_parse(&wres, job->p, job->buf, job->len,
+                                          &err) != APR_SUCCESS) {
+            why = err.msg;
+        }
+        if (!why && !account_url && wres->account_url) {
+            json_t *reg = wres->registration
+                ? json_loads(wres->registration, 0, NULL) : NULL;
+            if (acme_store_account_save(&account_id, store, conf->ca_url,
+                                        account_key, wres->account_url, reg,
+                                        p, &err) == APR_SUCCESS) {
+                account_url = apr_pstrdup(p, wres->account_url);
+                acme_log(ACME_LOG_NOTICE, "account %s registered at %s",
+                         account_url, conf->ca_url);
+            }
+            else {
+                acme_log(ACME_LOG_ERR, "cannot save the account: %s", err.msg);
+            }
+            if (reg) json_decref(reg);
+            if (i == 0 && first_batch < jobs->nelts && account_url) {
+                /* rewrite the remaining requests with the account URL */
+                int j;
+                for (j = first_batch; j < jobs->nelts; j++) {
+                    job_t *o = APR_ARRAY_IDX(jobs, j, job_t *);
+                    acme_worker_req_t *r;
+                    if (acme_worker_req_parse(&r, o->p, o->request,
+                                              strlen(o->request), NULL)
+                        == APR_SUCCESS) {
+                        r->account_url = account_url;
+                        o->request = acme_worker_req_format(o->p, r);
+                    }
+                }
+            }
+        }
+        if (!why && !wres->ok) {
+            why = wres->error;
+        }
+        if (!why) {
+            why = job_activate(job, store, conf, wres, account_id, &version);
+        }
+        st_set_int(job->state, "last_attempt", apr_time_sec(now));
+        st_set_int(job->state, "attempts", st_int(job->state, "attempts") + 1);
+        st_set_str(job->state, "name", job->md->name);
+        json_object_set_new(job->state, "names", json_array());
+        {
+            int j;
+            for (j = 0; j < job->md->names->nelts; j++) {
+                json_array_append_new(json_object_get(job->state, "names"),
+                    json_string(APR_ARRAY_IDX(job->md->names, j,
+                                              const char *)));
+            }
+        }
+        if (!why) {
+            res->activated++;
+            st_set_str(job->state, "status", "valid");
+            st_set_int(job->state, "failures", 0);
+            st_set_int(job->state, "last_success", apr_time_sec(now));
+            st_set_int(job->state, "next_try", 0);
+            st_set_str(job->state, "last_error", NULL);
+            st_set_str(job->state, "last_problem", NULL);
+            st_set_str(job->state, "challenge", wres->challenge_types);
+            st_set_int(job->state, "version", version);
+            st_set_int(job->state, "renewals",
+                       st_int(job->state, "renewals") + 1);
+            acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
+                     "(version %d, %s)", job->md->name, version,
+                     acme_due_name(job->due));
+        }
+        else {
+            int failures = (int)st_int(job->state, "failures") + 1;
+            apr_interval_time_t wait = acme_sup_backoff(failures);
+            if (wres && wres->retry_after > 0
+                && apr_time_from_sec(wres->retry_after) > wait) {
+                wait = apr_time_from_sec(wres->retry_after);
+            }
+            res->failed++;
+            st_set_str(job->state, "status", "error");
+            st_set_int(job->state, "failures", failures);
+            st_set_int(job->state, "next_try", apr_time_sec(now + wait));
+            st_set_str(job->state, "last_error", why);
+            st_set_str(job->state, "last_problem",
+                       wres ? wres->problem_type : NULL);
+            res->next_wakeup = min_time(res->next_wakeup, now + wait);
+            acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
+                     "next attempt in %d s", job->md->name, why,
+                     (int)apr_time_sec(wait));
+        }
+        st_set_str(job->state, "due_reason", acme_due_name(job->due));
+        acme_store_state_save(store, job->md->name, job->state, p);
+        apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
+                                        "privkey.pem", NULL), p);
+        json_decref(job->state);
+    }
+cleanup:
+    return APR_SUCCESS;
+}

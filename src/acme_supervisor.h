@@ -1,0 +1,100 @@
+/* mod_acme: the renewal supervisor (root side). Decides which certificates
+ * are due, runs the unprivileged worker for each (fork + exec of
+ * `acmectl worker`, switched to the configured user), validates what comes
+ * back and activates it in the store. No httpd headers: the module drives it
+ * from its supervisor process, and `acmectl` can drive it too. */
+#ifndef ACME_SUPERVISOR_H
+#define ACME_SUPERVISOR_H
+
+#include <sys/types.h>
+
+#include "acme_common.h"
+#include "acme_key.h"
+#include "acme_store.h"
+
+/* One managed certificate (one ACMEDomain). */
+typedef struct acme_md_t {
+    const char *name;                 /* lineage name */
+    apr_array_header_t *names;        /* validated names, first names it */
+    acme_key_type_e key_type;
+    apr_array_header_t *challenges;   /* allowed types, preference order */
+    int renew_pct;                    /* renew when this % of the lifetime is
+                                         left (0: use renew_abs) */
+    apr_interval_time_t renew_abs;    /* renew when this much is left */
+    const char *source;               /* "file:line" of the directive */
+} acme_md_t;
+
+/* Everything the supervisor needs from the configuration. */
+typedef struct acme_sup_conf_t {
+    const char *store_dir;
+    const char *ca_url;               /* ACME directory */
+    const char *ca_file;              /* CA bundle for the CA's TLS, or NULL */
+    apr_array_header_t *contacts;     /* const char* */
+    int agree_tos;
+    const char *eab_kid;
+    const char *eab_hmac;
+    const char *worker_path;          /* the acmectl binary */
+    const char *user;                 /* the worker's user name */
+    uid_t uid;                        /* the worker's identity */
+    gid_t gid;
+    int max_workers;                  /* orders in flight at once */
+    apr_interval_time_t check_interval;
+    apr_interval_time_t worker_timeout; /* a worker is killed after this */
+    apr_array_header_t *mds;          /* acme_md_t* */
+} acme_sup_conf_t;
+
+/* Why a certificate is due, or ACME_DUE_NO. */
+typedef enum {
+    ACME_DUE_NO = 0,
+    ACME_DUE_MISSING,                 /* no certificate yet */
+    ACME_DUE_NAMES,                   /* the name set changed */
+    ACME_DUE_WINDOW,                  /* inside the renew window */
+    ACME_DUE_EXPIRED,                 /* already expired */
+    ACME_DUE_KEYTYPE                  /* the configured key type changed */
+} acme_due_e;
+
+/* Returns a short word for a due reason ("missing", "window", ...). */
+const char *acme_due_name(acme_due_e due);
+
+/* A fresh configuration with defaults (4 workers, 12 h checks, 10 min
+ * worker timeout). */
+acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p);
+
+/*
+ * Decides whether md is due now: missing lineage, changed names, inside the
+ * renew window (md->renew_pct of the lifetime, or renew_abs; the default
+ * when both are 0 is a third of the lifetime, half for lifetimes under 10
+ * days). *pwhen receives the time it becomes due (now when due).
+ */
+acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
+                        const acme_md_t *md, apr_time_t now, apr_pool_t *p);
+
+/* What one pass did. */
+typedef struct acme_sup_result_t {
+    int attempted;                    /* orders started */
+    int activated;                    /* certificates stored and made live */
+    int failed;
+    apr_time_t next_wakeup;           /* when the next pass is useful */
+} acme_sup_result_t;
+
+/*
+ * One supervisor pass: for every md that is due and not backing off, make a
+ * key and CSR (root side, key kept in STORE/staging/<name>/), run a worker
+ * (at most conf->max_workers at once), validate the returned chain (key,
+ * names, dates, issuer order) and activate it with acme_store_lineage_save;
+ * record attempts, errors and backoff in STORE/state/<name>.json.
+ * Failures never touch live/. Returns APR_SUCCESS unless the store itself is
+ * unusable; per-certificate failures are in the state files and the log.
+ */
+apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
+                           apr_pool_t *p);
+
+/* The lineage's backoff delay after `failures` consecutive failures:
+ * about 1 min, 10 min, 100 min, then daily, with up to 10% jitter. */
+apr_interval_time_t acme_sup_backoff(int failures);
+
+/* Sets Certbot's renewal parameters for a key type (key_type and
+ * elliptic_curve or rsa_key_size). */
+void acme_sup_key_params(apr_table_t *params, acme_key_type_e type);
+
+#endif

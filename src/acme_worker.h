@@ -1,0 +1,63 @@
+/* mod_acme: the unprivileged worker and its messages.
+ *
+ * The supervisor (root) starts `acmectl worker` as the configured user and
+ * writes one request (a JSON object) to its standard input; the worker talks
+ * to the CA, writes http-01 answers into the challenge directory, and
+ * writes one result (a JSON object) to its standard output. The worker gets
+ * the account key and the CSR, never a certificate's private key.
+ */
+#ifndef ACME_WORKER_H
+#define ACME_WORKER_H
+
+#include "acme_common.h"
+#include <jansson.h>
+
+#define ACME_WORKER_MAX_MSG (4 * 1024 * 1024)
+
+typedef struct acme_worker_req_t {
+    const char *name;                /* lineage, for log lines */
+    const char *directory;           /* the CA's directory URL */
+    const char *ca_file;             /* CA bundle for the CA's TLS or NULL */
+    const char *account_key_pem;
+    const char *account_url;         /* NULL: register (or find) the account */
+    apr_array_header_t *contacts;    /* const char* */
+    int agree_tos;
+    const char *eab_kid;
+    const char *eab_hmac;
+    apr_array_header_t *names;       /* const char* */
+    const char *csr_b64url;          /* DER, base64url */
+    apr_array_header_t *challenges;  /* allowed types, preference order */
+    const char *challenge_dir;       /* where http-01 answers go */
+} acme_worker_req_t;
+
+typedef struct acme_worker_res_t {
+    int ok;
+    const char *chain_pem;           /* leaf first */
+    const char *account_url;
+    const char *registration;        /* account object as JSON text */
+    const char *challenge_types;     /* what validated, comma separated */
+    const char *error;               /* one line, when !ok */
+    const char *problem_type;        /* ACME problem type, when known */
+    long retry_after;                /* seconds the CA asked to wait */
+} acme_worker_res_t;
+
+/* Serialises a request / result as JSON text (pool memory). */
+const char *acme_worker_req_format(apr_pool_t *p, const acme_worker_req_t *req);
+const char *acme_worker_res_format(apr_pool_t *p, const acme_worker_res_t *res);
+
+/* Parses a request / result; ACME_EPROTO with the reason when malformed or
+ * when a required member is missing. */
+apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
+                                   const char *text, apr_size_t len,
+                                   acme_err_t *err);
+apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
+                                   const char *text, apr_size_t len,
+                                   acme_err_t *err);
+
+/* The worker's job: account (registering when req->account_url is NULL),
+ * order, http-01 answers in req->challenge_dir, finalize, download. Fills
+ * res (ok or error) and never fails otherwise. */
+void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
+                     apr_pool_t *p);
+
+#endif
