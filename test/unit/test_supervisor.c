@@ -1,0 +1,265 @@
+/* Unit tests: the supervisor's decisions (due, backoff) and its handling of
+ * misbehaving workers (a fake worker script stands in for `acmectl worker`;
+ * the real one is exercised end to end against pebble). */
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "acme_test.h"
+#include "acme_supervisor.h"
+#include "acme_cert.h"
+#include "acme_util.h"
+#include "acme_worker.h"
+
+static const char *tmpdir(apr_pool_t *p)
+{
+    char *d = apr_pstrdup(p, "/tmp/acme-unit-sup-XXXXXX");
+    return mkdtemp(d);
+}
+
+static apr_array_header_t *names1(apr_pool_t *p, const char *n)
+{
+    apr_array_header_t *a = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(a, const char *) = n;
+    return a;
+}
+
+static acme_md_t *md_make(apr_pool_t *p, const char *name)
+{
+    acme_md_t *md = apr_pcalloc(p, sizeof(*md));
+    md->name = name;
+    md->names = names1(p, name);
+    md->key_type = ACME_KEY_EC256;
+    md->challenges = names1(p, "http-01");
+    return md;
+}
+
+static void test_backoff(apr_pool_t *p)
+{
+    struct { int n; long lo, hi; } want[] = {
+        { 1, 60, 66 }, { 2, 600, 660 }, { 3, 6000, 6600 },
+        { 4, 86400, 95040 }, { 9, 86400, 95040 } };
+    int i;
+
+    ACME_CHECK(acme_sup_backoff(0) == 0, "no failure, no wait");
+    for (i = 0; i < 5; i++) {
+        long s = (long)apr_time_sec(acme_sup_backoff(want[i].n));
+        ACME_CHECK(s >= want[i].lo && s <= want[i].hi, "failures %d: %ld s",
+                   want[i].n, s);
+    }
+}
+
+/* Stores a self-signed lineage valid from now-age for `life`. */
+static void store_lineage(acme_store_t *s, apr_pool_t *p, const char *name,
+                          apr_interval_time_t life, acme_key_type_e kt)
+{
+    acme_key_t *key;
+    acme_cert_t *cert;
+    const char *kpem;
+    apr_size_t klen;
+    int v;
+
+    acme_key_generate(&key, p, kt, NULL);
+    acme_cert_self_signed(&cert, p, key, names1(p, name), life, NULL);
+    acme_key_to_pem(&kpem, &klen, p, key);
+    ACME_CHECK_RV(acme_store_lineage_save(s, name, acme_cert_to_pem(p, cert),
+                                          "", kpem, acme_renewal_conf_make(p),
+                                          &v, p, NULL));
+}
+
+static void test_due(apr_pool_t *p)
+{
+    acme_store_t *s;
+    acme_md_t *md = md_make(p, "due.example.test");
+    apr_time_t now = apr_time_now(), when;
+    acme_due_e due;
+
+    ACME_CHECK_RV(acme_store_open(&s, p, tmpdir(p), 1, NULL));
+    due = acme_sup_due(&when, s, md, now, p);
+    ACME_CHECK(due == ACME_DUE_MISSING, "missing: %d", due);
+
+    /* 90 days, fresh: due in ~60 days (a third left) */
+    store_lineage(s, p, md->name, apr_time_from_sec(90 * 86400),
+                  ACME_KEY_EC256);
+    due = acme_sup_due(&when, s, md, now, p);
+    ACME_CHECK(due == ACME_DUE_NO, "fresh: %d", due);
+    ACME_CHECK(apr_time_sec(when - now) > 59 * 86400
+               && apr_time_sec(when - now) < 61 * 86400, "60 days: %ld",
+               (long)apr_time_sec(when - now));
+    /* 30 days before expiry: 30d window says not yet, 61d window says now */
+    md->renew_abs = apr_time_from_sec(30 * 86400);
+    ACME_CHECK(acme_sup_due(&when, s, md, now, p) == ACME_DUE_NO, "30d");
+    md->renew_abs = apr_time_from_sec(91 * 86400);
+    ACME_CHECK(acme_sup_due(&when, s, md, now, p) == ACME_DUE_WINDOW, "91d");
+    md->renew_abs = 0;
+    md->renew_pct = 99;
+    ACME_CHECK(acme_sup_due(&when, s, md, now + apr_time_from_sec(86400), p)
+               == ACME_DUE_WINDOW, "99%%");
+    md->renew_pct = 0;
+    /* after expiry */
+    ACME_CHECK(acme_sup_due(&when, s, md, now + apr_time_from_sec(91 * 86400),
+                            p) == ACME_DUE_EXPIRED, "expired");
+    /* names changed */
+    APR_ARRAY_PUSH(md->names, const char *) = "www.due.example.test";
+    ACME_CHECK(acme_sup_due(&when, s, md, now, p) == ACME_DUE_NAMES, "names");
+    md->names = names1(p, md->name);
+    /* key type changed */
+    md->key_type = ACME_KEY_RSA2048;
+    ACME_CHECK(acme_sup_due(&when, s, md, now, p) == ACME_DUE_KEYTYPE, "kt");
+    md->key_type = ACME_KEY_EC256;
+
+    /* a 6-day certificate renews at half its life */
+    store_lineage(s, p, "short.example.test", apr_time_from_sec(6 * 86400),
+                  ACME_KEY_EC256);
+    md = md_make(p, "short.example.test");
+    ACME_CHECK(acme_sup_due(&when, s, md, now, p) == ACME_DUE_NO, "short");
+    ACME_CHECK(apr_time_sec(when - now) > 2 * 86400 + 80000
+               && apr_time_sec(when - now) < 3 * 86400 + 100, "3 days: %ld",
+               (long)apr_time_sec(when - now));
+}
+
+static void test_worker_messages(apr_pool_t *p)
+{
+    acme_worker_req_t req, *back;
+    acme_worker_res_t res, *rback;
+    const char *text;
+
+    memset(&req, 0, sizeof(req));
+    req.name = "x.test";
+    req.directory = "https://ca.test/dir";
+    req.account_key_pem = "-----BEGIN PRIVATE KEY-----\n...";
+    req.names = names1(p, "x.test");
+    req.contacts = names1(p, "mailto:a@b.test");
+    req.agree_tos = 1;
+    req.csr_b64url = "MIIB";
+    req.challenges = names1(p, "http-01");
+    req.challenge_dir = "/store/challenges";
+    text = acme_worker_req_format(p, &req);
+    ACME_CHECK_RV(acme_worker_req_parse(&back, p, text, strlen(text), NULL));
+    ACME_CHECK_STR(back->directory, req.directory);
+    ACME_CHECK_STR(back->challenge_dir, req.challenge_dir);
+    ACME_CHECK(back->agree_tos == 1 && back->account_url == NULL, "flags");
+    ACME_CHECK_STR(APR_ARRAY_IDX(back->contacts, 0, const char *),
+                   "mailto:a@b.test");
+    /* a request without names is refused */
+    req.names = apr_array_make(p, 1, sizeof(const char *));
+    text = acme_worker_req_format(p, &req);
+    ACME_CHECK(acme_worker_req_parse(&back, p, text, strlen(text), NULL)
+               == ACME_EPROTO, "no names");
+
+    memset(&res, 0, sizeof(res));
+    res.error = "rateLimited: slow down";
+    res.retry_after = 7200;
+    text = acme_worker_res_format(p, &res);
+    ACME_CHECK_RV(acme_worker_res_parse(&rback, p, text, strlen(text), NULL));
+    ACME_CHECK(!rback->ok && rback->retry_after == 7200, "error result");
+    ACME_CHECK(acme_worker_res_parse(&rback, p, "{\"ok\":true}", 11, NULL)
+               == ACME_EPROTO, "ok without chain");
+    ACME_CHECK(acme_worker_res_parse(&rback, p, "not json", 8, NULL)
+               == ACME_EPROTO, "garbage");
+}
+
+/* Runs one pass with a fake worker script; returns the state. */
+static json_t *pass_with_worker(apr_pool_t *p, const char *script,
+                                acme_sup_result_t *res, const char **pstore)
+{
+    acme_sup_conf_t *conf = acme_sup_conf_make(p);
+    const char *dir = tmpdir(p);
+    const char *worker = apr_pstrcat(p, dir, "-worker.sh", NULL);
+    acme_store_t *s;
+    json_t *state = NULL;
+    FILE *f;
+
+    f = fopen(worker, "w");
+    fprintf(f, "#!/bin/sh\n%s\n", script);
+    fclose(f);
+    chmod(worker, 0755);
+    conf->store_dir = dir;
+    conf->ca_url = "https://ca.invalid/dir";
+    conf->worker_path = worker;
+    conf->worker_timeout = apr_time_from_sec(2);
+    APR_ARRAY_PUSH(conf->mds, acme_md_t *) = md_make(p, "w.example.test");
+    ACME_CHECK_RV(acme_sup_pass(res, conf, p));
+    acme_store_open(&s, p, dir, 0, NULL);
+    acme_store_state_load(&state, s, "w.example.test", p);
+    *pstore = dir;
+    return state;
+}
+
+static int live_exists(apr_pool_t *p, const char *store)
+{
+    apr_finfo_t fi;
+    return apr_stat(&fi, apr_pstrcat(p, store, "/live/w.example.test", NULL),
+                    APR_FINFO_TYPE, p) == APR_SUCCESS;
+}
+
+static void check_failed(apr_pool_t *p, const char *script, const char *want,
+                         long min_wait)
+{
+    acme_sup_result_t res;
+    const char *store;
+    json_t *st = pass_with_worker(p, script, &res, &store);
+    const char *err = json_string_value(json_object_get(st, "last_error"));
+    long next = (long)json_integer_value(json_object_get(st, "next_try"));
+
+    ACME_CHECK(res.attempted == 1 && res.activated == 0 && res.failed == 1,
+               "%s: attempted %d activated %d failed %d", want,
+               res.attempted, res.activated, res.failed);
+    ACME_CHECK(err && strstr(err, want), "want '%s' in '%s'", want,
+               err ? err : "(none)");
+    ACME_CHECK(next - (long)apr_time_sec(apr_time_now()) >= min_wait - 2,
+               "%s: next_try in %ld s", want,
+               next - (long)apr_time_sec(apr_time_now()));
+    ACME_CHECK(json_integer_value(json_object_get(st, "failures")) == 1,
+               "failures counted");
+    ACME_CHECK(!live_exists(p, store), "%s: nothing activated", want);
+    /* the in-flight key is not left behind */
+    {
+        apr_finfo_t fi;
+        ACME_CHECK(apr_stat(&fi, apr_pstrcat(p, store,
+                   "/staging/w.example.test/privkey.pem", NULL),
+                   APR_FINFO_TYPE, p) != APR_SUCCESS, "staging key removed");
+    }
+    json_decref(st);
+}
+
+static void test_bad_workers(apr_pool_t *p)
+{
+    acme_key_t *k;
+    acme_cert_t *c;
+    const char *pem, *script;
+
+    check_failed(p, "cat >/dev/null; echo 'this is not json'",
+                 "malformed worker result", 60);
+    check_failed(p, "cat >/dev/null; kill -9 $$", "killed by signal 9", 60);
+    check_failed(p, "cat >/dev/null; exit 3", "exited with status 3", 60);
+    check_failed(p, "exec sleep 30", "did not finish within 2 seconds", 60);
+    check_failed(p, "cat >/dev/null; echo '{\"ok\":false,\"error\":"
+                 "\"rateLimited: too many\",\"retry_after\":7200}'",
+                 "rateLimited: too many", 7200);
+    /* a chain whose key is not ours is refused */
+    acme_key_generate(&k, p, ACME_KEY_EC256, NULL);
+    acme_cert_self_signed(&c, p, k, names1(p, "w.example.test"),
+                          apr_time_from_sec(86400 * 30), NULL);
+    pem = acme_cert_to_pem(p, c);
+    {
+        char *q = apr_pstrdup(p, pem), *o;
+        const char *esc = "";
+        for (o = q; *o; o++) {
+            esc = apr_pstrcat(p, esc, *o == '\n' ? "\\n"
+                              : apr_pstrndup(p, o, 1), NULL);
+        }
+        script = apr_psprintf(p, "cat >/dev/null; printf '%%s\\n' "
+                              "'{\"ok\":true,\"chain\":\"%s\"}'", esc);
+    }
+    check_failed(p, script, "does not match", 60);
+}
+
+int main(void)
+{
+    ACME_TEST_RUN(test_backoff);
+    ACME_TEST_RUN(test_due);
+    ACME_TEST_RUN(test_worker_messages);
+    ACME_TEST_RUN(test_bad_workers);
+    return ACME_TEST_DONE();
+}
