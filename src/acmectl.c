@@ -297,12 +297,12 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    rv = acme_store_open(&store, p, ctl->config_dir, 1, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
+    /* Nothing is created in the store until the CA has accepted us: a
+     * failed registration leaves the store as it was. */
+    if (acme_store_open(&store, p, ctl->config_dir, 0, NULL) == APR_SUCCESS) {
+        rv = acme_store_account_find(&id, store, ctl->server, p);
     }
-    rv = acme_store_account_find(&id, store, ctl->server, p);
-    if (rv == APR_SUCCESS && id) {
+    if (store && id) {
         rv = acme_store_account_load(&key, &url, store, ctl->server, id, p,
                                      err);
         if (rv != APR_SUCCESS) {
@@ -314,10 +314,6 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
     else {
         acme_account_req_t req;
 
-        if (!ctl->contacts->nelts && !ctl->unsafe_no_email
-            && !ctl->non_interactive && isatty(0)) {
-            /* Certbot asks; we stay non-interactive by design here. */
-        }
         memset(&req, 0, sizeof(req));
         req.contacts = ctl->contacts;
         req.agree_tos = ctl->agree_tos;
@@ -331,12 +327,22 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
         if (rv != APR_SUCCESS) {
             goto cleanup;
         }
+        rv = acme_store_open(&store, p, ctl->config_dir, 1, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
         rv = acme_store_account_save(&id, store, ctl->server, key,
                                      c->account_url, reg, p, err);
         if (rv != APR_SUCCESS) {
             goto cleanup;
         }
         acmectl_say(ctl, "Account registered: %s\n", c->account_url);
+    }
+    /* Make sure every directory of the layout exists (an existing store is
+     * left as it is). */
+    rv = acme_store_open(&store, p, ctl->config_dir, 1, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
     }
     *pclient = c;
     *pstore = store;
