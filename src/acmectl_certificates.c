@@ -104,7 +104,9 @@ int acmectl_cmd_certificates(acmectl_t *ctl)
                    "(%s: %ld days)\n"
                    "    Certificate Path: %s\n"
                    "    Private Key Path: %s\n",
-                   name, l->serial, key_type_of(p, l),
+                   name, l->serial,
+                   !strncmp(key_type_of(p, l), "ec", 2) ? "ECDSA"
+                   : !strncmp(key_type_of(p, l), "rsa", 3) ? "RSA" : "unknown",
                    acme_array_join(p, l->names, " "), tm.tm_year + 1900,
                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                    tm.tm_sec, valid ? "VALID" : "INVALID: EXPIRED",
