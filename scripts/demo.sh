@@ -14,7 +14,8 @@
 #      against the test CA's root; exits non-zero if it does not verify
 #   7. stops everything it started (unless --keep; then --stop stops it)
 #
-# Run as root on Debian 12 after scripts/install-deps.sh. Uses the work
+# Run as root on Debian 12 (it runs scripts/install-deps.sh first; a no-op
+# when everything is installed). Uses the work
 # directory demo/ at the top of the repository. Never contacts a public CA.
 #
 # Step 4 is the function obtain_certificate and step 5 ssl_vhost_config:
@@ -29,13 +30,14 @@ KEEP=0
 DEMO_METHOD=${DEMO_METHOD:-acmectl}
 DOMAIN=demo.example.test
 HTTPS_PORT=${DEMO_HTTPS_PORT:-8443}
-export ACME_E2E_WORK=$TOP/demo
+DEMO_DIR=$TOP/demo               # demo.pids (for --stop), build.log
+export ACME_E2E_WORK=$DEMO_DIR   # pebble, Apache, store (see below)
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 stop_previous() {
-    local f=$ACME_E2E_WORK/demo.pids pid conf
+    local f=$DEMO_DIR/demo.pids kind pid conf
     [ -f "$f" ] || return 0
     while read -r kind pid conf; do
         case "$kind" in
@@ -56,11 +58,23 @@ case "${1:-}" in
 esac
 
 [ "$(id -u)" -eq 0 ] || die "run as root (Apache's children switch to www-data)"
+# On a fresh Debian 12 this installs the packages; otherwise a quick no-op.
+if [ "${ACME_SKIP_DEPS:-0}" != 1 ]; then
+    "$TOP/scripts/install-deps.sh" || die "installing the dependencies failed"
+fi
 for c in pebble pebble-challtestsrv /usr/sbin/apache2 openssl curl; do
     command -v "$c" >/dev/null 2>&1 || die "$c not found: run scripts/install-deps.sh first"
 done
 
 stop_previous
+mkdir -p "$DEMO_DIR"
+# Apache's children (www-data) must read the webroot; a clone under /root
+# is not reachable for them, then the demo works under /tmp.
+if ! runuser -u www-data -- test -x "$DEMO_DIR" 2>/dev/null; then
+    ACME_E2E_WORK=$(mktemp -d /tmp/mod_acme-demo.XXXXXX)
+    chmod 755 "$ACME_E2E_WORK"
+    echo "demo: www-data cannot reach $DEMO_DIR; working in $ACME_E2E_WORK"
+fi
 
 say "Building (./configure && make; log in demo/build.log)"
 buildlog=$(mktemp)
@@ -76,9 +90,9 @@ e2e_init
 demo_exit() {
     if [ "$KEEP" = 1 ] && [ "${DEMO_OK:-0}" = 1 ]; then
         local p
-        : > "$WORK/demo.pids"
-        for p in "${E2E_PIDS[@]}"; do echo "${p%%:*} ${p#*:}" >> "$WORK/demo.pids"; done
-        echo "apache $(apache_pid demo) $(apache_dir demo)/httpd.conf" >> "$WORK/demo.pids"
+        : > "$DEMO_DIR/demo.pids"
+        for p in "${E2E_PIDS[@]}"; do echo "${p%%:*} ${p#*:}" >> "$DEMO_DIR/demo.pids"; done
+        echo "apache $(apache_pid demo) $(apache_dir demo)/httpd.conf" >> "$DEMO_DIR/demo.pids"
         printf '\nStill running (--keep). Try:\n'
         printf '  curl --cacert %s --resolve %s:%s:127.0.0.1 https://%s:%s/\n' \
             "$PEBBLE_ROOT" "$DOMAIN" "$HTTPS_PORT" "$DOMAIN" "$HTTPS_PORT"
@@ -88,7 +102,7 @@ demo_exit() {
     e2e_cleanup
 }
 trap demo_exit EXIT
-mv "$buildlog" "$WORK/build.log"
+mv "$buildlog" "$DEMO_DIR/build.log"
 STORE=$WORK/store
 
 say "Starting the test CA: pebble on https://localhost:$PEBBLE_PORT/dir, DNS on 127.0.0.1:$DNS_PORT"
@@ -195,4 +209,5 @@ if [ "$verify" != "Verify return code: 0 (ok)" ]; then
 fi
 DEMO_OK=1
 say "Demo OK: Apache serves a certificate for $DOMAIN from the test CA, verified."
+echo "Files: $WORK (store: $STORE)"
 exit 0
