@@ -48,7 +48,9 @@ apr_status_t acme_jws_eab(json_t **peab, apr_pool_t *p,
                           const char *eab_hmac_b64url, const char *url,
                           acme_err_t *err);
 
-/* The key authorization of RFC 8555 §8.1: token "." thumbprint. */
+/* The key authorization of RFC 8555 §8.1: token "." thumbprint. A token
+ * that is not base64url (at most 512 characters) fails with ACME_EPROTO, so
+ * that nothing else from a CA reaches file names or TXT records. */
 apr_status_t acme_key_authorization(const char **pkeyauthz, apr_pool_t *p,
                                     const char *token,
                                     const acme_key_t *account_key);

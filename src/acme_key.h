@@ -58,4 +58,9 @@ EVP_PKEY *acme_key_evp(const acme_key_t *key);
 /* Wraps an EVP_PKEY (takes ownership) in an acme_key_t freed with pool p. */
 acme_key_t *acme_key_wrap(apr_pool_t *p, EVP_PKEY *pkey);
 
+/* Added for the crypto layer: returns OpenSSL's queued errors as one line
+ * ("; "-separated, ERR_error_string_n text) or "no detail from OpenSSL" when
+ * the queue is empty, and clears the queue. Used in acme_err_t messages. */
+const char *acme_ssl_error(apr_pool_t *p);
+
 #endif
