@@ -84,6 +84,7 @@ if ! { ./configure && make; } >"$buildlog" 2>&1; then
     die "build failed"
 fi
 
+E2E_NO_SUMMARY=1
 # shellcheck source=../test/e2e/lib.sh
 . "$TOP/test/e2e/lib.sh"
 e2e_init

@@ -58,7 +58,20 @@ APACHE_GROUP=${APACHE_GROUP:-www-data}
 # Output helpers
 
 e2e_log() { printf '# %s\n' "$*"; }
-e2e_die() { printf 'e2e: fatal: %s\n' "$*" >&2; exit 1; }
+# e2e_die MESSAGE: the harness cannot go on. In a test file this counts as a
+# failed case and prints the summary, so that the cases run so far count;
+# scripts that are not test files set E2E_NO_SUMMARY=1.
+e2e_die() {
+    printf '# fatal: %s\n' "$*"
+    if [ "${E2E_NO_SUMMARY:-0}" != 1 ]; then
+        T_NAME=${T_NAME:-harness}
+        t_fail "$*"
+        t_summary
+    else
+        printf 'error: %s\n' "$*" >&2
+    fi
+    exit 1
+}
 
 # e2e_show_file FILE [MAXLINES]: prints a file's tail as "# " comment lines.
 e2e_show_file() {

@@ -34,6 +34,7 @@ on_signal() {
     if [ -n "$child" ]; then
         kill -TERM "$child" 2>/dev/null
         wait "$child" 2>/dev/null
+        [ -n "${streamer:-}" ] && wait "$streamer" 2>/dev/null
     fi
     echo "e2e: $passed passed, $((failed + 1)) failed"
     exit 130
@@ -60,9 +61,13 @@ for f in "${files[@]}"; do
     # timeout sends TERM to the file's bash, whose trap cleans up.
     ACME_E2E_WORK=$BASE/$name timeout -s TERM "$FILE_TIMEOUT" bash "$f" </dev/null >"$out" 2>&1 &
     child=$!
-    # stream the output while the file runs
-    tail -n +1 -f --pid="$child" "$out" | sed -u "s/^e2e: \([0-9]* passed, [0-9]* failed\)\$/# $name: \1/"
+    # stream the output while the file runs (in the background, so that
+    # "wait" below stays interruptible by INT/TERM)
+    tail -n +1 -f --pid="$child" "$out" \
+        | sed -u "s/^e2e: \([0-9]* passed, [0-9]* failed\)\$/# $name: \1/" &
+    streamer=$!
     wait "$child"; rc=$?
+    wait "$streamer"
     child=""
     line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
     rm -f "$out"
