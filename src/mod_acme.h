@@ -1,0 +1,148 @@
+/* mod_acme: declarations shared by the httpd glue files (mod_acme.c and
+ * src/mod_acme_*.c). The engine (src/acme_*.c) never includes this file:
+ * it is the only place where httpd and engine types meet. */
+#ifndef MOD_ACME_H
+#define MOD_ACME_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+
+#include "acme_common.h"
+#include "acme_key.h"
+#include "acme_supervisor.h"
+
+#ifndef ACME_DEFAULT_WORKER
+#define ACME_DEFAULT_WORKER "/usr/bin/acmectl"
+#endif
+
+#define ACME_DEFAULT_STORE      "/var/lib/apache2/acme"
+#define ACME_CHALLENGE_PREFIX   "/.well-known/acme-challenge/"
+#define ACME_TOKEN_MAX          128     /* characters in an http-01 token */
+#define ACME_ANSWER_MAX         1024    /* bytes in an http-01 answer */
+#define ACME_UNSET              -1
+
+extern module AP_MODULE_DECLARE_DATA acme_module;
+
+/* One ACMEDomain directive: one certificate (lineage). */
+typedef struct acme_domain_t {
+    apr_array_header_t *given;    /* names written on the line (const char*) */
+    const char *file;             /* where the directive is */
+    int line;
+    ap_directive_t *vhost_node;   /* the enclosing <VirtualHost>, or NULL */
+    server_rec *s;                /* the server it is declared in (check) */
+
+    /* resolved in check_config */
+    const char *name;             /* lineage name */
+    apr_array_header_t *names;    /* validated names, first names it */
+    acme_md_t *md;                /* what the supervisor gets */
+
+    /* decided in post_config */
+    int live;                     /* 1: live/<name> serves, 0: fallback */
+    const char *cert_file;        /* what mod_ssl is given */
+    const char *key_file;
+} acme_domain_t;
+
+/* Per-server configuration. Global directives are only accepted in the
+ * main server, so their values are read from the main server's record. */
+typedef struct acme_srv_conf_t {
+    /* declared here; never inherited by a vhost */
+    apr_array_header_t *domains;  /* acme_domain_t* */
+    /* the domain whose certificate this server presents (check_config) */
+    acme_domain_t *serving;
+
+    /* global or vhost (inherited from the main server) */
+    int key_type;                 /* acme_key_type_e or ACME_UNSET */
+    apr_array_header_t *challenges; /* const char*, NULL when unset */
+    int renew_pct;                /* ACME_UNSET when unset */
+    apr_interval_time_t renew_abs;
+
+    /* global only */
+    const char *ca_url;
+    const char *ca_file;
+    apr_array_header_t *contacts; /* NULL when unset */
+    int agree_tos;                /* ACME_UNSET when unset */
+    const char *tos_url;
+    int eab_set;
+    const char *eab_kid;
+    const char *eab_hmac;
+    const char *store_dir;
+    apr_interval_time_t check_interval; /* 0 when unset */
+    int restart;                  /* 1 graceful, 0 off, ACME_UNSET */
+    const char *user;
+    uid_t uid;
+    gid_t gid;
+    int max_workers;              /* ACME_UNSET when unset */
+    int port_http;                /* local port for the CA's 80, 0 unset */
+    int port_https;               /* local port for the CA's 443 */
+    const char *worker_path;
+} acme_srv_conf_t;
+
+/* What post_config decided, for the hooks that run after it (mod_ssl's
+ * post_config, the request hooks in the children). */
+typedef struct acme_runtime_t {
+    apr_pool_t *pool;             /* pconf */
+    server_rec *base;
+    const char *store_dir;        /* absolute */
+    const char *challenge_dir;    /* STORE/challenges */
+    acme_sup_conf_t *sup;
+    int restart;                  /* ACMERestart graceful */
+} acme_runtime_t;
+
+/* The runtime of the current generation (NULL before post_config). */
+extern acme_runtime_t *acme_rt;
+
+/* --- mod_acme_config.c --- */
+
+extern const command_rec acme_cmds[];
+
+/* create/merge server config callbacks. */
+void *acme_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *acme_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* Returns the module's config of server s. */
+acme_srv_conf_t *acme_srv_conf(server_rec *s);
+
+/* check_config hook: resolves and validates every ACMEDomain (see
+ * docs/directives.md); logs each problem at EMERG with file:line and
+ * returns !OK when any is fatal. */
+int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *s);
+
+/* Builds the supervisor's configuration from the resolved directives. */
+acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base);
+
+/* Effective global values (defaults applied). */
+const char *acme_conf_store_dir(server_rec *base);
+int acme_conf_restart(server_rec *base);
+
+/* --- mod_acme_ssl.c --- */
+
+/* post_config part: opens the store, prepares the challenge directory and
+ * the fallback certificates, and records per ACMEDomain whether its lineage
+ * is live. Returns OK or HTTP_INTERNAL_SERVER_ERROR (logged). */
+int acme_ssl_prepare(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base);
+
+/* mod_ssl hooks (http_ssl.h). */
+int acme_ssl_add_cert_files(server_rec *s, apr_pool_t *p,
+                            apr_array_header_t *cert_files,
+                            apr_array_header_t *key_files);
+int acme_ssl_add_fallback_cert_files(server_rec *s, apr_pool_t *p,
+                                     apr_array_header_t *cert_files,
+                                     apr_array_header_t *key_files);
+
+/* --- mod_acme_challenge.c --- */
+
+/* post_read_request hook: http-01 answers and the fallback 503. */
+int acme_post_read_request(request_rec *r);
+
+/* --- mod_acme_supervisor.c --- */
+
+/* Starts the supervisor process for this generation (post_config of the
+ * real pass). Its lifetime is bound to pconf. */
+apr_status_t acme_supervisor_start(apr_pool_t *pconf, server_rec *base);
+
+/* Installs the engine's log callback forwarding to the error log. */
+void acme_log_install(server_rec *base);
+
+#endif

@@ -1,0 +1,933 @@
+/* mod_acme: configuration: per-server records, directive handlers and the
+ * check_config validation of every ACMEDomain against the vhosts. */
+#include <errno.h>
+#include <pwd.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "ap_listen.h"
+#include "unixd.h"
+#include "apr_hash.h"
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+#include "mod_acme.h"
+
+APLOG_USE_MODULE(acme);
+#include "acme_client.h"
+#include "acme_names.h"
+#include "acme_util.h"
+
+#define DEFAULT_CHECK_INTERVAL apr_time_from_sec(12 * 3600)
+
+static const char *const known_challenges[] = {
+    "http-01", "tls-alpn-01", "dns-01", "tls-sni-01", NULL
+};
+
+/* Returns the module's config of server s. */
+acme_srv_conf_t *acme_srv_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &acme_module);
+}
+
+/* Creates the config record of a server (main or vhost), all unset. */
+void *acme_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    acme_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    sc->domains = apr_array_make(p, 2, sizeof(acme_domain_t *));
+    sc->key_type = ACME_UNSET;
+    sc->renew_pct = ACME_UNSET;
+    sc->agree_tos = ACME_UNSET;
+    sc->restart = ACME_UNSET;
+    sc->max_workers = ACME_UNSET;
+    return sc;
+}
+
+/* Merges a vhost's record over the main server's: the per-vhost settings
+ * are inherited, the ACMEDomains are not (each belongs to its own vhost). */
+void *acme_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    acme_srv_conf_t *base = basev, *add = addv;
+    acme_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    /* global-only values live in the main server's record; copy them so a
+     * lookup on any server sees the same */
+    *sc = *base;
+    sc->domains = add->domains;
+    sc->serving = NULL;
+    sc->key_type = add->key_type != ACME_UNSET ? add->key_type
+                                               : base->key_type;
+    sc->challenges = add->challenges ? add->challenges : base->challenges;
+    if (add->renew_pct != ACME_UNSET) {
+        sc->renew_pct = add->renew_pct;
+        sc->renew_abs = add->renew_abs;
+    }
+    return sc;
+}
+
+/* Parses "30d", "12h", "10m", "45s" or plain seconds into *pt. Returns
+ * NULL or the reason the value is not a duration. */
+static const char *parse_duration(apr_interval_time_t *pt, apr_pool_t *p,
+                                  const char *arg)
+{
+    char *end = NULL;
+    apr_int64_t n, mult = 1;
+
+    if (!arg || !apr_isdigit(*arg)) {
+        return apr_psprintf(p, "'%s' is not a duration: use a number followed "
+                            "by d, h, m or s (\"30d\", \"12h\", \"10m\", "
+                            "\"45s\") or plain seconds", arg ? arg : "");
+    }
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno || n < 0) {
+        return apr_psprintf(p, "'%s' is out of range", arg);
+    }
+    if (*end) {
+        switch (*end) {
+        case 'd': mult = 86400; break;
+        case 'h': mult = 3600; break;
+        case 'm': mult = 60; break;
+        case 's': mult = 1; break;
+        default: mult = 0; break;
+        }
+        if (!mult || end[1]) {
+            return apr_psprintf(p, "'%s' is not a duration: the unit must be "
+                                "one of d, h, m, s (\"30d\", \"12h\", "
+                                "\"10m\", \"45s\") or none for seconds", arg);
+        }
+    }
+    if (n > APR_INT64_C(100) * 365 * 86400 / mult) {
+        return apr_psprintf(p, "'%s' is too long (at most 100 years)", arg);
+    }
+    *pt = apr_time_from_sec(n * mult);
+    return NULL;
+}
+
+/* Returns the main server's record when the directive is global-only and
+ * outside any <VirtualHost>, else sets *perr. */
+static acme_srv_conf_t *global_conf(cmd_parms *cmd, const char **perr)
+{
+    *perr = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (*perr) {
+        *perr = apr_pstrcat(cmd->pool, *perr, " (", cmd->cmd->name,
+                            " is a global setting: put it in the main server "
+                            "configuration, outside <VirtualHost>)", NULL);
+        return NULL;
+    }
+    return acme_srv_conf(cmd->server);
+}
+
+#define GLOBAL_OR_RETURN(sc, cmd)                   \
+    do {                                            \
+        const char *gerr_;                          \
+        sc = global_conf(cmd, &gerr_);              \
+        if (!sc) return gerr_;                      \
+    } while (0)
+
+/* ACMEDomain [name ...] */
+static const char *cmd_domain(cmd_parms *cmd, void *dc, int argc,
+                              char *const argv[])
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    acme_domain_t *d;
+    ap_directive_t *node;
+    const char *err;
+    int i;
+
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) {
+        return err;
+    }
+    d = apr_pcalloc(cmd->pool, sizeof(*d));
+    d->given = apr_array_make(cmd->pool, argc ? argc : 1, sizeof(char *));
+    for (i = 0; i < argc; i++) {
+        APR_ARRAY_PUSH(d->given, const char *) = argv[i];
+    }
+    d->file = cmd->directive->filename;
+    d->line = cmd->directive->line_num;
+    for (node = cmd->directive->parent; node; node = node->parent) {
+        if (!strcasecmp(node->directive, "<VirtualHost")) {
+            d->vhost_node = node;
+            break;
+        }
+    }
+    if (!cmd->server->is_virtual && argc == 0) {
+        return "ACMEDomain in the main server needs the names of the "
+               "certificate (ACMEDomain example.org www.example.org); only "
+               "inside a <VirtualHost> may the names be left out (then the "
+               "vhost's ServerName and ServerAlias are used)";
+    }
+    APR_ARRAY_PUSH(sc->domains, acme_domain_t *) = d;
+    return NULL;
+}
+
+/* ACMECertificateAuthority URL|letsencrypt|letsencrypt-staging */
+static const char *cmd_ca(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+    const char *url;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    url = acme_client_ca_url(arg);
+    if (strncasecmp(url, "https://", 8) && strncasecmp(url, "http://", 7)) {
+        return apr_psprintf(cmd->pool, "ACMECertificateAuthority '%s': give "
+                            "the CA's directory URL (https://...) or one of "
+                            "letsencrypt, letsencrypt-staging", arg);
+    }
+    sc->ca_url = url;
+    return NULL;
+}
+
+/* ACMECACertificateFile path */
+static const char *cmd_ca_file(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+    const char *path;
+    apr_finfo_t fi;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    path = ap_server_root_relative(cmd->pool, arg);
+    if (!path) {
+        return apr_psprintf(cmd->pool, "ACMECACertificateFile '%s': invalid "
+                            "path", arg);
+    }
+    if (apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
+        || fi.filetype != APR_REG || access(path, R_OK) != 0) {
+        return apr_psprintf(cmd->pool, "ACMECACertificateFile '%s': not a "
+                            "readable file (give a PEM bundle of the CAs that "
+                            "sign the ACME server's TLS certificate)", path);
+    }
+    sc->ca_file = path;
+    return NULL;
+}
+
+/* ACMEContact email ... */
+static const char *cmd_contact(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    if (!strncasecmp(arg, "mailto:", 7)) {
+        arg += 7;
+    }
+    if (!ap_strchr_c(arg, '@') || *arg == '@' || ap_strchr_c(arg, ' ')) {
+        return apr_psprintf(cmd->pool, "ACMEContact '%s': give an email "
+                            "address (admin@example.org)", arg);
+    }
+    if (!sc->contacts) {
+        sc->contacts = apr_array_make(cmd->pool, 1, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(sc->contacts, const char *) = arg;
+    return NULL;
+}
+
+/* ACMEAgreeToS on|off|URL */
+static const char *cmd_agree(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    if (!strcasecmp(arg, "on")) {
+        sc->agree_tos = 1;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        sc->agree_tos = 0;
+    }
+    else if (!strncasecmp(arg, "https://", 8)
+             || !strncasecmp(arg, "http://", 7)) {
+        sc->agree_tos = 1;
+        sc->tos_url = arg;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ACMEAgreeToS '%s': use on, off or "
+                            "the URL of the terms of service you agree to",
+                            arg);
+    }
+    return NULL;
+}
+
+/* ACMEExternalAccountBinding KID HMAC | off */
+static const char *cmd_eab(cmd_parms *cmd, void *dc, const char *kid,
+                           const char *hmac)
+{
+    acme_srv_conf_t *sc;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    sc->eab_set = 1;
+    if (!hmac) {
+        if (strcasecmp(kid, "off")) {
+            return "ACMEExternalAccountBinding: give the key id and the HMAC "
+                   "key your CA issued (ACMEExternalAccountBinding KID HMAC), "
+                   "or off";
+        }
+        sc->eab_kid = sc->eab_hmac = NULL;
+        return NULL;
+    }
+    if (!acme_is_b64url(hmac, 1024)) {
+        return "ACMEExternalAccountBinding: the HMAC key must be base64url "
+               "(letters, digits, '-' and '_', no padding), as the CA gave it";
+    }
+    sc->eab_kid = kid;
+    sc->eab_hmac = hmac;
+    return NULL;
+}
+
+/* ACMEStoreDir path */
+static const char *cmd_store(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    sc->store_dir = ap_server_root_relative(cmd->pool, arg);
+    if (!sc->store_dir) {
+        return apr_psprintf(cmd->pool, "ACMEStoreDir '%s': invalid path", arg);
+    }
+    return NULL;
+}
+
+/* ACMEKeyType ec256|ec384|rsa2048|rsa3072|rsa4096 */
+static const char *cmd_key_type(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    acme_key_type_e type;
+    acme_err_t err;
+
+    acme_err_clear(&err);
+    if (acme_key_type_parse(&type, arg, cmd->pool, &err) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "ACMEKeyType '%s': %s", arg,
+                            err.msg ? err.msg : "use ec256, ec384, rsa2048, "
+                            "rsa3072 or rsa4096");
+    }
+    sc->key_type = type;
+    return NULL;
+}
+
+/* ACMEChallenges type ... */
+static const char *cmd_challenges(cmd_parms *cmd, void *dc, int argc,
+                                  char *const argv[])
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    int i, k;
+
+    if (argc == 0) {
+        return "ACMEChallenges: give one or more of http-01, tls-alpn-01, "
+               "dns-01, tls-sni-01 (in order of preference)";
+    }
+    sc->challenges = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        for (k = 0; known_challenges[k]; k++) {
+            if (!strcasecmp(argv[i], known_challenges[k])) {
+                break;
+            }
+        }
+        if (!known_challenges[k]) {
+            return apr_psprintf(cmd->pool, "ACMEChallenges: unknown challenge "
+                                "type '%s'; known are http-01, tls-alpn-01, "
+                                "dns-01, tls-sni-01", argv[i]);
+        }
+        if (!acme_array_contains(sc->challenges, known_challenges[k])) {
+            APR_ARRAY_PUSH(sc->challenges, const char *) = known_challenges[k];
+        }
+    }
+    return NULL;
+}
+
+/* ACMERenewWindow 33% | 30d */
+static const char *cmd_renew_window(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    apr_size_t len = strlen(arg);
+    apr_interval_time_t t;
+    const char *err;
+
+    if (len > 1 && arg[len - 1] == '%') {
+        char *end;
+        long pct = strtol(arg, &end, 10);
+        if (!apr_isdigit(*arg) || end != arg + len - 1 || pct < 1
+            || pct > 99) {
+            return apr_psprintf(cmd->pool, "ACMERenewWindow '%s': a "
+                                "percentage must be between 1%% and 99%% of "
+                                "the certificate's lifetime", arg);
+        }
+        sc->renew_pct = (int)pct;
+        sc->renew_abs = 0;
+        return NULL;
+    }
+    if ((err = parse_duration(&t, cmd->pool, arg))) {
+        return apr_psprintf(cmd->pool, "ACMERenewWindow: %s; or give a "
+                            "percentage of the lifetime (33%%)", err);
+    }
+    if (t <= 0) {
+        return "ACMERenewWindow: the window must not be zero";
+    }
+    sc->renew_pct = 0;
+    sc->renew_abs = t;
+    return NULL;
+}
+
+/* ACMECheckInterval DURATION */
+static const char *cmd_check_interval(cmd_parms *cmd, void *dc,
+                                      const char *arg)
+{
+    acme_srv_conf_t *sc;
+    const char *err;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    if ((err = parse_duration(&sc->check_interval, cmd->pool, arg))) {
+        return apr_pstrcat(cmd->pool, "ACMECheckInterval: ", err, NULL);
+    }
+    if (sc->check_interval < apr_time_from_sec(1)) {
+        return "ACMECheckInterval: must be at least 1s";
+    }
+    return NULL;
+}
+
+/* ACMERestart graceful|off */
+static const char *cmd_restart(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    if (!strcasecmp(arg, "graceful")) {
+        sc->restart = 1;
+    }
+    else if (!strcasecmp(arg, "off")) {
+        sc->restart = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ACMERestart '%s': use graceful (a "
+                            "graceful restart activates new certificates) or "
+                            "off (you restart httpd yourself)", arg);
+    }
+    return NULL;
+}
+
+/* ACMEUser NAME */
+static const char *cmd_user(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+    struct passwd *pw;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    pw = getpwnam(arg);
+    if (!pw) {
+        return apr_psprintf(cmd->pool, "ACMEUser '%s': no such user (the "
+                            "worker that talks to the CA runs as this "
+                            "unprivileged user; default: httpd's User)", arg);
+    }
+    if (pw->pw_uid == 0) {
+        return apr_psprintf(cmd->pool, "ACMEUser '%s': must not be root: the "
+                            "worker talks to the network and runs "
+                            "unprivileged", arg);
+    }
+    sc->user = arg;
+    sc->uid = pw->pw_uid;
+    sc->gid = pw->pw_gid;
+    return NULL;
+}
+
+/* ACMEMaxWorkers N */
+static const char *cmd_max_workers(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+    char *end;
+    long n;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    n = strtol(arg, &end, 10);
+    if (!apr_isdigit(*arg) || *end || n < 1 || n > 64) {
+        return apr_psprintf(cmd->pool, "ACMEMaxWorkers '%s': give a number "
+                            "from 1 to 64", arg);
+    }
+    sc->max_workers = (int)n;
+    return NULL;
+}
+
+/* Parses a port number 1..65535; returns 0 when invalid. */
+static int parse_port(const char *s)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+
+    if (!apr_isdigit(*s) || *end || n < 1 || n > 65535) {
+        return 0;
+    }
+    return (int)n;
+}
+
+/* ACMEPortMap 80:N [443:M] */
+static const char *cmd_port_map(cmd_parms *cmd, void *dc, const char *a1,
+                                const char *a2)
+{
+    acme_srv_conf_t *sc;
+    const char *args[2];
+    int i;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    args[0] = a1;
+    args[1] = a2;
+    for (i = 0; i < 2 && args[i]; i++) {
+        const char *colon = ap_strchr_c(args[i], ':');
+        int from, to;
+
+        from = colon ? parse_port(apr_pstrmemdup(cmd->pool, args[i],
+                                                 colon - args[i])) : 0;
+        to = colon ? parse_port(colon + 1) : 0;
+        if ((from != 80 && from != 443) || !to) {
+            return apr_psprintf(cmd->pool, "ACMEPortMap '%s': give "
+                                "80:LOCALPORT and/or 443:LOCALPORT (the CA "
+                                "validates on ports 80 and 443; LOCALPORT is "
+                                "where this server listens for them)",
+                                args[i]);
+        }
+        if (from == 80) {
+            sc->port_http = to;
+        }
+        else {
+            sc->port_https = to;
+        }
+    }
+    return NULL;
+}
+
+/* ACMEWorkerBinary PATH (checked in check_config) */
+static const char *cmd_worker(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc;
+
+    GLOBAL_OR_RETURN(sc, cmd);
+    sc->worker_path = ap_server_root_relative(cmd->pool, arg);
+    if (!sc->worker_path) {
+        return apr_psprintf(cmd->pool, "ACMEWorkerBinary '%s': invalid path",
+                            arg);
+    }
+    return NULL;
+}
+
+const command_rec acme_cmds[] = {
+    AP_INIT_TAKE_ARGV("ACMEDomain", cmd_domain, NULL, RSRC_CONF,
+        "Names of a certificate to obtain (none in a <VirtualHost>: its "
+        "ServerName and ServerAlias)"),
+    AP_INIT_TAKE1("ACMECertificateAuthority", cmd_ca, NULL, RSRC_CONF,
+        "The ACME CA's directory URL, or letsencrypt, letsencrypt-staging"),
+    AP_INIT_TAKE1("ACMECACertificateFile", cmd_ca_file, NULL, RSRC_CONF,
+        "PEM bundle to verify the ACME CA's TLS certificate"),
+    AP_INIT_ITERATE("ACMEContact", cmd_contact, NULL, RSRC_CONF,
+        "Email address(es) for the ACME account"),
+    AP_INIT_TAKE1("ACMEAgreeToS", cmd_agree, NULL, RSRC_CONF,
+        "on, off, or the URL of the CA's terms of service you agree to"),
+    AP_INIT_TAKE12("ACMEExternalAccountBinding", cmd_eab, NULL, RSRC_CONF,
+        "KID HMAC (base64url) for CAs that require EAB, or off"),
+    AP_INIT_TAKE1("ACMEStoreDir", cmd_store, NULL, RSRC_CONF,
+        "Directory of the certificate store (default "
+        ACME_DEFAULT_STORE ")"),
+    AP_INIT_TAKE1("ACMEKeyType", cmd_key_type, NULL, RSRC_CONF,
+        "ec256, ec384, rsa2048, rsa3072 or rsa4096"),
+    AP_INIT_TAKE_ARGV("ACMEChallenges", cmd_challenges, NULL, RSRC_CONF,
+        "Allowed challenge types in order of preference: http-01, "
+        "tls-alpn-01, dns-01, tls-sni-01"),
+    AP_INIT_TAKE1("ACMERenewWindow", cmd_renew_window, NULL, RSRC_CONF,
+        "Renew when this much of the lifetime is left: N% or a duration"),
+    AP_INIT_TAKE1("ACMECheckInterval", cmd_check_interval, NULL, RSRC_CONF,
+        "How often the supervisor checks the certificates (default 12h)"),
+    AP_INIT_TAKE1("ACMERestart", cmd_restart, NULL, RSRC_CONF,
+        "graceful (default) or off: restart httpd after a renewal"),
+    AP_INIT_TAKE1("ACMEUser", cmd_user, NULL, RSRC_CONF,
+        "The unprivileged user of the worker (default: httpd's User)"),
+    AP_INIT_TAKE1("ACMEMaxWorkers", cmd_max_workers, NULL, RSRC_CONF,
+        "Orders in flight at once, 1..64 (default 4)"),
+    AP_INIT_TAKE12("ACMEPortMap", cmd_port_map, NULL, RSRC_CONF,
+        "80:N [443:M]: the local ports the CA's 80 and 443 arrive on"),
+    AP_INIT_TAKE1("ACMEWorkerBinary", cmd_worker, NULL, RSRC_CONF,
+        "Path of the acmectl binary run as the worker (default "
+        ACME_DEFAULT_WORKER ")"),
+    { NULL }
+};
+
+/* ---------------------------------------------------------------------- */
+/* check_config                                                             */
+
+/* The effective global record (the main server's). */
+static acme_srv_conf_t *main_conf(server_rec *base)
+{
+    return acme_srv_conf(base);
+}
+
+/* Effective ACMEStoreDir. */
+const char *acme_conf_store_dir(server_rec *base)
+{
+    acme_srv_conf_t *sc = main_conf(base);
+
+    return sc->store_dir ? sc->store_dir : ACME_DEFAULT_STORE;
+}
+
+/* Effective ACMERestart (1 graceful). */
+int acme_conf_restart(server_rec *base)
+{
+    acme_srv_conf_t *sc = main_conf(base);
+
+    return sc->restart == ACME_UNSET ? 1 : sc->restart;
+}
+
+/* Effective ACMEChallenges of a server. */
+static apr_array_header_t *effective_challenges(apr_pool_t *p,
+                                                acme_srv_conf_t *sc)
+{
+    apr_array_header_t *a;
+
+    if (sc->challenges) {
+        return sc->challenges;
+    }
+    a = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(a, const char *) = "http-01";
+    return a;
+}
+
+/* Returns non-zero if server t answers for name (ServerName, ServerAlias,
+ * wildcard ServerAlias). */
+static int server_serves(server_rec *t, const char *name)
+{
+    int i;
+
+    if (t->server_hostname && (!strcasecmp(t->server_hostname, name)
+                               || acme_name_matches(t->server_hostname,
+                                                    name))) {
+        return 1;
+    }
+    for (i = 0; t->names && i < t->names->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(t->names, i, const char *);
+        if (!strcasecmp(n, name)) {
+            return 1;
+        }
+    }
+    for (i = 0; t->wild_names && i < t->wild_names->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(t->wild_names, i, const char *);
+        if (!strcasecmp(n, name) || acme_name_matches(n, name)
+            || (!acme_name_is_wildcard(name) && !ap_strcasecmp_match(name, n))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Returns the first directive named `name` under node (recursively into
+ * <IfModule>, <IfDefine> and the like), or NULL. */
+static ap_directive_t *find_child(ap_directive_t *node, const char *name)
+{
+    ap_directive_t *c;
+
+    for (c = node ? node->first_child : NULL; c; c = c->next) {
+        ap_directive_t *found;
+        if (!strcasecmp(c->directive, name)) {
+            return c;
+        }
+        if (c->first_child && (found = find_child(c, name))) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+/* Logs one configuration problem of an ACMEDomain at EMERG. */
+static void domain_error(server_rec *base, acme_domain_t *d, const char *fmt,
+                         ...) __attribute__((format(printf, 3, 4)));
+static void domain_error(server_rec *base, acme_domain_t *d, const char *fmt,
+                         ...)
+{
+    char buf[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    apr_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base, "%s:%d: ACMEDomain %s: %s",
+                 d->file, d->line,
+                 d->given->nelts ? acme_array_join(base->process->pconf,
+                                                   d->given, " ")
+                                 : "(ServerName and ServerAlias)", buf);
+}
+
+/* Resolves the names of one ACMEDomain; returns 0 on a fatal problem. */
+static int resolve_domain(acme_domain_t *d, server_rec *s, server_rec *base,
+                          apr_pool_t *p)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(s);
+    apr_array_header_t *raw, *chall;
+    acme_err_t err;
+    const char *n;
+    int i;
+
+    d->s = s;
+    if (d->given->nelts) {
+        raw = d->given;
+    }
+    else if (!s->is_virtual) {
+        domain_error(base, d, "in the main server ACMEDomain needs the names "
+                     "of the certificate");
+        return 0;
+    }
+    else {
+        if (!s->server_hostname || s->server_hostname == base->server_hostname
+            || !find_child(d->vhost_node, "ServerName")) {
+            domain_error(base, d, "the <VirtualHost> has no ServerName: add "
+                         "ServerName (and ServerAlias) or list the names "
+                         "after ACMEDomain");
+            return 0;
+        }
+        raw = apr_array_make(p, 4, sizeof(const char *));
+        APR_ARRAY_PUSH(raw, const char *) = s->server_hostname;
+        for (i = 0; s->names && i < s->names->nelts; i++) {
+            APR_ARRAY_PUSH(raw, const char *) =
+                APR_ARRAY_IDX(s->names, i, const char *);
+        }
+    }
+    acme_err_clear(&err);
+    if (acme_names_check(&d->names, p, raw, &err) != APR_SUCCESS) {
+        domain_error(base, d, "%s", err.msg ? err.msg : "invalid names");
+        return 0;
+    }
+    if (d->names->nelts == 0) {
+        domain_error(base, d, "no names");
+        return 0;
+    }
+    n = APR_ARRAY_IDX(d->names, 0, const char *);
+    d->name = acme_name_is_wildcard(n) ? n + 2 : n;
+
+    chall = effective_challenges(p, sc);
+    for (i = 0; i < d->names->nelts; i++) {
+        n = APR_ARRAY_IDX(d->names, i, const char *);
+        if (acme_name_is_wildcard(n)
+            && !acme_array_contains(chall, "dns-01")) {
+            domain_error(base, d, "the wildcard name %s can only be validated "
+                         "with dns-01, but ACMEChallenges allows only %s; add "
+                         "dns-01 to ACMEChallenges (with a dns-01 hook) or "
+                         "remove the wildcard", n,
+                         acme_array_join(p, chall, " "));
+            return 0;
+        }
+    }
+    if (d->vhost_node) {
+        ap_directive_t *cf = find_child(d->vhost_node, "SSLCertificateFile");
+        if (cf) {
+            domain_error(base, d, "the same <VirtualHost> also has "
+                         "SSLCertificateFile (%s:%d); remove it: ACMEDomain "
+                         "provides the certificate", cf->filename,
+                         cf->line_num);
+            return 0;
+        }
+    }
+    d->md = NULL;
+    return 1;
+}
+
+/* Returns non-zero if some vhost (or the main server) serves name. */
+static int name_is_served(server_rec *base, const char *name)
+{
+    server_rec *t;
+
+    for (t = base; t; t = t->next) {
+        if (server_serves(t, name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Returns the domain that covers host, or NULL. */
+static acme_domain_t *domain_for_host(apr_array_header_t *all,
+                                      const char *host)
+{
+    int i, k;
+
+    if (!host) {
+        return NULL;
+    }
+    for (i = 0; i < all->nelts; i++) {
+        acme_domain_t *d = APR_ARRAY_IDX(all, i, acme_domain_t *);
+        for (k = 0; d->names && k < d->names->nelts; k++) {
+            const char *n = APR_ARRAY_IDX(d->names, k, const char *);
+            if (!strcasecmp(n, host) || acme_name_matches(n, host)) {
+                return d;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Warns when http-01 is allowed and nothing listens on the port the CA's
+ * port 80 arrives at. */
+static void check_listen(server_rec *base, int port, apr_pool_t *p)
+{
+    ap_listen_rec *lr;
+
+    for (lr = ap_listeners; lr; lr = lr->next) {
+        if (lr->bind_addr && lr->bind_addr->port == port) {
+            return;
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, base,
+                 "mod_acme: http-01 is allowed but no Listen is on port %d, "
+                 "where the CA's validation requests to port 80 arrive%s; "
+                 "add \"Listen %d\" or allow another challenge type", port,
+                 port == 80 ? "" : " (ACMEPortMap)", port);
+}
+
+/* check_config hook. */
+int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *base)
+{
+    acme_srv_conf_t *mc = main_conf(base);
+    apr_array_header_t *all = apr_array_make(pconf, 8,
+                                             sizeof(acme_domain_t *));
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    int failed = 0, http01 = 0, i, k;
+    server_rec *s;
+
+    /* every ACMEDomain, main server first */
+    for (s = base; s; s = s->next) {
+        acme_srv_conf_t *sc = acme_srv_conf(s);
+        sc->serving = NULL;
+        for (i = 0; i < sc->domains->nelts; i++) {
+            acme_domain_t *d = APR_ARRAY_IDX(sc->domains, i, acme_domain_t *);
+            if (!resolve_domain(d, s, base, pconf)) {
+                failed = 1;
+                continue;
+            }
+            APR_ARRAY_PUSH(all, acme_domain_t *) = d;
+            if (acme_array_contains(effective_challenges(ptemp, sc),
+                                    "http-01")) {
+                http01 = 1;
+            }
+        }
+    }
+
+    for (i = 0; i < all->nelts; i++) {
+        acme_domain_t *d = APR_ARRAY_IDX(all, i, acme_domain_t *);
+        for (k = 0; k < d->names->nelts; k++) {
+            const char *n = APR_ARRAY_IDX(d->names, k, const char *);
+            acme_domain_t *other = apr_hash_get(seen, n, APR_HASH_KEY_STRING);
+            if (other && other != d) {
+                domain_error(base, d, "the name %s is also in the ACMEDomain "
+                             "at %s:%d; a name may be in one ACMEDomain only",
+                             n, other->file, other->line);
+                failed = 1;
+            }
+            else {
+                apr_hash_set(seen, n, APR_HASH_KEY_STRING, d);
+            }
+            if (d->vhost_node && !name_is_served(base, n)) {
+                domain_error(base, d, "no <VirtualHost> serves %s: add it to "
+                             "a ServerName or ServerAlias, or remove it from "
+                             "ACMEDomain", n);
+                failed = 1;
+            }
+        }
+    }
+
+    if (all->nelts) {
+        const char *worker = mc->worker_path ? mc->worker_path
+                                             : ACME_DEFAULT_WORKER;
+        apr_finfo_t fi;
+        if (apr_stat(&fi, worker, APR_FINFO_TYPE, ptemp) != APR_SUCCESS
+            || fi.filetype != APR_REG || access(worker, X_OK) != 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base,
+                         "mod_acme: ACMEWorkerBinary %s is not an executable "
+                         "file; install acmectl there or set "
+                         "ACMEWorkerBinary to its path", worker);
+            failed = 1;
+        }
+        if (!mc->user && (ap_unixd_config.user_id == 0
+                          || ap_unixd_config.user_id == (uid_t)-1)) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base,
+                         "mod_acme: the worker would run as root; set User "
+                         "or ACMEUser to an unprivileged user");
+            failed = 1;
+        }
+        if (http01) {
+            check_listen(base, mc->port_http ? mc->port_http : 80, ptemp);
+        }
+    }
+    if (failed) {
+        return !OK;
+    }
+
+    /* which certificate each server presents: its own ACMEDomain, else one
+     * whose names cover its ServerName */
+    for (s = base; s; s = s->next) {
+        acme_srv_conf_t *sc = acme_srv_conf(s);
+        if (s->is_virtual && sc->domains->nelts) {
+            sc->serving = APR_ARRAY_IDX(sc->domains, 0, acme_domain_t *);
+        }
+        else {
+            sc->serving = domain_for_host(all, s->server_hostname);
+        }
+    }
+    return OK;
+}
+
+/* Builds the supervisor's configuration from the resolved directives. */
+acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base)
+{
+    acme_srv_conf_t *mc = main_conf(base);
+    acme_sup_conf_t *conf = acme_sup_conf_make(p);
+    server_rec *s;
+    int i;
+
+    conf->store_dir = acme_conf_store_dir(base);
+    conf->ca_url = mc->ca_url ? mc->ca_url : acme_client_ca_url("letsencrypt");
+    conf->ca_file = mc->ca_file;
+    if (mc->contacts) {
+        conf->contacts = mc->contacts;
+    }
+    else if (base->server_admin && ap_strchr_c(base->server_admin, '@')) {
+        const char *a = base->server_admin;
+        if (!strncasecmp(a, "mailto:", 7)) {
+            a += 7;
+        }
+        APR_ARRAY_PUSH(conf->contacts, const char *) = a;
+    }
+    conf->agree_tos = mc->agree_tos == ACME_UNSET ? 0 : mc->agree_tos;
+    conf->eab_kid = mc->eab_kid;
+    conf->eab_hmac = mc->eab_hmac;
+    conf->worker_path = mc->worker_path ? mc->worker_path
+                                        : ACME_DEFAULT_WORKER;
+    if (mc->user) {
+        conf->user = mc->user;
+        conf->uid = mc->uid;
+        conf->gid = mc->gid;
+    }
+    else {
+        conf->user = ap_unixd_config.user_name;
+        conf->uid = ap_unixd_config.user_id;
+        conf->gid = ap_unixd_config.group_id;
+    }
+    if (mc->max_workers != ACME_UNSET) {
+        conf->max_workers = mc->max_workers;
+    }
+    conf->check_interval = mc->check_interval ? mc->check_interval
+                                              : DEFAULT_CHECK_INTERVAL;
+    for (s = base; s; s = s->next) {
+        acme_srv_conf_t *sc = acme_srv_conf(s);
+        for (i = 0; i < sc->domains->nelts; i++) {
+            acme_domain_t *d = APR_ARRAY_IDX(sc->domains, i, acme_domain_t *);
+            acme_md_t *md = apr_pcalloc(p, sizeof(*md));
+
+            md->name = d->name;
+            md->names = d->names;
+            md->key_type = sc->key_type == ACME_UNSET
+                ? ACME_KEY_EC256 : (acme_key_type_e)sc->key_type;
+            md->challenges = effective_challenges(p, sc);
+            md->renew_pct = sc->renew_pct == ACME_UNSET ? 0 : sc->renew_pct;
+            md->renew_abs = sc->renew_pct == ACME_UNSET ? 0 : sc->renew_abs;
+            md->source = apr_psprintf(p, "%s:%d", d->file, d->line);
+            d->md = md;
+            APR_ARRAY_PUSH(conf->mds, acme_md_t *) = md;
+        }
+    }
+    return conf;
+}

@@ -1,0 +1,218 @@
+/* mod_acme: what mod_ssl is given: the live certificate of a lineage, or a
+ * self-signed fallback (STORE/fallback/<name>/) until the first one
+ * exists. Also prepares the store for the worker and the children. */
+#include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_ssl.h"
+#include "apr_strings.h"
+
+#include "mod_acme.h"
+
+APLOG_USE_MODULE(acme);
+#include "acme_cert.h"
+#include "acme_names.h"
+#include "acme_store.h"
+#include "acme_util.h"
+
+#define FALLBACK_VALID   apr_time_from_sec(30 * 86400)
+#define FALLBACK_MARGIN  apr_time_from_sec(86400)
+
+/* Returns non-zero when dir/cert.pem and dir/privkey.pem form a usable
+ * fallback for names: they parse, match, cover exactly the names and stay
+ * valid for at least a day. */
+static int fallback_usable(const char *cert_file, const char *key_file,
+                           const apr_array_header_t *names, apr_pool_t *p)
+{
+    apr_array_header_t *certs;
+    acme_cert_t *cert;
+    acme_key_t *key;
+
+    if (acme_chain_load(&certs, p, cert_file, NULL) != APR_SUCCESS
+        || acme_key_load(&key, p, key_file, NULL) != APR_SUCCESS) {
+        return 0;
+    }
+    cert = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
+    return acme_cert_matches_key(cert, key)
+        && acme_names_equal(acme_cert_names(p, cert), names)
+        && acme_cert_not_after(cert) > apr_time_now() + FALLBACK_MARGIN;
+}
+
+/* Makes (or reuses) the self-signed fallback of a domain. */
+static apr_status_t make_fallback(acme_domain_t *d, acme_store_t *store,
+                                  acme_sup_conf_t *sup, apr_pool_t *pconf,
+                                  apr_pool_t *ptemp, server_rec *base)
+{
+    const char *dir, *cert_file, *key_file, *key_pem, *cert_pem;
+    acme_key_t *key;
+    acme_cert_t *cert;
+    apr_size_t key_len;
+    acme_err_t err;
+    apr_status_t rv;
+
+    acme_err_clear(&err);
+    dir = acme_store_path(store, pconf, "fallback", d->name, NULL);
+    cert_file = apr_pstrcat(pconf, dir, "/cert.pem", NULL);
+    key_file = apr_pstrcat(pconf, dir, "/privkey.pem", NULL);
+    d->cert_file = cert_file;
+    d->key_file = key_file;
+    if (fallback_usable(cert_file, key_file, d->names, ptemp)) {
+        return APR_SUCCESS;
+    }
+    if ((rv = acme_mkdir(acme_store_path(store, ptemp, "fallback", NULL),
+                         0700, ptemp)) != APR_SUCCESS
+        || (rv = acme_mkdir(dir, 0700, ptemp)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, base,
+                     "mod_acme: cannot create %s", dir);
+        return rv;
+    }
+    rv = acme_key_generate(&key, ptemp, d->md->key_type, &err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_cert_self_signed(&cert, ptemp, key, d->names,
+                                   FALLBACK_VALID, &err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = acme_key_to_pem(&key_pem, &key_len, ptemp, key);
+    }
+    if (rv == APR_SUCCESS) {
+        cert_pem = acme_cert_to_pem(ptemp, cert);
+        rv = acme_file_write_atomic(key_file, key_pem, key_len,
+                                    APR_FPROT_UREAD | APR_FPROT_UWRITE,
+                                    ptemp);
+        if (rv == APR_SUCCESS) {
+            rv = acme_file_write_atomic(cert_file, cert_pem, strlen(cert_pem),
+                                        APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                        | APR_FPROT_GREAD | APR_FPROT_WREAD,
+                                        ptemp);
+        }
+        if (rv != APR_SUCCESS) {
+            err.msg = apr_psprintf(ptemp, "cannot write %s", dir);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, base,
+                     "mod_acme: %s: cannot make the fallback certificate: %s",
+                     d->name, err.msg ? err.msg : "unknown error");
+        return rv;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, base,
+                 "mod_acme: %s: made a self-signed fallback certificate for "
+                 "%s", d->name, acme_array_join(ptemp, d->names, ", "));
+    return APR_SUCCESS;
+}
+
+/* post_config part: store, challenge directory, live or fallback per
+ * domain. */
+int acme_ssl_prepare(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base)
+{
+    acme_sup_conf_t *sup = acme_rt->sup;
+    acme_store_t *store;
+    const char *chdir_path;
+    acme_err_t err;
+    apr_status_t rv;
+    server_rec *s;
+    int i;
+
+    acme_err_clear(&err);
+    rv = acme_store_open(&store, pconf, sup->store_dir, 1, &err);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, base,
+                     "mod_acme: cannot open the store %s (ACMEStoreDir): %s",
+                     sup->store_dir, err.msg ? err.msg : "error");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    acme_rt->store_dir = store->base;
+    chdir_path = acme_store_path(store, pconf, "challenges", NULL);
+    acme_rt->challenge_dir = chdir_path;
+    if (geteuid() == 0) {
+        if (chown(chdir_path, sup->uid, sup->gid) != 0
+            || chmod(chdir_path, 0755) != 0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, APR_FROM_OS_ERROR(errno),
+                         base, "mod_acme: cannot give %s to user %s",
+                         chdir_path, sup->user ? sup->user : "?");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    for (s = base; s; s = s->next) {
+        acme_srv_conf_t *sc = acme_srv_conf(s);
+        for (i = 0; i < sc->domains->nelts; i++) {
+            acme_domain_t *d = APR_ARRAY_IDX(sc->domains, i, acme_domain_t *);
+            acme_lineage_t *lin = NULL;
+
+            if (!d->md) {
+                continue;
+            }
+            if (acme_store_lineage_load(&lin, store, d->name, ptemp, NULL)
+                == APR_SUCCESS && lin->names
+                && acme_names_equal(lin->names, d->names)) {
+                d->live = 1;
+                d->cert_file = apr_pstrdup(pconf, lin->fullchain_path);
+                d->key_file = apr_pstrdup(pconf, lin->privkey_path);
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, base,
+                             "mod_acme: %s: serving the certificate in %s "
+                             "(valid until %s)", d->name, d->cert_file,
+                             lin->not_after ? apr_psprintf(ptemp, "%"
+                                 APR_TIME_T_FMT, apr_time_sec(lin->not_after))
+                                 : "?");
+                continue;
+            }
+            d->live = 0;
+            if (make_fallback(d, store, sup, pconf, ptemp, base)
+                != APR_SUCCESS) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
+                         "mod_acme: %s: no certificate yet%s; serving a "
+                         "temporary self-signed certificate (requests over "
+                         "https get 503) until it is obtained", d->name,
+                         lin ? " for these names" : "");
+        }
+    }
+    return OK;
+}
+
+/* The domain whose certificate server s presents, or NULL. */
+static acme_domain_t *serving(server_rec *s)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(s);
+
+    return sc ? sc->serving : NULL;
+}
+
+/* ssl_add_cert_files: the live certificate of s's domain. */
+int acme_ssl_add_cert_files(server_rec *s, apr_pool_t *p,
+                            apr_array_header_t *cert_files,
+                            apr_array_header_t *key_files)
+{
+    acme_domain_t *d = serving(s);
+
+    if (!acme_rt || !d || !d->live || !d->cert_file) {
+        return DECLINED;
+    }
+    APR_ARRAY_PUSH(cert_files, const char *) = d->cert_file;
+    APR_ARRAY_PUSH(key_files, const char *) = d->key_file;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "mod_acme: %s: giving mod_ssl %s", d->name, d->cert_file);
+    return OK;
+}
+
+/* ssl_add_fallback_cert_files: the self-signed certificate of s's domain
+ * while it has no live one. */
+int acme_ssl_add_fallback_cert_files(server_rec *s, apr_pool_t *p,
+                                     apr_array_header_t *cert_files,
+                                     apr_array_header_t *key_files)
+{
+    acme_domain_t *d = serving(s);
+
+    if (!acme_rt || !d || d->live || !d->cert_file) {
+        return DECLINED;
+    }
+    APR_ARRAY_PUSH(cert_files, const char *) = d->cert_file;
+    APR_ARRAY_PUSH(key_files, const char *) = d->key_file;
+    return OK;
+}

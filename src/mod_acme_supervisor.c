@@ -1,0 +1,357 @@
+/* mod_acme: the supervisor process. mod_watchdog refuses parent-process
+ * watchdogs on forking MPMs, so (as mod_cgid does with its daemon) the
+ * httpd parent forks a process of its own in post_config. It stays root,
+ * runs acme_sup_pass() (which starts `acmectl worker` as ACMEUser for each
+ * order), and after a pass that activated certificates asks the parent for
+ * ONE graceful restart. The parent replaces it on every restart and kills
+ * it on stop; it exits by itself when the parent goes away. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "ap_listen.h"
+#include "ap_mpm.h"
+#include "mpm_common.h"
+#include "apr_thread_proc.h"
+#include "apr_portable.h"
+#include "apr_strings.h"
+
+#include "mod_acme.h"
+
+APLOG_USE_MODULE(acme);
+
+#define STOP_GRACE       apr_time_from_sec(3)
+#define MIN_LIFE_RESPAWN apr_time_from_sec(60)
+
+/* The parent's record of the supervisor of one generation (pconf). */
+typedef struct sup_proc_t {
+    apr_proc_t proc;
+    pid_t parent;              /* the httpd parent that forked it */
+    int alive;                 /* not reaped yet */
+    int registered;            /* registered as an APR "other child" */
+    apr_time_t started;
+    apr_pool_t *pool;          /* pconf */
+    server_rec *base;
+    acme_sup_conf_t *conf;
+    int restart;               /* ACMERestart graceful */
+} sup_proc_t;
+
+static apr_status_t sup_spawn(sup_proc_t *sp);
+
+/* ---------------------------------------------------------------------- */
+/* engine logging                                                           */
+
+/* Forwards an engine log line to the main server's error log. */
+static void log_cb(void *baton, acme_log_level_e level, const char *msg)
+{
+    server_rec *s = baton;
+    int l;
+
+    switch (level) {
+    case ACME_LOG_ERR:    l = APLOG_ERR; break;
+    case ACME_LOG_WARN:   l = APLOG_WARNING; break;
+    case ACME_LOG_NOTICE: l = APLOG_NOTICE; break;
+    case ACME_LOG_INFO:   l = APLOG_INFO; break;
+    case ACME_LOG_DEBUG:  l = APLOG_DEBUG; break;
+    default:              l = APLOG_TRACE1; break;
+    }
+    ap_log_error(APLOG_MARK, l, 0, s, "mod_acme: %s", msg);
+}
+
+/* Installs the engine's log callback on the main server; the engine's level
+ * follows the main server's LogLevel (at least notice). */
+void acme_log_install(server_rec *base)
+{
+    acme_log_level_e max = ACME_LOG_NOTICE;
+    int lvl = base->log.level;
+
+    if (lvl >= APLOG_TRACE1) {
+        max = ACME_LOG_TRACE;
+    }
+    else if (lvl >= APLOG_DEBUG) {
+        max = ACME_LOG_DEBUG;
+    }
+    else if (lvl >= APLOG_INFO) {
+        max = ACME_LOG_INFO;
+    }
+    acme_log_set(log_cb, base, max);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the supervisor process                                                   */
+
+/* SIGTERM in the supervisor: take the workers of the process group down
+ * and leave. Async-signal-safe calls only. */
+static void sup_on_term(int sig)
+{
+    (void)sig;
+    signal(SIGTERM, SIG_IGN);
+    kill(0, SIGTERM);
+    _exit(0);
+}
+
+/* Closes the inherited listening sockets: the supervisor serves nothing. */
+static void close_listeners(void)
+{
+    ap_listen_rec *lr;
+
+    for (lr = ap_listeners; lr; lr = lr->next) {
+        apr_os_sock_t fd;
+        if (lr->sd && apr_os_sock_get(&fd, lr->sd) == APR_SUCCESS && fd >= 0) {
+            close(fd);
+        }
+    }
+}
+
+/* Sleeps until `until` in 1 s slices; returns non-zero when the parent is
+ * gone. */
+static int sup_sleep(apr_time_t until, pid_t parent)
+{
+    while (apr_time_now() < until) {
+        if (getppid() != parent) {
+            return 1;
+        }
+        sleep(1);
+    }
+    return getppid() != parent;
+}
+
+/* The supervisor's main loop; never returns. */
+static void sup_main(sup_proc_t *sp)
+{
+    acme_sup_conf_t *conf = sp->conf;
+    server_rec *base = sp->base;
+    apr_pool_t *root, *scratch;
+    sigset_t none;
+
+    setpgid(0, 0);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGTERM, sup_on_term);
+    signal(SIGHUP, SIG_IGN);
+    signal(AP_SIG_GRACEFUL, SIG_IGN);
+    signal(AP_SIG_GRACEFUL_STOP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    close_listeners();
+
+    apr_pool_create(&root, NULL);
+    apr_pool_tag(root, "mod_acme_supervisor");
+    acme_init(root);
+    acme_log_install(base);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
+                 "mod_acme: supervisor started (pid %" APR_PID_T_FMT
+                 ", %d certificate(s), check every %" APR_TIME_T_FMT "s)",
+                 getpid(), conf->mds->nelts,
+                 apr_time_sec(conf->check_interval));
+
+    for (;;) {
+        acme_sup_result_t res;
+        apr_time_t now, wake;
+        apr_status_t rv;
+
+        apr_pool_create(&scratch, root);
+        memset(&res, 0, sizeof(res));
+        rv = acme_sup_pass(&res, conf, scratch);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, base,
+                         "mod_acme: supervisor pass failed; retrying in %"
+                         APR_TIME_T_FMT "s",
+                         apr_time_sec(conf->check_interval));
+        }
+        apr_pool_destroy(scratch);
+        if (getppid() != sp->parent) {
+            break;
+        }
+        if (res.activated > 0) {
+            if (sp->restart) {
+                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
+                             "mod_acme: %d certificate(s) activated, "
+                             "graceful restart", res.activated);
+                kill(sp->parent, AP_SIG_GRACEFUL);
+                break;                 /* the restart starts a new one */
+            }
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
+                         "mod_acme: %d certificate(s) renewed; restart httpd "
+                         "to activate", res.activated);
+        }
+        now = apr_time_now();
+        wake = now + conf->check_interval;
+        if (res.next_wakeup && res.next_wakeup < wake) {
+            wake = res.next_wakeup;
+        }
+        if (wake < now + apr_time_from_sec(1)) {
+            wake = now + apr_time_from_sec(1);
+        }
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, base,
+                     "mod_acme: supervisor sleeps %" APR_TIME_T_FMT "s",
+                     apr_time_sec(wake - now));
+        if (sup_sleep(wake, sp->parent)) {
+            break;
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, base,
+                 "mod_acme: supervisor (pid %" APR_PID_T_FMT ") exits",
+                 getpid());
+    _exit(0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the parent's side                                                        */
+
+/* Stops the supervisor and its workers: SIGTERM to the process group, up
+ * to STOP_GRACE for it to exit, then SIGKILL; always reaped. */
+static void sup_stop(sup_proc_t *sp)
+{
+    pid_t pid = sp->proc.pid;
+    apr_time_t deadline;
+    int status;
+
+    if (!sp->alive || pid <= 0 || getpid() != sp->parent) {
+        return;
+    }
+    sp->alive = 0;
+    if (kill(-pid, SIGTERM) < 0) {
+        kill(pid, SIGTERM);
+    }
+    deadline = apr_time_now() + STOP_GRACE;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR)) {
+            break;                  /* reaped, or not ours any more */
+        }
+        if (apr_time_now() >= deadline) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp->base,
+                         "mod_acme: supervisor (pid %" APR_PID_T_FMT ") did "
+                         "not stop in time, killing it", pid);
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            break;
+        }
+        apr_sleep(apr_time_from_msec(20));
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, sp->base,
+                 "mod_acme: supervisor (pid %" APR_PID_T_FMT ") stopped", pid);
+}
+
+/* Describes a wait status for the log. */
+static const char *describe_status(apr_pool_t *p, int status)
+{
+    if (WIFEXITED(status)) {
+        return apr_psprintf(p, "exited with status %d", WEXITSTATUS(status));
+    }
+    if (WIFSIGNALED(status)) {
+        return apr_psprintf(p, "was killed by signal %d", WTERMSIG(status));
+    }
+    return "ended";
+}
+
+/* APR "other child" maintenance: the MPM reaps every child of the parent
+ * and tells us when it was ours (DEATH); pconf's cleanup (restart, stop)
+ * arrives as UNREGISTER. */
+static void sup_maint(int reason, void *data, apr_wait_t status)
+{
+    sup_proc_t *sp = data;
+    int mpm_state = AP_MPMQ_STOPPING;
+    int abnormal;
+
+    switch (reason) {
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        sp->alive = 0;
+        if (sp->registered) {
+            sp->registered = 0;
+            apr_proc_other_child_unregister(sp);
+        }
+        if (reason == APR_OC_REASON_LOST) {
+            break;
+        }
+        abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        if (!abnormal) {
+            break;              /* it asked for a restart, or parent change */
+        }
+        if (ap_mpm_query(AP_MPMQ_MPM_STATE, &mpm_state) != APR_SUCCESS) {
+            mpm_state = AP_MPMQ_STOPPING;
+        }
+        if (mpm_state == AP_MPMQ_STOPPING) {
+            break;
+        }
+        if (apr_time_now() - sp->started < MIN_LIFE_RESPAWN) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sp->base,
+                         "mod_acme: supervisor (pid %" APR_PID_T_FMT ") %s "
+                         "soon after it started; not restarting it: "
+                         "certificates are not renewed until httpd is "
+                         "restarted", sp->proc.pid,
+                         describe_status(sp->pool, status));
+            break;
+        }
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, sp->base,
+                     "mod_acme: supervisor (pid %" APR_PID_T_FMT ") %s, "
+                     "restarting it", sp->proc.pid,
+                     describe_status(sp->pool, status));
+        sup_spawn(sp);
+        break;
+    case APR_OC_REASON_RESTART:
+        if (sp->registered) {
+            sp->registered = 0;
+            apr_proc_other_child_unregister(sp);   /* -> UNREGISTER */
+        }
+        break;
+    case APR_OC_REASON_UNREGISTER:
+        sp->registered = 0;
+        sup_stop(sp);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Forks the supervisor and registers it with the parent. */
+static apr_status_t sup_spawn(sup_proc_t *sp)
+{
+    apr_status_t rv;
+
+    sp->parent = getpid();
+    sp->started = apr_time_now();
+    rv = apr_proc_fork(&sp->proc, sp->pool);
+    if (rv == APR_INCHILD) {
+        sup_main(sp);           /* does not return */
+        _exit(0);
+    }
+    if (rv != APR_INPARENT) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, sp->base,
+                     "mod_acme: cannot fork the supervisor process; "
+                     "certificates will not be obtained or renewed");
+        return rv;
+    }
+    setpgid(sp->proc.pid, sp->proc.pid);   /* no race with the child's own */
+    sp->alive = 1;
+    sp->registered = 1;
+    apr_proc_other_child_register(&sp->proc, sup_maint, sp, NULL, sp->pool);
+    return APR_SUCCESS;
+}
+
+/* Starts the supervisor process of this generation. */
+apr_status_t acme_supervisor_start(apr_pool_t *pconf, server_rec *base)
+{
+    sup_proc_t *sp;
+
+    if (!acme_rt || !acme_rt->sup || acme_rt->sup->mds->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    sp = apr_pcalloc(pconf, sizeof(*sp));
+    sp->pool = pconf;
+    sp->base = base;
+    sp->conf = acme_rt->sup;
+    sp->restart = acme_rt->restart;
+    return sup_spawn(sp);
+}
