@@ -45,7 +45,16 @@ apr_status_t acme_b64url_decode(unsigned char **pdata, apr_size_t *plen,
         char c = s[i];
         if (c == '-') c = '+';
         else if (c == '_') c = '/';
-        else if (c == '=') { break; }
+        else if (c == '=') {
+            /* padding only at the end */
+            apr_size_t j;
+            for (j = i; j < len; j++) {
+                if (s[j] != '=') {
+                    return ACME_EINVAL;
+                }
+            }
+            break;
+        }
         else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
                    || (c >= '0' && c <= '9'))) {
             return ACME_EINVAL;
