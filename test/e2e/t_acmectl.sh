@@ -521,9 +521,9 @@ case_permissions() {
     if [ -n "$bad" ]; then
         t_fail "wrong modes ($(printf '%s\n' "$bad" | wc -l) paths), e.g. $(printf '%s\n' "$bad" | head -n 3 | while read -r f; do printf '%s=%s ' "${f#"$STORE"/}" "$(stat -c %a "$f")"; done)"; return
     fi
-    if [ -z "$(find "$STORE/accounts" -path '*/localhost:14000/dir/*/private_key.pem' 2>/dev/null)" ] \
-       || [ -z "$(find "$STORE/accounts" -path '*/localhost:14000/dir/*/regr.json' 2>/dev/null)" ]; then
-        t_fail "no account under accounts/localhost:14000/dir/<id>/"; return
+    if [ -z "$(find "$STORE/accounts" -path '*/localhost:$PEBBLE_PORT/dir/*/private_key.pem' 2>/dev/null)" ] \
+       || [ -z "$(find "$STORE/accounts" -path '*/localhost:$PEBBLE_PORT/dir/*/regr.json' 2>/dev/null)" ]; then
+        t_fail "no account under accounts/localhost:$PEBBLE_PORT/dir/<id>/"; return
     fi
     t_pass
 }
