@@ -76,6 +76,7 @@ typedef struct acme_srv_conf_t {
     int port_http;                /* local port for the CA's 80, 0 unset */
     int port_https;               /* local port for the CA's 443 */
     const char *worker_path;
+    const char *worker_where;     /* "file:line" of ACMEWorkerBinary */
 } acme_srv_conf_t;
 
 /* What post_config decided, for the hooks that run after it (mod_ssl's

@@ -25,7 +25,7 @@ static int answer_http01(request_rec *r, const char *token)
     apr_status_t rv;
 
     if (r->method_number != M_GET) {      /* HEAD is M_GET with header_only */
-        r->allowed = (AP_METHOD_BIT << M_GET);
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", "HEAD", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (!acme_rt || !acme_rt->challenge_dir

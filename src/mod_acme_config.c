@@ -506,6 +506,9 @@ static const char *cmd_worker(cmd_parms *cmd, void *dc, const char *arg)
         return apr_psprintf(cmd->pool, "ACMEWorkerBinary '%s': invalid path",
                             arg);
     }
+    sc->worker_where = apr_psprintf(cmd->pool, "%s:%d: ",
+                                    cmd->directive->filename,
+                                    cmd->directive->line_num);
     return NULL;
 }
 
@@ -836,9 +839,11 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         if (apr_stat(&fi, worker, APR_FINFO_TYPE, ptemp) != APR_SUCCESS
             || fi.filetype != APR_REG || access(worker, X_OK) != 0) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base,
-                         "mod_acme: ACMEWorkerBinary %s is not an executable "
-                         "file; install acmectl there or set "
-                         "ACMEWorkerBinary to its path", worker);
+                         "%sACMEWorkerBinary %s%s is not an executable file; "
+                         "install acmectl there or set ACMEWorkerBinary to "
+                         "its path", mc->worker_where ? mc->worker_where
+                         : "mod_acme: ", worker,
+                         mc->worker_path ? "" : " (the default)");
             failed = 1;
         }
         if (!mc->user && (ap_unixd_config.user_id == 0

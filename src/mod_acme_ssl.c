@@ -7,9 +7,12 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_log.h"
 #include "http_ssl.h"
 #include "apr_strings.h"
+#include "apr_date.h"
+#include "apr_lib.h"
 
 #include "mod_acme.h"
 
@@ -21,6 +24,16 @@ APLOG_USE_MODULE(acme);
 
 #define FALLBACK_VALID   apr_time_from_sec(30 * 86400)
 #define FALLBACK_MARGIN  apr_time_from_sec(86400)
+#define DIR_PRIVATE      (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE)
+
+/* Formats a time for the log (RFC 822). */
+static const char *rfc822(apr_pool_t *p, apr_time_t t)
+{
+    char *buf = apr_palloc(p, APR_RFC822_DATE_LEN);
+
+    apr_rfc822_date(buf, t);
+    return buf;
+}
 
 /* Returns non-zero when dir/cert.pem and dir/privkey.pem form a usable
  * fallback for names: they parse, match, cover exactly the names and stay
@@ -64,8 +77,8 @@ static apr_status_t make_fallback(acme_domain_t *d, acme_store_t *store,
         return APR_SUCCESS;
     }
     if ((rv = acme_mkdir(acme_store_path(store, ptemp, "fallback", NULL),
-                         0700, ptemp)) != APR_SUCCESS
-        || (rv = acme_mkdir(dir, 0700, ptemp)) != APR_SUCCESS) {
+                         DIR_PRIVATE, ptemp)) != APR_SUCCESS
+        || (rv = acme_mkdir(dir, DIR_PRIVATE, ptemp)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, base,
                      "mod_acme: cannot create %s", dir);
         return rv;
@@ -115,8 +128,9 @@ int acme_ssl_prepare(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base)
     acme_err_t err;
     apr_status_t rv;
     server_rec *s;
-    int i;
+    int i, pre_pass;
 
+    pre_pass = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG;
     acme_err_clear(&err);
     rv = acme_store_open(&store, pconf, sup->store_dir, 1, &err);
     if (rv != APR_SUCCESS) {
@@ -153,12 +167,12 @@ int acme_ssl_prepare(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base)
                 d->live = 1;
                 d->cert_file = apr_pstrdup(pconf, lin->fullchain_path);
                 d->key_file = apr_pstrdup(pconf, lin->privkey_path);
-                ap_log_error(APLOG_MARK, APLOG_INFO, 0, base,
+                ap_log_error(APLOG_MARK, pre_pass ? APLOG_DEBUG : APLOG_INFO,
+                             0, base,
                              "mod_acme: %s: serving the certificate in %s "
                              "(valid until %s)", d->name, d->cert_file,
-                             lin->not_after ? apr_psprintf(ptemp, "%"
-                                 APR_TIME_T_FMT, apr_time_sec(lin->not_after))
-                                 : "?");
+                             lin->not_after ? rfc822(ptemp, lin->not_after)
+                                            : "?");
                 continue;
             }
             d->live = 0;
@@ -166,8 +180,8 @@ int acme_ssl_prepare(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base)
                 != APR_SUCCESS) {
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
-                         "mod_acme: %s: no certificate yet%s; serving a "
+            ap_log_error(APLOG_MARK, pre_pass ? APLOG_DEBUG : APLOG_NOTICE,
+                         0, base, "mod_acme: %s: no certificate yet%s; serving a "
                          "temporary self-signed certificate (requests over "
                          "https get 503) until it is obtained", d->name,
                          lin ? " for these names" : "");

@@ -243,16 +243,12 @@ static void sup_stop(sup_proc_t *sp)
                  "mod_acme: supervisor (pid %" APR_PID_T_FMT ") stopped", pid);
 }
 
-/* Describes a wait status for the log. */
+/* Describes how the supervisor ended. The MPM passes the exit code or the
+ * signal number (apr_proc_wait's exitcode), not a raw wait status. */
 static const char *describe_status(apr_pool_t *p, int status)
 {
-    if (WIFEXITED(status)) {
-        return apr_psprintf(p, "exited with status %d", WEXITSTATUS(status));
-    }
-    if (WIFSIGNALED(status)) {
-        return apr_psprintf(p, "was killed by signal %d", WTERMSIG(status));
-    }
-    return "ended";
+    return apr_psprintf(p, "ended with status %d (an exit code or a signal "
+                        "number; see the line above from the core)", status);
 }
 
 /* APR "other child" maintenance: the MPM reaps every child of the parent
@@ -275,7 +271,7 @@ static void sup_maint(int reason, void *data, apr_wait_t status)
         if (reason == APR_OC_REASON_LOST) {
             break;
         }
-        abnormal = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        abnormal = status != 0;
         if (!abnormal) {
             break;              /* it asked for a restart, or parent change */
         }
