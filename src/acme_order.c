@@ -117,21 +117,14 @@ apr_status_t acme_order_refresh(acme_order_t *order, acme_client_t *c,
     return rv;
 }
 
-static apr_status_t authz_fetch(acme_authz_t **pauthz,
-                                acme_http_resp_t **presp, acme_client_t *c,
-                                apr_pool_t *p, const char *url,
-                                acme_err_t *err)
+apr_status_t acme_authz_from_json(acme_authz_t **pauthz, apr_pool_t *p,
+                                  const char *url, json_t *json,
+                                  acme_err_t *err)
 {
-    json_t *json = NULL, *chs, *v;
-    acme_http_resp_t *resp;
+    json_t *chs, *v;
     acme_authz_t *a;
-    apr_status_t rv;
     size_t i;
 
-    rv = acme_client_post_json(&json, &resp, c, p, url, NULL, 0, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
     a = apr_pcalloc(p, sizeof(*a));
     a->url = apr_pstrdup(p, url);
     a->status = acme_json_str(p, json, "status");
@@ -141,16 +134,18 @@ static apr_status_t authz_fetch(acme_authz_t **pauthz,
     a->wildcard = json_is_true(json_object_get(json, "wildcard"));
     a->challenges = apr_array_make(p, 4, sizeof(acme_challenge_t *));
     if (!a->status || !a->id_value) {
-        rv = acme_err_set(err, p, ACME_EPROTO,
-                          "the CA's authorization %s has no status or "
-                          "identifier", url);
-        goto cleanup;
+        return acme_err_set(err, p, ACME_EPROTO,
+                            "the CA's authorization %s has no status or "
+                            "identifier", url);
     }
     chs = json_object_get(json, "challenges");
     json_array_foreach(chs, i, v) {
         acme_challenge_t *ch = apr_pcalloc(p, sizeof(*ch));
         ch->type = acme_json_str(p, v, "type");
         ch->url = acme_json_str(p, v, "url");
+        if (!ch->url) {
+            ch->url = acme_json_str(p, v, "uri");   /* pre-RFC CAs */
+        }
         ch->token = acme_json_str(p, v, "token");
         ch->status = acme_json_str(p, v, "status");
         if (json_is_object(json_object_get(v, "error"))) {
@@ -161,10 +156,25 @@ static apr_status_t authz_fetch(acme_authz_t **pauthz,
         }
     }
     *pauthz = a;
-    if (presp) {
+    return APR_SUCCESS;
+}
+
+static apr_status_t authz_fetch(acme_authz_t **pauthz,
+                                acme_http_resp_t **presp, acme_client_t *c,
+                                apr_pool_t *p, const char *url,
+                                acme_err_t *err)
+{
+    json_t *json = NULL;
+    acme_http_resp_t *resp;
+    apr_status_t rv;
+
+    rv = acme_client_post_json(&json, &resp, c, p, url, NULL, 0, err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_authz_from_json(pauthz, p, url, json, err);
+    }
+    if (rv == APR_SUCCESS && presp) {
         *presp = resp;
     }
-cleanup:
     if (json) json_decref(json);
     return rv;
 }

@@ -51,6 +51,11 @@ apr_status_t acme_order_new(acme_order_t **porder, acme_client_t *c,
 apr_status_t acme_order_refresh(acme_order_t *order, acme_client_t *c,
                                 apr_pool_t *p, acme_err_t *err);
 
+/* Builds an authorization from the CA's JSON object (fetched from url). */
+apr_status_t acme_authz_from_json(acme_authz_t **pauthz, apr_pool_t *p,
+                                  const char *url, json_t *json,
+                                  acme_err_t *err);
+
 /* Reads an authorization with its challenges. */
 apr_status_t acme_authz_fetch(acme_authz_t **pauthz, acme_client_t *c,
                               apr_pool_t *p, const char *url,
