@@ -130,24 +130,29 @@ static acme_srv_conf_t *global_conf(cmd_parms *cmd, const char **perr)
         if (!sc) return gerr_;                      \
     } while (0)
 
-/* ACMEDomain [name ...] */
-static const char *cmd_domain(cmd_parms *cmd, void *dc, int argc,
-                              char *const argv[])
+/* ACMEDomain [name ...] (RAW_ARGS: TAKE_ARGV stops at 64 arguments and a
+ * certificate may have 100 names) */
+static const char *cmd_domain(cmd_parms *cmd, void *dc, const char *args)
 {
     acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
     acme_domain_t *d;
     ap_directive_t *node;
     const char *err;
-    int i;
+    int argc;
 
     if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT))) {
         return err;
     }
     d = apr_pcalloc(cmd->pool, sizeof(*d));
-    d->given = apr_array_make(cmd->pool, argc ? argc : 1, sizeof(char *));
-    for (i = 0; i < argc; i++) {
-        APR_ARRAY_PUSH(d->given, const char *) = argv[i];
+    d->given = apr_array_make(cmd->pool, 4, sizeof(char *));
+    while (*args) {
+        char *w = ap_getword_conf(cmd->pool, &args);
+        if (!*w) {
+            break;
+        }
+        APR_ARRAY_PUSH(d->given, const char *) = w;
     }
+    argc = d->given->nelts;
     d->file = cmd->directive->filename;
     d->line = cmd->directive->line_num;
     for (node = cmd->directive->parent; node; node = node->parent) {
@@ -513,7 +518,7 @@ static const char *cmd_worker(cmd_parms *cmd, void *dc, const char *arg)
 }
 
 const command_rec acme_cmds[] = {
-    AP_INIT_TAKE_ARGV("ACMEDomain", cmd_domain, NULL, RSRC_CONF,
+    AP_INIT_RAW_ARGS("ACMEDomain", cmd_domain, NULL, RSRC_CONF,
         "Names of a certificate to obtain (none in a <VirtualHost>: its "
         "ServerName and ServerAlias)"),
     AP_INIT_TAKE1("ACMECertificateAuthority", cmd_ca, NULL, RSRC_CONF,
@@ -636,6 +641,27 @@ static ap_directive_t *find_child(ap_directive_t *node, const char *name)
     return NULL;
 }
 
+/* The names as written on the directive, shortened when there are many. */
+static const char *domain_label(apr_pool_t *p, acme_domain_t *d)
+{
+    apr_array_header_t *first;
+    int i;
+
+    if (d->given->nelts == 0) {
+        return "(ServerName and ServerAlias)";
+    }
+    if (d->given->nelts <= 5) {
+        return acme_array_join(p, d->given, " ");
+    }
+    first = apr_array_make(p, 3, sizeof(const char *));
+    for (i = 0; i < 3; i++) {
+        APR_ARRAY_PUSH(first, const char *) =
+            APR_ARRAY_IDX(d->given, i, const char *);
+    }
+    return apr_psprintf(p, "%s ... (%d names)", acme_array_join(p, first, " "),
+                        d->given->nelts);
+}
+
 /* Logs one configuration problem of an ACMEDomain at EMERG. */
 static void domain_error(server_rec *base, acme_domain_t *d, const char *fmt,
                          ...) __attribute__((format(printf, 3, 4)));
@@ -649,10 +675,8 @@ static void domain_error(server_rec *base, acme_domain_t *d, const char *fmt,
     apr_vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base, "%s:%d: ACMEDomain %s: %s",
-                 d->file, d->line,
-                 d->given->nelts ? acme_array_join(base->process->pconf,
-                                                   d->given, " ")
-                                 : "(ServerName and ServerAlias)", buf);
+                 d->file, d->line, domain_label(base->process->pconf, d),
+                 buf);
 }
 
 /* Resolves the names of one ACMEDomain; returns 0 on a fatal problem. */

@@ -247,8 +247,7 @@ static void sup_stop(sup_proc_t *sp)
  * signal number (apr_proc_wait's exitcode), not a raw wait status. */
 static const char *describe_status(apr_pool_t *p, int status)
 {
-    return apr_psprintf(p, "ended with status %d (an exit code or a signal "
-                        "number; see the line above from the core)", status);
+    return apr_psprintf(p, "ended (exit code or signal %d)", status);
 }
 
 /* APR "other child" maintenance: the MPM reaps every child of the parent
