@@ -5,7 +5,7 @@
 #include "acme_util.h"
 
 apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
-                        apr_pool_t *p, const acme_issue_req_t *req,
+                        apr_pool_t *p, acme_issue_req_t *req,
                         acme_err_t *err)
 {
     acme_issue_result_t *res;
@@ -85,6 +85,7 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
                                 todo->nelts - i - 1, all_domains, err);
         if (rv != APR_SUCCESS) {
             acme_err_wrap(err, p, "%s for %s", a->chosen->type, a->id_value);
+            req->failed_type = a->chosen->type;
             goto cleanup;
         }
         APR_ARRAY_PUSH(done, acme_authz_t *) = a;
@@ -95,6 +96,8 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
     if (todo->nelts && req->solver->ready) {
         rv = req->solver->ready(req->solver, p, err);
         if (rv != APR_SUCCESS) {
+            req->failed_type = APR_ARRAY_IDX(todo, 0, acme_authz_t *)
+                ->chosen->type;
             goto cleanup;
         }
     }
@@ -110,6 +113,9 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
         acme_authz_t *a = APR_ARRAY_IDX(todo, i, acme_authz_t *);
         rv = acme_authz_poll(a, c, p, err);
         if (rv != APR_SUCCESS) {
+            if (rv == ACME_ECHALLENGE) {
+                req->failed_type = a->chosen->type;
+            }
             goto cleanup;
         }
         acme_log(ACME_LOG_INFO, "%s%s: validated with %s",

@@ -35,6 +35,8 @@ typedef struct acme_issue_req_t {
     const char *profile;                /* or NULL */
     const char *replaces;               /* ARI CertID or NULL */
     acme_solver_t *solver;
+    const char *failed_type;            /* out: the challenge type whose
+                                           validation failed, if one did */
 } acme_issue_req_t;
 
 typedef struct acme_issue_result_t {
@@ -53,7 +55,7 @@ typedef struct acme_issue_result_t {
  * Any failure returns with err naming the name and the CA's reason.
  */
 apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
-                        apr_pool_t *p, const acme_issue_req_t *req,
+                        apr_pool_t *p, acme_issue_req_t *req,
                         acme_err_t *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include "acme_cert.h"
 #include "acme_client.h"
 #include "acme_csr.h"
+#include "acme_hook.h"
 #include "acme_names.h"
 #include "acme_util.h"
 #include "acme_worker.h"
@@ -115,8 +116,12 @@ typedef struct job_t {
     json_t *state;
     pid_t pid;
     int out_fd;
+    int in_fd;                       /* the worker's stdin: hook answers */
     char *buf;
     apr_size_t len;
+    apr_size_t scanned;              /* bytes of buf already handled */
+    const char *result;              /* the worker's last line */
+    apr_table_t *hook_output;        /* dns hook stdout by domain+value */
     apr_time_t deadline;
     int done;
     const char *failure;             /* set when the worker misbehaved */
@@ -135,6 +140,23 @@ static void close_from(int lowfd)
     }
 }
 
+/* Writes all of buf; gives up quietly when the reader is gone (its exit
+ * status then says why). */
+static void write_all(int fd, const char *buf, apr_size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return;
+        }
+        buf += n;
+        len -= (apr_size_t)n;
+    }
+}
+
 /* Starts the worker as conf->uid/gid with the request on its stdin. */
 static apr_status_t job_start(job_t *job, acme_sup_conf_t *conf,
                               acme_err_t *err)
@@ -145,6 +167,7 @@ static apr_status_t job_start(job_t *job, acme_sup_conf_t *conf,
     apr_size_t left = strlen(msg);
     pid_t pid;
 
+    signal(SIGPIPE, SIG_IGN);    /* a dead worker must not kill us */
     if (pipe(in) < 0 || pipe(out) < 0) {
         rv = acme_err_set(err, job->p, APR_FROM_OS_ERROR(errno),
                           "pipe: %s", strerror(errno));
@@ -177,24 +200,15 @@ static apr_status_t job_start(job_t *job, acme_sup_conf_t *conf,
     in[0] = -1;
     close(out[1]);
     out[1] = -1;
-    while (left > 0) {
-        ssize_t n = write(in[1], msg, left);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;               /* the worker died: its exit says why */
-        }
-        msg += n;
-        left -= (apr_size_t)n;
-    }
-    close(in[1]);
+    write_all(in[1], msg, left);
+    write_all(in[1], "\n", 1);
+    job->in_fd = in[1];          /* kept open for dns-01 hook answers */
     in[1] = -1;
     job->out_fd = out[0];
     out[0] = -1;
     fcntl(job->out_fd, F_SETFL, fcntl(job->out_fd, F_GETFL) | O_NONBLOCK);
     job->deadline = apr_time_now() + conf->worker_timeout;
-    job->buf = apr_palloc(job->p, ACME_WORKER_MAX_MSG + 1);
+    job->buf = apr_palloc(job->p, ACME_WORKER_MAX_MSG + 2);
     job->len = 0;
 cleanup:
     if (in[0] >= 0) close(in[0]);
@@ -202,6 +216,89 @@ cleanup:
     if (out[0] >= 0) close(out[0]);
     if (out[1] >= 0) close(out[1]);
     return rv;
+}
+
+/* Runs the dns-01 hook for a worker's request line; answers on its stdin. */
+static void job_dns(job_t *job, json_t *msg)
+{
+    const char *action = json_string_value(json_object_get(msg, "action"));
+    const char *domain = json_string_value(json_object_get(msg, "domain"));
+    const char *value = json_string_value(json_object_get(msg, "value"));
+    const char *all = json_string_value(json_object_get(msg, "all"));
+    apr_table_t *env = apr_table_make(job->p, 6);
+    acme_hook_result_t *hres = NULL;
+    const char *args[4], *key, *reply;
+    json_t *o;
+    char *text;
+    acme_err_t err;
+    apr_status_t rv;
+
+    if (!action || !domain || !value || !job->md->dns_hook
+        || (strcmp(action, "setup") && strcmp(action, "cleanup"))
+        || !acme_is_b64url(value, 128)
+        || acme_name_check(&domain, job->p, domain, NULL) != APR_SUCCESS) {
+        rv = acme_err_set(&err, job->p, ACME_EPROTO, "malformed dns-01 "
+                          "request from the worker");
+        goto reply;
+    }
+    key = apr_pstrcat(job->p, domain, " ", value, NULL);
+    apr_table_set(env, "CERTBOT_DOMAIN", domain);
+    apr_table_set(env, "CERTBOT_VALIDATION", value);
+    apr_table_set(env, "CERTBOT_REMAINING_CHALLENGES", apr_itoa(job->p,
+                  (int)json_integer_value(json_object_get(msg, "remaining"))));
+    apr_table_set(env, "CERTBOT_ALL_DOMAINS", all ? all : domain);
+    if (!strcmp(action, "cleanup")) {
+        const char *out = apr_table_get(job->hook_output, key);
+        apr_table_set(env, "CERTBOT_AUTH_OUTPUT", out ? out : "");
+    }
+    args[0] = action;
+    args[1] = domain;
+    args[2] = value;
+    args[3] = NULL;
+    rv = acme_hook_run(&hres, job->p, "dns-01 hook", job->md->dns_hook, args,
+                       env, job->md->hook_timeout > 0 ? job->md->hook_timeout
+                       : apr_time_from_sec(120), &err);
+    if (rv == APR_SUCCESS && !strcmp(action, "setup")) {
+        apr_table_set(job->hook_output, key, hres->out);
+    }
+    acme_log(rv == APR_SUCCESS ? ACME_LOG_INFO : ACME_LOG_ERR,
+             "%s: dns-01 hook %s %s: %s", job->md->name, action, domain,
+             rv == APR_SUCCESS ? "done" : err.msg);
+reply:
+    o = rv == APR_SUCCESS ? json_pack("{s:b}", "ok", 1)
+        : json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
+    text = json_dumps(o, JSON_COMPACT);
+    reply = apr_pstrcat(job->p, text, "\n", NULL);
+    free(text);
+    json_decref(o);
+    write_all(job->in_fd, reply, strlen(reply));
+}
+
+/* Handles the complete lines the worker wrote so far: dns-01 requests are
+ * answered, any other line is taken as its result. */
+static void job_lines(job_t *job)
+{
+    for (;;) {
+        char *start = job->buf + job->scanned;
+        char *nl = memchr(start, '\n', job->len - job->scanned);
+        json_t *msg;
+
+        if (!nl) {
+            return;
+        }
+        *nl = '\0';
+        job->scanned = (apr_size_t)(nl - job->buf) + 1;
+        msg = json_loads(start, 0, NULL);
+        if (msg && json_is_string(json_object_get(msg, "type"))
+            && !strcmp(json_string_value(json_object_get(msg, "type")),
+                       "dns")) {
+            job_dns(job, msg);
+        }
+        else if (*start) {
+            job->result = apr_pstrdup(job->p, start);
+        }
+        if (msg) json_decref(msg);
+    }
 }
 
 /* Reads what the worker wrote; marks the job done at EOF. */
@@ -219,10 +316,16 @@ static void job_read(job_t *job)
                  ACME_WORKER_MAX_MSG - job->len);
         if (n > 0) {
             job->len += (apr_size_t)n;
+            job_lines(job);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             return;
+        }
+        if (job->len > job->scanned) {   /* a last line without newline */
+            job->buf[job->len] = '\n';
+            job->len++;
+            job_lines(job);
         }
         job->done = 1;           /* EOF or error */
         return;
@@ -238,13 +341,16 @@ static void job_reap(job_t *job)
         close(job->out_fd);
         job->out_fd = -1;
     }
+    if (job->in_fd >= 0) {
+        close(job->in_fd);
+        job->in_fd = -1;
+    }
     if (job->pid <= 0) {
         return;
     }
     while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR) {
     }
     job->pid = 0;
-    job->buf[job->len] = '\0';
     if (job->failure) {
         return;
     }
@@ -258,7 +364,7 @@ static void job_reap(job_t *job)
     else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
         job->failure = "the worker binary could not be executed";
     }
-    else if (job->len == 0) {
+    else if (!job->result) {
         job->failure = apr_psprintf(job->p, "the worker exited with status %d "
                                     "without an answer",
                                     WIFEXITED(status) ? WEXITSTATUS(status)
@@ -389,6 +495,8 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
     job->p = p;
     job->state = state;
     job->out_fd = -1;
+    job->in_fd = -1;
+    job->hook_output = apr_table_make(p, 2);
     rv = acme_key_generate(&job->key, p, md->key_type, err);
     if (rv == APR_SUCCESS) {
         rv = acme_key_to_pem(&job->key_pem, &key_len, p, job->key);
@@ -428,6 +536,10 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
     req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
     req.challenges = md->challenges;
     req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
+    req.dns_hook = md->dns_hook != NULL;
+    req.dns_resolver = md->dns_resolver;
+    req.dns_timeout = md->dns_timeout > 0
+        ? (long)apr_time_sec(md->dns_timeout) : 120;
     job->request = acme_worker_req_format(p, &req);
     *pjob = job;
 cleanup:
@@ -576,8 +688,9 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         if (i == first_batch) {
             run_jobs(jobs, first_batch, jobs->nelts, conf);
         }
-        if (!why && acme_worker_res_parse(&wres, job->p, job->buf, job->len,
-                                          &err) != APR_SUCCESS) {
+        if (!why && acme_worker_res_parse(&wres, job->p, job->result,
+                                          strlen(job->result), &err)
+                                          != APR_SUCCESS) {
             why = err.msg;
         }
         if (!why && !account_url && wres->account_url) {

@@ -22,6 +22,11 @@ typedef struct acme_md_t {
                                          left (0: use renew_abs) */
     apr_interval_time_t renew_abs;    /* renew when this much is left */
     const char *source;               /* "file:line" of the directive */
+    const char *dns_hook;             /* dns-01 hook command (root side) */
+    const char *dns_resolver;         /* "IP[:port]" to check TXT at, or NULL */
+    apr_interval_time_t dns_timeout;  /* propagation wait (default 120 s) */
+    apr_interval_time_t hook_timeout; /* a hook is killed after this
+                                         (default 120 s) */
 } acme_md_t;
 
 /* Everything the supervisor needs from the configuration. */

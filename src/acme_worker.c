@@ -1,4 +1,5 @@
 /* mod_acme: the unprivileged worker and its messages. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +7,8 @@
 
 #include "acme_worker.h"
 #include "acme_account.h"
+#include "acme_challenge_cert.h"
+#include "acme_dns.h"
 #include "acme_issue.h"
 #include "acme_util.h"
 
@@ -70,6 +73,9 @@ const char *acme_worker_req_format(apr_pool_t *p, const acme_worker_req_t *req)
     set_opt_str(o, "csr", req->csr_b64url);
     json_object_set_new(o, "challenges", str_array(req->challenges));
     set_opt_str(o, "challenge_dir", req->challenge_dir);
+    json_object_set_new(o, "dns_hook", json_boolean(req->dns_hook));
+    set_opt_str(o, "dns_resolver", req->dns_resolver);
+    json_object_set_new(o, "dns_timeout", json_integer(req->dns_timeout));
     return dump(p, o);
 }
 
@@ -131,6 +137,10 @@ apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
     req->csr_b64url = acme_json_str(p, o, "csr");
     req->challenges = from_str_array(p, json_object_get(o, "challenges"));
     req->challenge_dir = acme_json_str(p, o, "challenge_dir");
+    req->dns_hook = json_is_true(json_object_get(o, "dns_hook"));
+    req->dns_resolver = acme_json_str(p, o, "dns_resolver");
+    req->dns_timeout = (long)json_integer_value(json_object_get(o,
+                                                                "dns_timeout"));
     json_decref(o);
     if (!req->directory || !req->account_key_pem || !req->names->nelts
         || !req->csr_b64url || !req->challenges->nelts
@@ -179,49 +189,202 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
 
 /* --- the worker's solver: answers in the challenge directory --- */
 
+typedef struct {
+    const acme_worker_req_t *req;
+    apr_array_header_t *dns_names;   /* dns-01 set up: names, values */
+    apr_array_header_t *dns_values;
+} solver_ctx_t;
+
+const char *acme_worker_tls_answer_path(apr_pool_t *p, const char *dir,
+                                        const char *type, const char *name)
+{
+    return apr_pstrcat(p, dir, "/", name, ".", type, ".pem", NULL);
+}
+
+/* Asks the supervisor to run the dns-01 hook; waits for its answer. */
+static apr_status_t ask_supervisor(apr_pool_t *p, const char *action,
+                                   const acme_authz_t *a,
+                                   const acme_challenge_t *ch, int remaining,
+                                   const char *all, acme_err_t *err)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "type", "dns",
+                          "action", action, "domain", a->id_value,
+                          "value", ch->dns_value, "remaining", remaining,
+                          "all", all ? all : a->id_value);
+    char *text = json_dumps(o, JSON_COMPACT);
+    char *line = NULL;
+    size_t cap = 0;
+    json_t *reply = NULL;
+    apr_status_t rv = APR_SUCCESS;
+
+    fprintf(stdout, "%s\n", text);
+    fflush(stdout);
+    free(text);
+    json_decref(o);
+    if (getline(&line, &cap, stdin) < 0) {
+        rv = acme_err_set(err, p, ACME_EHOOK, "no answer from the supervisor "
+                          "for the dns-01 hook");
+        goto cleanup;
+    }
+    reply = json_loads(line, 0, NULL);
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        const char *why = json_string_value(json_object_get(reply, "error"));
+        rv = acme_err_set(err, p, ACME_EHOOK, "%s", why ? why
+                          : "the dns-01 hook failed");
+    }
+cleanup:
+    free(line);
+    if (reply) json_decref(reply);
+    return rv;
+}
+
+static apr_status_t write_tls_answer(apr_pool_t *p, const char *path,
+                                     acme_cert_t *cert, acme_key_t *key,
+                                     acme_err_t *err)
+{
+    const char *kpem, *text;
+    apr_size_t klen;
+    apr_status_t rv;
+    char buf[256];
+
+    rv = acme_key_to_pem(&kpem, &klen, p, key);
+    if (rv != APR_SUCCESS) {
+        return acme_err_set(err, p, rv, "cannot serialise the challenge key");
+    }
+    text = apr_pstrcat(p, acme_cert_to_pem(p, cert), kpem, NULL);
+    /* 0644: the children read it; the key is a throwaway that proves
+     * nothing but this challenge */
+    rv = acme_file_write_atomic(path, text, strlen(text),
+                                APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
+    if (rv != APR_SUCCESS) {
+        return acme_err_set(err, p, rv, "cannot write %s: %s", path,
+                            apr_strerror(rv, buf, sizeof(buf)));
+    }
+    return APR_SUCCESS;
+}
+
+/* The CA chooses the identifier we answer for; it must be one we asked for
+ * before it goes near a file name. */
+static int requested(const acme_worker_req_t *req, const acme_authz_t *a)
+{
+    const char *n = a->wildcard ? apr_pstrcat(req->names->pool, "*.",
+                                              a->id_value, NULL) : a->id_value;
+
+    return acme_array_contains(req->names, n)
+        && !strchr(a->id_value, '/') && a->id_value[0] != '.';
+}
+
 static apr_status_t dir_setup(acme_solver_t *s, apr_pool_t *p,
                               const acme_authz_t *a,
                               const acme_challenge_t *ch, int remaining,
                               const char *all, acme_err_t *err)
 {
-    const char *dir = s->baton;
+    solver_ctx_t *ctx = s->baton;
+    const char *dir = ctx->req->challenge_dir;
     const char *path;
+    acme_cert_t *cert;
+    acme_key_t *key;
     apr_status_t rv;
     char buf[256];
 
-    if (strcmp(ch->type, "http-01")) {
-        return acme_err_set(err, p, ACME_EINVAL, "the worker cannot answer "
-                            "%s", ch->type);
+    if (!requested(ctx->req, a)) {
+        return acme_err_set(err, p, ACME_EPROTO, "the CA asks to validate %s, "
+                            "which was not requested", a->id_value);
     }
-    path = apr_pstrcat(p, dir, "/", ch->token, NULL);
-    rv = acme_file_write_atomic(path, ch->keyauthz, strlen(ch->keyauthz),
-                                APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
-    if (rv != APR_SUCCESS) {
-        return acme_err_set(err, p, rv, "cannot write the http-01 answer %s: "
-                            "%s", path, apr_strerror(rv, buf, sizeof(buf)));
+    if (!strcmp(ch->type, "http-01")) {
+        path = apr_pstrcat(p, dir, "/", ch->token, NULL);
+        rv = acme_file_write_atomic(path, ch->keyauthz, strlen(ch->keyauthz),
+                                    APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                    | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
+        if (rv != APR_SUCCESS) {
+            return acme_err_set(err, p, rv, "cannot write the http-01 answer "
+                                "%s: %s", path,
+                                apr_strerror(rv, buf, sizeof(buf)));
+        }
+        return APR_SUCCESS;
     }
-    return APR_SUCCESS;
+    if (!strcmp(ch->type, "tls-alpn-01")) {
+        rv = acme_challenge_cert_alpn(&cert, &key, p, a->id_value,
+                                      ch->keyauthz, err);
+        return rv != APR_SUCCESS ? rv : write_tls_answer(p,
+            acme_worker_tls_answer_path(p, dir, ch->type, a->id_value),
+            cert, key, err);
+    }
+    if (!strcmp(ch->type, "tls-sni-01")) {
+        rv = acme_challenge_cert_sni(&cert, &key, p, ch->keyauthz, err);
+        return rv != APR_SUCCESS ? rv : write_tls_answer(p,
+            acme_worker_tls_answer_path(p, dir, ch->type,
+                acme_challenge_sni_name(p, ch->keyauthz)), cert, key, err);
+    }
+    if (!strcmp(ch->type, "dns-01")) {
+        rv = ask_supervisor(p, "setup", a, ch, remaining, all, err);
+        if (rv == APR_SUCCESS) {
+            APR_ARRAY_PUSH(ctx->dns_names, const char *) =
+                apr_pstrdup(ctx->dns_names->pool, a->id_value);
+            APR_ARRAY_PUSH(ctx->dns_values, const char *) =
+                apr_pstrdup(ctx->dns_values->pool, ch->dns_value);
+        }
+        return rv;
+    }
+    return acme_err_set(err, p, ACME_EINVAL, "the worker cannot answer %s",
+                        ch->type);
+}
+
+static apr_status_t dir_ready(acme_solver_t *s, apr_pool_t *p,
+                              acme_err_t *err)
+{
+    solver_ctx_t *ctx = s->baton;
+
+    if (!ctx->dns_names->nelts) {
+        return APR_SUCCESS;
+    }
+    return acme_dns_wait(ctx->dns_names, ctx->dns_values,
+                         ctx->req->dns_resolver,
+                         apr_time_from_sec(ctx->req->dns_timeout > 0
+                                           ? ctx->req->dns_timeout : 120),
+                         p, err);
 }
 
 static void dir_cleanup(acme_solver_t *s, apr_pool_t *p,
                         const acme_authz_t *a, const acme_challenge_t *ch)
 {
-    const char *dir = s->baton;
+    solver_ctx_t *ctx = s->baton;
+    const char *dir = ctx->req->challenge_dir;
+    acme_err_t err;
 
-    apr_file_remove(apr_pstrcat(p, dir, "/", ch->token, NULL), p);
+    if (!strcmp(ch->type, "http-01")) {
+        apr_file_remove(apr_pstrcat(p, dir, "/", ch->token, NULL), p);
+    }
+    else if (!strcmp(ch->type, "tls-alpn-01")) {
+        apr_file_remove(acme_worker_tls_answer_path(p, dir, ch->type,
+                                                    a->id_value), p);
+    }
+    else if (!strcmp(ch->type, "tls-sni-01")) {
+        apr_file_remove(acme_worker_tls_answer_path(p, dir, ch->type,
+                        acme_challenge_sni_name(p, ch->keyauthz)), p);
+    }
+    else if (!strcmp(ch->type, "dns-01")) {
+        if (ask_supervisor(p, "cleanup", a, ch, 0, NULL, &err)
+            != APR_SUCCESS) {
+            acme_log(ACME_LOG_WARN, "dns-01 cleanup for %s: %s", a->id_value,
+                     err.msg);
+        }
+    }
 }
 
 /* The allowed types the worker can answer, in the configured order. */
 static apr_array_header_t *supported_types(apr_pool_t *p,
-                                           const apr_array_header_t *allowed)
+                                           const acme_worker_req_t *req)
 {
     apr_array_header_t *out = apr_array_make(p, 2, sizeof(const char *));
     int i;
 
-    for (i = 0; i < allowed->nelts; i++) {
-        const char *t = APR_ARRAY_IDX(allowed, i, const char *);
-        if (!strcmp(t, "http-01")) {
+    for (i = 0; i < req->challenges->nelts; i++) {
+        const char *t = APR_ARRAY_IDX(req->challenges, i, const char *);
+        if (!strcmp(t, "http-01") || !strcmp(t, "tls-alpn-01")
+            || !strcmp(t, "tls-sni-01")
+            || (!strcmp(t, "dns-01") && req->dns_hook)) {
             APR_ARRAY_PUSH(out, const char *) = t;
         }
     }
@@ -244,10 +407,13 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
     acme_issue_req_t ireq;
     acme_issue_result_t *ires;
     acme_solver_t solver;
+    solver_ctx_t ctx;
+    apr_array_header_t *types;
     unsigned char *csr;
     apr_size_t csr_len;
     acme_err_t err;
     json_t *reg = NULL;
+    const char *tried = "";
 
     memset(res, 0, sizeof(*res));
     acme_err_clear(&err);
@@ -286,24 +452,61 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
         res->error = "the CSR in the request is not base64url";
         goto cleanup;
     }
-    memset(&solver, 0, sizeof(solver));
-    solver.types = supported_types(p, req->challenges);
-    if (!solver.types->nelts) {
+    types = supported_types(p, req);
+    if (!types->nelts) {
         res->error = apr_psprintf(p, "none of the allowed challenge types "
-                                  "(%s) can be answered by the worker "
-                                  "(http-01)", acme_array_join(p,
-                                  req->challenges, ", "));
+                                  "(%s) can be answered here%s",
+                                  acme_array_join(p, req->challenges, ", "),
+                                  acme_array_contains(req->challenges,
+                                                      "dns-01")
+                                  ? " (dns-01 needs ACMEDNSHook)" : "");
         goto cleanup;
     }
-    solver.setup = dir_setup;
-    solver.cleanup = dir_cleanup;
-    solver.baton = (void *)req->challenge_dir;
-    memset(&ireq, 0, sizeof(ireq));
-    ireq.names = req->names;
-    ireq.csr_der = csr;
-    ireq.csr_len = csr_len;
-    ireq.solver = &solver;
-    if (acme_issue(&ires, c, p, &ireq, &err) != APR_SUCCESS) {
+    /* The preferred type first; when it fails for a name, a new order with
+     * the next allowed type, in the same pass. */
+    for (;;) {
+        memset(&ctx, 0, sizeof(ctx));
+        ctx.req = req;
+        ctx.dns_names = apr_array_make(p, 2, sizeof(const char *));
+        ctx.dns_values = apr_array_make(p, 2, sizeof(const char *));
+        memset(&solver, 0, sizeof(solver));
+        solver.types = types;
+        solver.setup = dir_setup;
+        solver.ready = dir_ready;
+        solver.cleanup = dir_cleanup;
+        solver.baton = &ctx;
+        memset(&ireq, 0, sizeof(ireq));
+        ireq.names = req->names;
+        ireq.csr_der = csr;
+        ireq.csr_len = csr_len;
+        ireq.solver = &solver;
+        if (acme_issue(&ires, c, p, &ireq, &err) == APR_SUCCESS) {
+            break;
+        }
+        if (ireq.failed_type && types->nelts > 1) {
+            apr_array_header_t *rest = apr_array_make(p, 2,
+                                                      sizeof(const char *));
+            int i;
+            for (i = 0; i < types->nelts; i++) {
+                const char *t = APR_ARRAY_IDX(types, i, const char *);
+                if (strcmp(t, ireq.failed_type)) {
+                    APR_ARRAY_PUSH(rest, const char *) = t;
+                }
+            }
+            if (rest->nelts < types->nelts) {
+                acme_log(ACME_LOG_WARN, "%s failed (%s); trying %s",
+                         ireq.failed_type, err.msg,
+                         acme_array_join(p, rest, ", "));
+                tried = apr_pstrcat(p, tried, ireq.failed_type, ": ",
+                                    err.msg, "; ", NULL);
+                types = rest;
+                continue;
+            }
+        }
+        if (*tried) {
+            acme_err_wrap(&err, p, "%s", apr_pstrndup(p, tried,
+                                                      strlen(tried) - 2));
+        }
         fail(res, p, &err);
         goto cleanup;
     }

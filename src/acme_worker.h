@@ -1,10 +1,20 @@
 /* mod_acme: the unprivileged worker and its messages.
  *
  * The supervisor (root) starts `acmectl worker` as the configured user and
- * writes one request (a JSON object) to its standard input; the worker talks
- * to the CA, writes http-01 answers into the challenge directory, and
- * writes one result (a JSON object) to its standard output. The worker gets
- * the account key and the CSR, never a certificate's private key.
+ * writes one request (a JSON object on one line) to its standard input; the
+ * worker talks to the CA, writes http-01, tls-alpn-01 and tls-sni-01
+ * answers into the challenge directory, and ends with one result (a JSON
+ * object on one line) on its standard output. For dns-01 it asks the
+ * supervisor to run the hook: a line {"type":"dns","action":"setup"|
+ * "cleanup","domain":...,"value":...,"remaining":N,"all":...} on stdout,
+ * answered by {"ok":true} or {"ok":false,"error":...} on stdin. The worker
+ * gets the account key and the CSR, never a certificate's private key.
+ *
+ * Answer files in the challenge directory (names never valid http-01
+ * tokens, which are base64url without dots):
+ *   <token>                      http-01 key authorization
+ *   <name>.tls-alpn-01.pem       challenge certificate + throwaway key
+ *   <sni-name>.tls-sni-01.pem    challenge certificate + throwaway key
  */
 #ifndef ACME_WORKER_H
 #define ACME_WORKER_H
@@ -28,6 +38,9 @@ typedef struct acme_worker_req_t {
     const char *csr_b64url;          /* DER, base64url */
     apr_array_header_t *challenges;  /* allowed types, preference order */
     const char *challenge_dir;       /* where http-01 answers go */
+    int dns_hook;                    /* the supervisor runs a dns-01 hook */
+    const char *dns_resolver;        /* where to see the TXT records */
+    long dns_timeout;                /* seconds to wait for them */
 } acme_worker_req_t;
 
 typedef struct acme_worker_res_t {
@@ -53,6 +66,10 @@ apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
 apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
                                    const char *text, apr_size_t len,
                                    acme_err_t *err);
+
+/* The challenge directory's file for a TLS challenge answer. */
+const char *acme_worker_tls_answer_path(apr_pool_t *p, const char *dir,
+                                        const char *type, const char *name);
 
 /* The worker's job: account (registering when req->account_url is NULL),
  * order, http-01 answers in req->challenge_dir, finalize, download. Fills

@@ -2,6 +2,7 @@
  * request (JSON) on stdin, talks to the CA, writes one result (JSON) on
  * stdout. Started by the supervisor, never by hand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,9 +23,9 @@ int acmectl_cmd_worker(acmectl_t *ctl)
     acme_worker_req_t *req = NULL;
     acme_worker_res_t res;
     acme_err_t err;
-    char *buf;
+    char *buf, *line = NULL;
     apr_size_t len = 0;
-    size_t n;
+    size_t cap = 0;
 
     memset(&res, 0, sizeof(res));
     if (geteuid() == 0) {
@@ -32,12 +33,15 @@ int acmectl_cmd_worker(acmectl_t *ctl)
                     "unprivileged user)";
         goto out;
     }
-    buf = apr_palloc(p, ACME_WORKER_MAX_MSG + 1);
-    while (len < ACME_WORKER_MAX_MSG
-           && (n = fread(buf + len, 1, ACME_WORKER_MAX_MSG - len, stdin)) > 0) {
-        len += n;
+    /* One line: the request. stdin stays open for the supervisor's answers
+     * to dns-01 hook requests. */
+    if (getline(&line, &cap, stdin) < 0 || cap > ACME_WORKER_MAX_MSG) {
+        res.error = "no request on standard input";
+        goto out;
     }
-    buf[len] = '\0';
+    buf = apr_pstrdup(p, line);
+    len = strlen(buf);
+    free(line);
     if (acme_worker_req_parse(&req, p, buf, len, &err) != APR_SUCCESS) {
         res.error = err.msg;
         goto out;

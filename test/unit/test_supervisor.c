@@ -160,6 +160,8 @@ static void test_worker_messages(apr_pool_t *p)
 }
 
 /* Runs one pass with a fake worker script; returns the state. */
+static const char *g_dns_hook;   /* set by the dns test */
+
 static json_t *pass_with_worker(apr_pool_t *p, const char *script,
                                 acme_sup_result_t *res, const char **pstore)
 {
@@ -179,6 +181,7 @@ static json_t *pass_with_worker(apr_pool_t *p, const char *script,
     conf->worker_path = worker;
     conf->worker_timeout = apr_time_from_sec(2);
     APR_ARRAY_PUSH(conf->mds, acme_md_t *) = md_make(p, "w.example.test");
+    APR_ARRAY_IDX(conf->mds, 0, acme_md_t *)->dns_hook = g_dns_hook;
     ACME_CHECK_RV(acme_sup_pass(res, conf, p));
     acme_store_open(&s, p, dir, 0, NULL);
     acme_store_state_load(&state, s, "w.example.test", p);
@@ -229,12 +232,12 @@ static void test_bad_workers(apr_pool_t *p)
     acme_cert_t *c;
     const char *pem, *script;
 
-    check_failed(p, "cat >/dev/null; echo 'this is not json'",
+    check_failed(p, "read -r req; echo 'this is not json'",
                  "malformed worker result", 60);
-    check_failed(p, "cat >/dev/null; kill -9 $$", "killed by signal 9", 60);
-    check_failed(p, "cat >/dev/null; exit 3", "exited with status 3", 60);
+    check_failed(p, "read -r req; kill -9 $$", "killed by signal 9", 60);
+    check_failed(p, "read -r req; exit 3", "exited with status 3", 60);
     check_failed(p, "exec sleep 30", "did not finish within 2 seconds", 60);
-    check_failed(p, "cat >/dev/null; echo '{\"ok\":false,\"error\":"
+    check_failed(p, "read -r req; echo '{\"ok\":false,\"error\":"
                  "\"rateLimited: too many\",\"retry_after\":7200}'",
                  "rateLimited: too many", 7200);
     /* a chain whose key is not ours is refused */
@@ -249,10 +252,55 @@ static void test_bad_workers(apr_pool_t *p)
             esc = apr_pstrcat(p, esc, *o == '\n' ? "\\n"
                               : apr_pstrndup(p, o, 1), NULL);
         }
-        script = apr_psprintf(p, "cat >/dev/null; printf '%%s\\n' "
+        script = apr_psprintf(p, "read -r req; printf '%%s\\n' "
                               "'{\"ok\":true,\"chain\":\"%s\"}'", esc);
     }
     check_failed(p, script, "does not match", 60);
+}
+
+/* dns-01: the worker asks, the supervisor runs the hook on its side with
+ * Certbot's environment and "setup NAME VALUE", and answers. */
+static void test_dns_hook_roundtrip(apr_pool_t *p)
+{
+    const char *dir = tmpdir(p);
+    const char *log = apr_pstrcat(p, dir, "/hook.log", NULL);
+    const char *script;
+    char *text = NULL;
+    apr_size_t len;
+
+    g_dns_hook = apr_psprintf(p, "echo \"$1 $2 $3 uid=$(id -u) "
+                              "dom=$CERTBOT_DOMAIN val=$CERTBOT_VALIDATION "
+                              "out=$CERTBOT_AUTH_OUTPUT\" >> %s; echo token-out",
+                              log);
+    script =
+        "read -r req\n"
+        "echo '{\"type\":\"dns\",\"action\":\"setup\",\"domain\":"
+        "\"w.example.test\",\"value\":\"VALUE_1\",\"remaining\":0}'\n"
+        "read -r answer\n"
+        "echo '{\"type\":\"dns\",\"action\":\"cleanup\",\"domain\":"
+        "\"w.example.test\",\"value\":\"VALUE_1\",\"remaining\":0}'\n"
+        "read -r answer2\n"
+        "case \"$answer\" in *'\"ok\": true'*|*'\"ok\":true'*) "
+        "echo '{\"ok\":false,\"error\":\"hook said ok\"}';; "
+        "*) echo '{\"ok\":false,\"error\":\"hook said no\"}';; esac\n";
+    check_failed(p, script, "hook said ok", 60);
+    ACME_CHECK(acme_file_read(&text, &len, p, log, 4096) == APR_SUCCESS,
+               "hook ran");
+    if (text) {
+        ACME_CHECK(strstr(text, "setup w.example.test VALUE_1") != NULL,
+                   "setup args: %s", text);
+        ACME_CHECK(strstr(text, "dom=w.example.test val=VALUE_1") != NULL,
+                   "env: %s", text);
+        ACME_CHECK(strstr(text, apr_psprintf(p, "uid=%d", (int)getuid()))
+                   != NULL, "runs in the supervisor: %s", text);
+        ACME_CHECK(strstr(text, "cleanup w.example.test VALUE_1") != NULL
+                   && strstr(text, "out=token-out") != NULL,
+                   "cleanup gets the setup's output: %s", text);
+    }
+    /* a failing hook is reported back to the worker */
+    g_dns_hook = "echo 'zone not found' >&2; exit 4";
+    check_failed(p, script, "hook said no", 60);
+    g_dns_hook = NULL;
 }
 
 int main(void)
@@ -261,5 +309,6 @@ int main(void)
     ACME_TEST_RUN(test_due);
     ACME_TEST_RUN(test_worker_messages);
     ACME_TEST_RUN(test_bad_workers);
+    ACME_TEST_RUN(test_dns_hook_roundtrip);
     return ACME_TEST_DONE();
 }
