@@ -21,4 +21,5 @@ for f in $LIBS; do
 done
 # shellcheck disable=SC2086
 "$APXS" -c -o mod_acme.la $wc $srcs $objs $wl >apxs-build.log 2>&1 || { cat apxs-build.log >&2; exit 1; }
-cp .libs/mod_acme.so "$OUT"
+# replace atomically: a running httpd may have the old file mapped
+cp .libs/mod_acme.so "$OUT.tmp.$$" && mv -f "$OUT.tmp.$$" "$OUT"
