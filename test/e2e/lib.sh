@@ -332,7 +332,8 @@ dns_clear_txt() {
 # TCP), no recursion, authoritative for ZONE (default example.test): SOA, NS,
 # A for @ and * -> 127.0.0.1 (so http-01 works as well). Dynamic updates are
 # allowed for TXT records anywhere in the zone, signed with a fresh TSIG key.
-# Everything (config, zone, journal, log) lives in $WORK/bind. Sets and
+# Zone transfers are allowed with the key (bind_zone_txt). Everything
+# (config, zone, journal, log) lives in $WORK/bind. Sets and
 # exports BIND_DIR, BIND_ZONE, BIND_TSIG_NAME, BIND_TSIG_ALGORITHM (Certbot's
 # spelling, e.g. HMAC-SHA512) and BIND_TSIG_SECRET.
 bind_start() {
@@ -368,7 +369,7 @@ options {
     listen-on port $BIND_PORT { 127.0.0.1; };
     listen-on-v6 { none; };
     recursion no;
-    allow-transfer { none; };
+    allow-transfer { key $BIND_TSIG_NAME; };
     notify no;
     dnssec-validation no;
 };
@@ -407,6 +408,17 @@ bind_stop() {
     e2e_kill_pid "$pid"
     e2e_forget_pid named
     wait_port_free "$BIND_PORT" 5 || true
+}
+
+# bind_zone_txt [ZONE]: every TXT record in the zone (AXFR signed with the
+# key), as "NAME VALUE" lines, sorted; non-zero if the transfer fails.
+bind_zone_txt() {
+    local out
+    out=$(dig +time=2 +tries=1 -k "$BIND_DIR/tsig.key" @127.0.0.1 -p "$BIND_PORT" \
+              AXFR "${1:-$BIND_ZONE}." 2>&1) || return 1
+    printf '%s\n' "$out" | grep -q 'IN[[:space:]]*SOA' || return 1
+    printf '%s\n' "$out" | awk '!/^;/ && $4 == "TXT" { v = $5; gsub(/"/, "", v); print $1, v }' \
+        | LC_ALL=C sort
 }
 
 # bind_txt NAME: the TXT values of NAME at our named (unquoted), sorted.
