@@ -73,6 +73,14 @@ static void acme_register_hooks(apr_pool_t *p)
      * fallback connection without our explanation */
     ap_hook_post_read_request(acme_post_read_request, NULL, before_ssl,
                               APR_HOOK_MIDDLE);
+    /* tls-alpn-01 (acme-tls/1 via ALPN) and tls-sni-01 */
+    ap_hook_protocol_propose(acme_protocol_propose, NULL, NULL,
+                             APR_HOOK_MIDDLE);
+    ap_hook_protocol_switch(acme_protocol_switch, NULL, NULL,
+                            APR_HOOK_MIDDLE);
+    ap_hook_protocol_get(acme_protocol_get, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_ssl_answer_challenge(acme_answer_tls_challenge, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(acme) = {

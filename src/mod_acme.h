@@ -56,6 +56,9 @@ typedef struct acme_srv_conf_t {
     apr_array_header_t *challenges; /* const char*, NULL when unset */
     int renew_pct;                /* ACME_UNSET when unset */
     apr_interval_time_t renew_abs;
+    const char *dns_hook;         /* ACMEDNSHook, NULL when unset */
+    const char *dns_resolver;     /* ACMEDNSResolver */
+    apr_interval_time_t dns_timeout; /* ACMEDNSPropagationTimeout, 0 unset */
 
     /* global only */
     const char *ca_url;
@@ -77,6 +80,7 @@ typedef struct acme_srv_conf_t {
     int port_https;               /* local port for the CA's 443 */
     const char *worker_path;
     const char *worker_where;     /* "file:line" of ACMEWorkerBinary */
+    apr_interval_time_t hook_timeout; /* ACMEHookTimeout, 0 unset */
 } acme_srv_conf_t;
 
 /* What post_config decided, for the hooks that run after it (mod_ssl's
@@ -136,6 +140,19 @@ int acme_ssl_add_fallback_cert_files(server_rec *s, apr_pool_t *p,
 
 /* post_read_request hook: http-01 answers and the fallback 503. */
 int acme_post_read_request(request_rec *r);
+
+/* mod_ssl's challenge hook: tls-alpn-01 on acme-tls/1 connections and
+ * tls-sni-01 for "*.acme.invalid" names, from STORE/challenges/. */
+int acme_answer_tls_challenge(conn_rec *c, const char *server_name,
+                              const char **pcert_pem, const char **pkey_pem);
+
+/* Protocol hooks: propose and accept "acme-tls/1" during ALPN. */
+int acme_protocol_propose(conn_rec *c, request_rec *r, server_rec *s,
+                          const apr_array_header_t *offers,
+                          apr_array_header_t *proposals);
+int acme_protocol_switch(conn_rec *c, request_rec *r, server_rec *s,
+                         const char *protocol);
+const char *acme_protocol_get(const conn_rec *c);
 
 /* --- mod_acme_supervisor.c --- */
 

@@ -13,7 +13,9 @@
 #include "mod_acme.h"
 
 APLOG_USE_MODULE(acme);
+#include "acme_names.h"
 #include "acme_util.h"
+#include "acme_worker.h"
 
 /* Answers an http-01 request: 200 with the file's content, or an error
  * status. Only ever reads STORE/challenges/<token> with a base64url token. */
@@ -80,4 +82,108 @@ int acme_post_read_request(request_rec *r)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     return DECLINED;
+}
+
+/* ---------------------------------------------------------------------- */
+/* tls-alpn-01 and tls-sni-01                                               */
+
+#define ACME_TLS_PROTOCOL "acme-tls/1"
+#define ACME_TLS_ANSWER_MAX (16 * 1024)
+
+/* The connection note set when ALPN switched to acme-tls/1. */
+static const char acme_tls_marker[] = "acme-tls/1";
+
+/* protocol_propose hook: offer acme-tls/1 on the TLS handshake when the
+ * client (the CA's validator) asks for it. */
+int acme_protocol_propose(conn_rec *c, request_rec *r, server_rec *s,
+                          const apr_array_header_t *offers,
+                          apr_array_header_t *proposals)
+{
+    int i;
+
+    if (!acme_rt || r || !offers) {
+        return DECLINED;
+    }
+    for (i = 0; i < offers->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(offers, i, const char *),
+                    ACME_TLS_PROTOCOL)) {
+            APR_ARRAY_PUSH(proposals, const char *) = ACME_TLS_PROTOCOL;
+            break;
+        }
+    }
+    return DECLINED;
+}
+
+/* protocol_switch hook: accept acme-tls/1; the connection only carries the
+ * handshake, no requests. */
+int acme_protocol_switch(conn_rec *c, request_rec *r, server_rec *s,
+                         const char *protocol)
+{
+    if (!acme_rt || r || !protocol || strcmp(protocol, ACME_TLS_PROTOCOL)) {
+        return DECLINED;
+    }
+    ap_set_module_config(c->conn_config, &acme_module,
+                         (void *)acme_tls_marker);
+    ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c,
+                  "mod_acme: connection switched to acme-tls/1");
+    return DONE;
+}
+
+/* protocol_get hook: acme-tls/1 once switched. */
+const char *acme_protocol_get(const conn_rec *c)
+{
+    return ap_get_module_config(c->conn_config, &acme_module)
+        ? ACME_TLS_PROTOCOL : NULL;
+}
+
+/* ssl_answer_challenge hook (mod_ssl asks during the handshake): the
+ * tls-alpn-01 certificate for server_name on an acme-tls/1 connection, or
+ * the tls-sni-01 certificate for a "....acme.invalid" name, while the
+ * worker's answer file exists (only while the challenge is pending). */
+int acme_answer_tls_challenge(conn_rec *c, const char *server_name,
+                              const char **pcert_pem, const char **pkey_pem)
+{
+    const char *name, *type, *path, *end, *key;
+    char *data = NULL;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if (!acme_rt || !acme_rt->challenge_dir || !server_name) {
+        return DECLINED;
+    }
+    /* never a file name from an unchecked string */
+    if (acme_name_check(&name, c->pool, server_name, NULL) != APR_SUCCESS
+        || acme_name_is_wildcard(name)) {
+        return DECLINED;
+    }
+    len = strlen(name);
+    if (len > 13 && !strcmp(name + len - 13, ".acme.invalid")) {
+        type = "tls-sni-01";
+    }
+    else if (ap_get_module_config(c->conn_config, &acme_module)) {
+        type = "tls-alpn-01";
+    }
+    else {
+        return DECLINED;
+    }
+    path = acme_worker_tls_answer_path(c->pool, acme_rt->challenge_dir, type,
+                                       name);
+    rv = acme_file_read(&data, &len, c->pool, path, ACME_TLS_ANSWER_MAX);
+    if (rv != APR_SUCCESS) {
+        ap_log_cerror(APLOG_MARK, APLOG_DEBUG, rv, c, "mod_acme: no %s answer "
+                      "for %s", type, name);
+        return DECLINED;
+    }
+    end = strstr(data, "-----END CERTIFICATE-----");
+    key = end ? strstr(end, "-----BEGIN") : NULL;
+    if (!key) {
+        ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, "mod_acme: malformed "
+                      "%s answer %s", type, path);
+        return DECLINED;
+    }
+    *pcert_pem = apr_pstrmemdup(c->pool, data, (apr_size_t)(key - data));
+    *pkey_pem = key;
+    ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, "mod_acme: answering %s for "
+                  "%s", type, name);
+    return OK;
 }

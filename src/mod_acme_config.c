@@ -15,6 +15,8 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 
+#include <arpa/inet.h>
+
 #include "mod_acme.h"
 
 APLOG_USE_MODULE(acme);
@@ -67,6 +69,10 @@ void *acme_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
         sc->renew_pct = add->renew_pct;
         sc->renew_abs = add->renew_abs;
     }
+    sc->dns_hook = add->dns_hook ? add->dns_hook : base->dns_hook;
+    sc->dns_resolver = add->dns_resolver ? add->dns_resolver
+                                         : base->dns_resolver;
+    sc->dns_timeout = add->dns_timeout ? add->dns_timeout : base->dns_timeout;
     return sc;
 }
 
@@ -517,6 +523,78 @@ static const char *cmd_worker(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* ACMEDNSHook CMD */
+static const char *cmd_dns_hook(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+
+    if (!*arg) {
+        return "ACMEDNSHook: give the command that sets up and removes "
+               "_acme-challenge TXT records (it is run as "
+               "CMD setup|cleanup NAME VALUE)";
+    }
+    sc->dns_hook = arg;
+    return NULL;
+}
+
+/* ACMEDNSResolver IP[:PORT] */
+static const char *cmd_dns_resolver(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    char *host = apr_pstrdup(cmd->pool, arg), *colon = strrchr(host, ':');
+    struct in_addr a;
+
+    if (colon) {
+        char *end;
+        long port = strtol(colon + 1, &end, 10);
+        *colon = '\0';
+        if (*end || port < 1 || port > 65535) {
+            return apr_psprintf(cmd->pool, "ACMEDNSResolver '%s': the port "
+                                "must be 1..65535", arg);
+        }
+    }
+    if (inet_pton(AF_INET, host, &a) != 1) {
+        return apr_psprintf(cmd->pool, "ACMEDNSResolver '%s': give the IPv4 "
+                            "address of a DNS server, optionally :PORT", arg);
+    }
+    sc->dns_resolver = arg;
+    return NULL;
+}
+
+/* ACMEDNSPropagationTimeout DURATION */
+static const char *cmd_dns_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    const char *err;
+
+    if ((err = parse_duration(&sc->dns_timeout, cmd->pool, arg))) {
+        return apr_pstrcat(cmd->pool, "ACMEDNSPropagationTimeout: ", err,
+                           NULL);
+    }
+    if (sc->dns_timeout < apr_time_from_sec(1)) {
+        return "ACMEDNSPropagationTimeout: at least 1s";
+    }
+    return NULL;
+}
+
+/* ACMEHookTimeout DURATION */
+static const char *cmd_hook_timeout(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if ((err = parse_duration(&sc->hook_timeout, cmd->pool, arg))) {
+        return apr_pstrcat(cmd->pool, "ACMEHookTimeout: ", err, NULL);
+    }
+    if (sc->hook_timeout < apr_time_from_sec(1)) {
+        return "ACMEHookTimeout: at least 1s";
+    }
+    return NULL;
+}
+
 const command_rec acme_cmds[] = {
     AP_INIT_RAW_ARGS("ACMEDomain", cmd_domain, NULL, RSRC_CONF,
         "Names of a certificate to obtain (none in a <VirtualHost>: its "
@@ -554,6 +632,17 @@ const command_rec acme_cmds[] = {
     AP_INIT_TAKE1("ACMEWorkerBinary", cmd_worker, NULL, RSRC_CONF,
         "Path of the acmectl binary run as the worker (default "
         ACME_DEFAULT_WORKER ")"),
+    AP_INIT_TAKE1("ACMEDNSHook", cmd_dns_hook, NULL, RSRC_CONF,
+        "Command that sets up / removes dns-01 TXT records, run as root: "
+        "CMD setup|cleanup NAME VALUE, with Certbot's CERTBOT_* environment"),
+    AP_INIT_TAKE1("ACMEDNSResolver", cmd_dns_resolver, NULL, RSRC_CONF,
+        "IPv4[:port] of the DNS server asked whether a dns-01 record is "
+        "visible (default: the system's resolvers)"),
+    AP_INIT_TAKE1("ACMEDNSPropagationTimeout", cmd_dns_timeout, NULL,
+        RSRC_CONF, "How long to wait for a dns-01 record to become visible "
+        "(default 120s)"),
+    AP_INIT_TAKE1("ACMEHookTimeout", cmd_hook_timeout, NULL, RSRC_CONF,
+        "A hook still running after this is killed (default 120s)"),
     { NULL }
 };
 
@@ -679,6 +768,44 @@ static void domain_error(server_rec *base, acme_domain_t *d, const char *fmt,
                  buf);
 }
 
+/* Returns non-zero if server s's Protocols allow "acme-tls/1". */
+static int allows_acme_tls(server_rec *s)
+{
+    core_server_config *core = ap_get_core_module_config(s->module_config);
+
+    return core && core->protocols
+        && acme_array_contains(core->protocols, "acme-tls/1");
+}
+
+/* Checks what the TLS and DNS challenge types need; returns 0 on a fatal
+ * problem (no allowed type can work), logging it with file:line. */
+static int check_challenge_needs(acme_domain_t *d, server_rec *s,
+                                 server_rec *base, apr_pool_t *p)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(s);
+    apr_array_header_t *chall = effective_challenges(p, sc);
+    int usable = chall->nelts;
+
+    if (acme_array_contains(chall, "tls-alpn-01") && !allows_acme_tls(s)) {
+        usable--;
+        ap_log_error(APLOG_MARK, usable ? APLOG_WARNING : APLOG_EMERG, 0, base,
+                     "%s:%d: ACMEDomain %s: tls-alpn-01 is allowed but this "
+                     "server's Protocols do not include acme-tls/1, so the "
+                     "CA's validation handshake cannot be answered; add "
+                     "\"Protocols h2 http/1.1 acme-tls/1\"%s", d->file,
+                     d->line, d->name, usable ? " (other challenge types "
+                     "will be used meanwhile)" : "");
+    }
+    if (acme_array_contains(chall, "dns-01") && !sc->dns_hook) {
+        usable--;
+        ap_log_error(APLOG_MARK, usable ? APLOG_WARNING : APLOG_EMERG, 0, base,
+                     "%s:%d: ACMEDomain %s: dns-01 is allowed but no "
+                     "ACMEDNSHook is set, so dns-01 cannot be answered",
+                     d->file, d->line, d->name);
+    }
+    return usable > 0;
+}
+
 /* Resolves the names of one ACMEDomain; returns 0 on a fatal problem. */
 static int resolve_domain(acme_domain_t *d, server_rec *s, server_rec *base,
                           apr_pool_t *p)
@@ -735,6 +862,12 @@ static int resolve_domain(acme_domain_t *d, server_rec *s, server_rec *base,
                          "dns-01 to ACMEChallenges (with a dns-01 hook) or "
                          "remove the wildcard", n,
                          acme_array_join(p, chall, " "));
+            return 0;
+        }
+        if (acme_name_is_wildcard(n) && !sc->dns_hook) {
+            domain_error(base, d, "the wildcard name %s needs dns-01, and "
+                         "dns-01 needs ACMEDNSHook (the command that sets the "
+                         "TXT record at your DNS provider)", n);
             return 0;
         }
     }
@@ -822,6 +955,10 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         for (i = 0; i < sc->domains->nelts; i++) {
             acme_domain_t *d = APR_ARRAY_IDX(sc->domains, i, acme_domain_t *);
             if (!resolve_domain(d, s, base, pconf)) {
+                failed = 1;
+                continue;
+            }
+            if (!check_challenge_needs(d, s, base, ptemp)) {
                 failed = 1;
                 continue;
             }
@@ -954,6 +1091,10 @@ acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base)
             md->renew_pct = sc->renew_pct == ACME_UNSET ? 0 : sc->renew_pct;
             md->renew_abs = sc->renew_pct == ACME_UNSET ? 0 : sc->renew_abs;
             md->source = apr_psprintf(p, "%s:%d", d->file, d->line);
+            md->dns_hook = sc->dns_hook;
+            md->dns_resolver = sc->dns_resolver;
+            md->dns_timeout = sc->dns_timeout;
+            md->hook_timeout = mc->hook_timeout;
             d->md = md;
             APR_ARRAY_PUSH(conf->mds, acme_md_t *) = md;
         }
