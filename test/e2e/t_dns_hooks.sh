@@ -133,73 +133,98 @@ export ACME_DNS_RFC2136_CREDENTIALS=$RFC_CREDS
 # ---------------------------------------------------------------------------
 # a. acme-dns-rfc2136 alone
 
-case_rfc2136_alone() {
-    local v1 v2 v3 n
-    v1=$(acme_value); v2=$(acme_value); v3=$(acme_value)
+V1=$(acme_value); V2=$(acme_value); V3=$(acme_value)
 
+# reset_txt: removes every TXT record the tests use (directly with nsupdate,
+# not through the hook), so that a failed case does not fail the next ones.
+reset_txt() {
+    local n
+    {
+        printf 'server 127.0.0.1 %s\nzone %s.\n' "$BIND_PORT" "$BIND_ZONE"
+        for n in example.test a.b.example.test half.example.test; do
+            printf 'update delete _acme-challenge.%s. TXT\n' "$n"
+        done
+        printf 'send\n'
+    } | nsupdate -t 10 -k "$BIND_DIR/tsig.key" >>"$WORK/hooks.log" 2>&1
+}
+
+rfc_add_remove() {
     t_begin "rfc2136 hook: setup adds TXT, a second value coexists, cleanup removes only its own"
-    hook_run "$HOOK_RFC" setup example.test "$v1"
+    reset_txt
+    hook_run "$HOOK_RFC" setup example.test "$V1"
     expect_hook_ok "setup example.test v1" || return
     t_check "after setup v1: TXT _acme-challenge.example.test is not [v1]" \
-        want_txt _acme-challenge.example.test "$v1" || return
+        want_txt _acme-challenge.example.test "$V1" || return
     # the second value the Certbot way: CERTBOT_DOMAIN of a wildcard, action 'auth'
-    CERTBOT_DOMAIN='*.example.test' CERTBOT_VALIDATION=$v2 hook_run "$HOOK_RFC" auth
+    CERTBOT_DOMAIN='*.example.test' CERTBOT_VALIDATION=$V2 hook_run "$HOOK_RFC" auth
     expect_hook_ok "auth with CERTBOT_DOMAIN=*.example.test" || return
     t_check "after the second setup: not [v1 v2]" \
-        want_txt _acme-challenge.example.test "$v1" "$v2" || return
-    hook_run "$HOOK_RFC" cleanup example.test "$v1"
+        want_txt _acme-challenge.example.test "$V1" "$V2" || return
+    hook_run "$HOOK_RFC" cleanup example.test "$V1"
     expect_hook_ok "cleanup v1" || return
-    t_check "after cleanup v1: not [v2]" want_txt _acme-challenge.example.test "$v2" || return
-    CERTBOT_DOMAIN=example.test CERTBOT_VALIDATION=$v2 hook_run "$HOOK_RFC" cleanup
+    t_check "after cleanup v1: not [v2]" want_txt _acme-challenge.example.test "$V2" || return
+    CERTBOT_DOMAIN=example.test CERTBOT_VALIDATION=$V2 hook_run "$HOOK_RFC" cleanup
     expect_hook_ok "cleanup v2 (from CERTBOT_*)" || return
     t_check "after cleanup v2: records left" want_txt _acme-challenge.example.test || return
     t_pass
+}
 
+rfc_zone_walk() {
     t_begin "rfc2136 hook: zone found by SOA lookup walking up (a.b.example.test)"
-    hook_run "$HOOK_RFC" setup a.b.example.test "$v3"
+    reset_txt
+    hook_run "$HOOK_RFC" setup a.b.example.test "$V3"
     expect_hook_ok "setup a.b.example.test" || return
     t_check "TXT _acme-challenge.a.b.example.test is not [v3]" \
-        want_txt _acme-challenge.a.b.example.test "$v3" || return
-    hook_run "$HOOK_RFC" del a.b.example.test "$v3"
+        want_txt _acme-challenge.a.b.example.test "$V3" || return
+    hook_run "$HOOK_RFC" del a.b.example.test "$V3"
     expect_hook_ok "del a.b.example.test" || return
     t_check "record left after cleanup" want_txt _acme-challenge.a.b.example.test || return
     t_pass
+}
 
+rfc_bad_secret() {
     t_begin "rfc2136 hook: a wrong TSIG secret fails with one clear line"
+    reset_txt
     local bad=$CREDS/rfc2136-badsecret.ini wrong
     wrong=$(printf 'not-the-right-secret-%s' "$RANDOM" | openssl base64 -A)
     # with dns_rfc2136_zone: the update itself is refused
     write_rfc2136_creds "$bad" "$wrong" example.test
-    ACME_DNS_RFC2136_CREDENTIALS=$bad hook_run "$HOOK_RFC" setup example.test "$v1"
+    ACME_DNS_RFC2136_CREDENTIALS=$bad hook_run "$HOOK_RFC" setup example.test "$V1"
     expect_hook_failed 'BADSIG|TSIG' || return
     t_check "a record was added with the wrong secret" want_txt _acme-challenge.example.test || return
     # without it: the signed SOA lookup already fails, and says so
     write_rfc2136_creds "$bad" "$wrong"
-    ACME_DNS_RFC2136_CREDENTIALS=$bad hook_run "$HOOK_RFC" setup example.test "$v1"
+    ACME_DNS_RFC2136_CREDENTIALS=$bad hook_run "$HOOK_RFC" setup example.test "$V1"
     expect_hook_failed 'BADSIG|TSIG|verify' || return
     t_check "a record was added with the wrong secret" want_txt _acme-challenge.example.test || return
-    n=$(grep -c 'updating zone.*adding an RR' "$WORK/named.log")
     t_pass
+}
 
+rfc_open_creds() {
     t_begin "rfc2136 hook: a credentials file readable by others (0644) is refused"
-    local open=$CREDS/rfc2136-open.ini
+    reset_txt
+    local open=$CREDS/rfc2136-open.ini n
+    n=$(grep -c 'updating zone.*adding an RR' "$WORK/named.log")
     write_rfc2136_creds "$open"
     chmod 644 "$open"
-    ACME_DNS_RFC2136_CREDENTIALS=$open hook_run "$HOOK_RFC" setup example.test "$v1"
+    ACME_DNS_RFC2136_CREDENTIALS=$open hook_run "$HOOK_RFC" setup example.test "$V1"
     expect_hook_failed "permission.*$open|$open.*permission" || return
     t_check "a record was added" want_txt _acme-challenge.example.test || return
     if [ "$(grep -c 'updating zone.*adding an RR' "$WORK/named.log")" != "$n" ]; then
         t_fail "named saw an update from the refused run"; return
     fi
     chmod 640 "$open"
-    ACME_DNS_RFC2136_CREDENTIALS=$open hook_run "$HOOK_RFC" setup example.test "$v1"
+    ACME_DNS_RFC2136_CREDENTIALS=$open hook_run "$HOOK_RFC" setup example.test "$V1"
     expect_hook_failed "permission" || return
     t_pass
+}
 
+rfc_bad_args() {
     t_begin "rfc2136 hook: bad arguments fail with one clear line"
-    hook_run "$HOOK_RFC" frobnicate example.test "$v1"
+    reset_txt
+    hook_run "$HOOK_RFC" frobnicate example.test "$V1"
     expect_hook_failed "unknown action" || return
-    hook_run "$HOOK_RFC" setup 'bad;name.example.test' "$v1"
+    hook_run "$HOOK_RFC" setup 'bad;name.example.test' "$V1"
     expect_hook_failed "invalid domain name" || return
     hook_run "$HOOK_RFC" setup example.test 'a value"; update add evil'
     expect_hook_failed "invalid TXT value" || return
@@ -215,6 +240,7 @@ case_rfc2136_alone() {
 
 case_acmectl_rfc2136() {
     t_begin "acmectl dns-01 with acme-dns-rfc2136: example.test + *.example.test"
+    reset_txt
     local txt
     acmectl_run certonly --manual --preferred-challenges dns-01 \
         --manual-auth-hook "$HOOK_RFC setup" --manual-cleanup-hook "$HOOK_RFC cleanup" \
@@ -293,103 +319,113 @@ write_cf_creds() {   # write_cf_creds FILE LINE...
     chmod 600 "$f"
 }
 
-case_cloudflare() {
-    local v1 v2 v3 reqs
-    v1=$(acme_value); v2=$(acme_value); v3=$(acme_value)
-    local good=$CREDS/cloudflare.ini
-    write_cf_creds "$good" "dns_cloudflare_api_token = $CF_TOKEN"
-    export ACME_DNS_CLOUDFLARE_CREDENTIALS=$good
+cf_good_creds() {
+    write_cf_creds "$CREDS/cloudflare.ini" "dns_cloudflare_api_token = $CF_TOKEN"
+    export ACME_DNS_CLOUDFLARE_CREDENTIALS=$CREDS/cloudflare.ini
+}
 
+cf_add_remove() {
     t_begin "cloudflare hook: setup creates the TXT record, values coexist, cleanup deletes only its own"
+    local reqs z
     mock_reset
-    hook_run "$HOOK_CF" setup example.test "$v1"
+    hook_run "$HOOK_CF" setup example.test "$V1"
     expect_hook_ok "setup v1" || return
     t_check "mock records after setup v1" \
-        want_records "_acme-challenge.example.test $v1 120 example.test" || return
-    CERTBOT_DOMAIN='*.example.test' CERTBOT_VALIDATION=$v2 hook_run "$HOOK_CF" auth
+        want_records "_acme-challenge.example.test $V1 120 example.test" || return
+    CERTBOT_DOMAIN='*.example.test' CERTBOT_VALIDATION=$V2 hook_run "$HOOK_CF" auth
     expect_hook_ok "auth with CERTBOT_DOMAIN=*.example.test" || return
     t_check "mock records after the second setup" \
-        want_records "_acme-challenge.example.test $v1 120 example.test" \
-                     "_acme-challenge.example.test $v2 120 example.test" || return
-    hook_run "$HOOK_CF" cleanup example.test "$v1"
+        want_records "_acme-challenge.example.test $V1 120 example.test" \
+                     "_acme-challenge.example.test $V2 120 example.test" || return
+    hook_run "$HOOK_CF" cleanup example.test "$V1"
     expect_hook_ok "cleanup v1" || return
     t_check "mock records after cleanup v1" \
-        want_records "_acme-challenge.example.test $v2 120 example.test" || return
-    CERTBOT_DOMAIN=example.test CERTBOT_VALIDATION=$v2 hook_run "$HOOK_CF" cleanup
+        want_records "_acme-challenge.example.test $V2 120 example.test" || return
+    CERTBOT_DOMAIN=example.test CERTBOT_VALIDATION=$V2 hook_run "$HOOK_CF" cleanup
     expect_hook_ok "cleanup v2" || return
     t_check "records left after both cleanups" want_records || return
     reqs=$(mock_requests)
     if printf '%s\n' "$reqs" | grep -qv ' bearer$'; then
         t_fail "a request without the Bearer token: $(printf '%s\n' "$reqs" | grep -v ' bearer$' | head -n 1)"; return
     fi
-    local z
     z=$(curl -sf -H "Authorization: Bearer $CF_TOKEN" "$ACME_DNS_CLOUDFLARE_API/zones?name=example.test" | jq -r '.result[0].id')
     if ! printf '%s\n' "$reqs" | grep -qx "DELETE /client/v4/zones/$z/dns_records/[0-9a-f]* bearer" \
-       || ! printf '%s\n' "$reqs" | grep -qx "GET /client/v4/zones/$z/dns_records?type=TXT&name=_acme-challenge.example.test&content=$v1 bearer"; then
+       || ! printf '%s\n' "$reqs" | grep -qx "GET /client/v4/zones/$z/dns_records?type=TXT&name=_acme-challenge.example.test&content=$V1 bearer"; then
         t_fail "cleanup did not look the record up and DELETE it by id"
         printf '%s\n' "$reqs" | sed 's/^/#   /'; return
     fi
     t_pass
+}
 
+cf_idempotent() {
     t_begin "cloudflare hook: setup is idempotent (an identical record exists)"
     mock_reset
-    hook_run "$HOOK_CF" setup example.test "$v1" && hook_run "$HOOK_CF" setup example.test "$v1"
+    hook_run "$HOOK_CF" setup example.test "$V1" && hook_run "$HOOK_CF" setup example.test "$V1"
     expect_hook_ok "setup twice" || return
     t_check "records after setup twice" \
-        want_records "_acme-challenge.example.test $v1 120 example.test" || return
-    hook_run "$HOOK_CF" cleanup example.test "$v1"
+        want_records "_acme-challenge.example.test $V1 120 example.test" || return
+    hook_run "$HOOK_CF" cleanup example.test "$V1"
     expect_hook_ok "cleanup" || return
     t_check "records left" want_records || return
     t_pass
+}
 
+cf_zone_walk() {
     t_begin "cloudflare hook: zone lookup walks up the labels (a.b.example.test in example.test)"
+    local reqs
     mock_reset
-    hook_run "$HOOK_CF" setup a.b.example.test "$v3"
+    hook_run "$HOOK_CF" setup a.b.example.test "$V3"
     expect_hook_ok "setup a.b.example.test" || return
     t_check "mock records" \
-        want_records "_acme-challenge.a.b.example.test $v3 120 example.test" || return
+        want_records "_acme-challenge.a.b.example.test $V3 120 example.test" || return
     reqs=$(mock_requests | grep '^GET /client/v4/zones?' | awk '{print $2}' | tr '\n' ' ')
     if [ "$reqs" != "/client/v4/zones?name=a.b.example.test /client/v4/zones?name=b.example.test /client/v4/zones?name=example.test " ]; then
         t_fail "zone lookups were: $reqs"; return
     fi
-    hook_run "$HOOK_CF" cleanup a.b.example.test "$v3"
+    hook_run "$HOOK_CF" cleanup a.b.example.test "$V3"
     expect_hook_ok "cleanup a.b.example.test" || return
     t_check "records left" want_records || return
-    hook_run "$HOOK_CF" setup www.example.net "$v3"
+    hook_run "$HOOK_CF" setup www.example.net "$V3"
     expect_hook_failed "no Cloudflare zone.*www\.example\.net" || return
     t_pass
+}
 
+cf_wrong_token() {
     t_begin "cloudflare hook: a wrong token fails with Cloudflare's error text"
     mock_reset
     local wrong=$CREDS/cloudflare-wrong.ini
     write_cf_creds "$wrong" "dns_cloudflare_api_token = not-$CF_TOKEN"
-    ACME_DNS_CLOUDFLARE_CREDENTIALS=$wrong hook_run "$HOOK_CF" setup example.test "$v1"
+    ACME_DNS_CLOUDFLARE_CREDENTIALS=$wrong hook_run "$HOOK_CF" setup example.test "$V1"
     expect_hook_failed "Authentication error" || return
     t_check "a record was created" want_records || return
     t_pass
+}
 
+cf_open_creds() {
     t_begin "cloudflare hook: a world-readable credentials file is refused before any request"
     mock_reset
     local open=$CREDS/cloudflare-open.ini
     write_cf_creds "$open" "dns_cloudflare_api_token = $CF_TOKEN"
     chmod 644 "$open"
-    ACME_DNS_CLOUDFLARE_CREDENTIALS=$open hook_run "$HOOK_CF" setup example.test "$v1"
+    ACME_DNS_CLOUDFLARE_CREDENTIALS=$open hook_run "$HOOK_CF" setup example.test "$V1"
     expect_hook_failed "permission.*$open|$open.*permission" || return
     if [ -n "$(mock_requests)" ]; then
         t_fail "the mock saw requests: $(mock_requests | head -n 3 | tr '\n' ' ')"; return
     fi
     t_check "a record was created" want_records || return
     t_pass
+}
 
+cf_global_key() {
     t_begin "cloudflare hook: Certbot's older global API key format (email + key)"
     mock_reset
     local gk=$CREDS/cloudflare-globalkey.ini
     write_cf_creds "$gk" "dns_cloudflare_email = admin@example.test" \
         "dns_cloudflare_api_key = e2e-global-key-$$"
-    ACME_DNS_CLOUDFLARE_CREDENTIALS=$gk hook_run "$HOOK_CF" setup example.org "$v2"
+    ACME_DNS_CLOUDFLARE_CREDENTIALS=$gk hook_run "$HOOK_CF" setup example.org "$V2"
     expect_hook_ok "setup with the global key" || return
-    t_check "mock records" want_records "_acme-challenge.example.org $v2 120 example.org" || return
-    ACME_DNS_CLOUDFLARE_CREDENTIALS=$gk hook_run "$HOOK_CF" cleanup example.org "$v2"
+    t_check "mock records" want_records "_acme-challenge.example.org $V2 120 example.org" || return
+    ACME_DNS_CLOUDFLARE_CREDENTIALS=$gk hook_run "$HOOK_CF" cleanup example.org "$V2"
     expect_hook_ok "cleanup with the global key" || return
     t_check "records left" want_records || return
     if mock_requests | grep -qv ' key$'; then
@@ -459,18 +495,20 @@ proc_running() {
     return 0
 }
 
-case_failures() {
-    local before t0 t1 pid
-    make_hooks
 
+fail_hook_error() {
     t_begin "acmectl: an auth hook that exits non-zero -> one line with the hook's error, store unchanged"
+    local before t0 t1 pid
     before=$(store_snapshot "$STORE")
     acmectl_run certonly --manual --preferred-challenges dns-01 \
         --manual-auth-hook "$HOOKS/fail" -d fail.example.test \
         --config-dir "$STORE" "${ACMECTL_CA_ARGS[@]}"
     expect_acmectl_failed "$before" 'zone example\.test is locked \(e2e-4711\)' && t_pass
+}
 
+fail_hook_creds() {
     t_begin "acmectl: the rfc2136 hook refusing its credentials -> its message, store unchanged"
+    local before t0 t1 pid
     local open=$CREDS/rfc2136-open2.ini
     write_rfc2136_creds "$open"; chmod 644 "$open"
     before=$(store_snapshot "$STORE")
@@ -478,8 +516,11 @@ case_failures() {
         --manual-auth-hook "$HOOK_RFC setup" --manual-cleanup-hook "$HOOK_RFC cleanup" \
         -d perm.example.test --config-dir "$STORE" "${ACMECTL_CA_ARGS[@]}"
     expect_acmectl_failed "$before" "unsafe permissions.*$open" && t_pass
+}
 
+fail_hook_hang() {
     t_begin "acmectl --hook-timeout 3: a hanging hook is killed (with its children), clear message"
+    local before t0 t1 pid
     rm -f "$WORK/hang.pid" "$WORK/hang-child.pid"
     before=$(store_snapshot "$STORE")
     t0=$(date +%s)
@@ -503,8 +544,12 @@ case_failures() {
         fi
     fi
     [ -s "$WORK/hang.pid" ] && kill "$(cat "$WORK/hang.pid")" 2>/dev/null
+}
 
+fail_partial_cleanup() {
     t_begin "acmectl: second auth hook fails -> the first one's TXT record is cleaned up"
+    reset_txt
+    local before t0 t1 pid
     rm -f "$WORK/half.first"
     before=$(store_snapshot "$STORE")
     HALF_FAIL_NEXT=1 acmectl_run certonly --manual --preferred-challenges dns-01 \
@@ -527,7 +572,11 @@ case_failures() {
 
 # ---------------------------------------------------------------------------
 
-case_rfc2136_alone
+rfc_add_remove
+rfc_zone_walk
+rfc_bad_secret
+rfc_open_creds
+rfc_bad_args
 
 # pebble resolves (and validates dns-01) through our bind9
 pebble_start PEBBLE_DNS="127.0.0.1:$BIND_PORT"
@@ -535,12 +584,22 @@ acmectl_ca_args
 case_acmectl_rfc2136
 
 if mock_cf_start; then
-    case_cloudflare
+    cf_good_creds
+    cf_add_remove
+    cf_idempotent
+    cf_zone_walk
+    cf_wrong_token
+    cf_open_creds
+    cf_global_key
 else
     t_begin "harness: mock Cloudflare API"
     t_fail "mock_cloudflare.py did not start"
 fi
 
-case_failures
+make_hooks
+fail_hook_error
+fail_hook_creds
+fail_hook_hang
+fail_partial_cleanup
 
 t_summary
