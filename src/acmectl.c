@@ -34,6 +34,10 @@ static const char usage[] =
 "  --manual-auth-hook CMD       sets up a challenge (Certbot's environment)\n"
 "  --manual-cleanup-hook CMD    removes it\n"
 "  --preferred-challenges LIST  http-01, dns-01 (or http, dns)\n"
+"  --hook-timeout SECS          kill a hook running longer (default 300)\n"
+"  --dns-resolver IP[:PORT]     before validation, wait until the dns-01\n"
+"                               TXT records are visible at this server\n"
+"  --dns-propagation-timeout SECS  how long to wait for them (default 120)\n"
 "  --key-type TYPE              ec256 (default), ec384, rsa2048, rsa3072,\n"
 "                               rsa4096\n"
 "\n"
@@ -118,7 +122,7 @@ enum {
     OPT_WEBROOT, OPT_MANUAL, OPT_AUTH_HOOK, OPT_CLEANUP_HOOK, OPT_PREF_CHALLS,
     OPT_KEY_TYPE, OPT_SERVER, OPT_CA_BUNDLE, OPT_NO_EMAIL, OPT_AGREE_TOS,
     OPT_EAB_KID, OPT_EAB_HMAC, OPT_CONFIG_DIR, OPT_JSON, OPT_HOOK_TIMEOUT,
-    OPT_IGNORED_ARG, OPT_IGNORED
+    OPT_IGNORED_ARG, OPT_IGNORED, OPT_DNS_RESOLVER, OPT_DNS_TIMEOUT
 };
 
 static const struct option long_opts[] = {
@@ -145,6 +149,8 @@ static const struct option long_opts[] = {
     { "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
     { "json", no_argument, NULL, OPT_JSON },
     { "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
+    { "dns-resolver", required_argument, NULL, OPT_DNS_RESOLVER },
+    { "dns-propagation-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
     { "non-interactive", no_argument, NULL, 'n' },
     { "noninteractive", no_argument, NULL, 'n' },
     { "quiet", no_argument, NULL, 'q' },
@@ -252,6 +258,14 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
         case OPT_JSON: ctl->json = 1; break;
         case OPT_HOOK_TIMEOUT:
             ctl->hook_timeout = apr_time_from_sec(atoi(optarg));
+            break;
+        case OPT_DNS_RESOLVER: ctl->dns_resolver = optarg; break;
+        case OPT_DNS_TIMEOUT:
+            ctl->dns_timeout = apr_time_from_sec(atoi(optarg));
+            if (ctl->dns_timeout <= 0) {
+                return acmectl_fail(ctl, "--dns-propagation-timeout: '%s' is "
+                                    "not a number of seconds", optarg);
+            }
             break;
         case OPT_IGNORED_ARG: case OPT_IGNORED: break;
         case ':':
@@ -372,6 +386,7 @@ int main(int argc, const char *const *argv)
     ctl->http01_port = 80;
     ctl->key_type = ACME_KEY_EC256;
     ctl->hook_timeout = apr_time_from_sec(300);
+    ctl->dns_timeout = apr_time_from_sec(120);
     ctl->names = apr_array_make(pool, 4, sizeof(const char *));
     ctl->contacts = apr_array_make(pool, 1, sizeof(const char *));
     ctl->webroots = apr_array_make(pool, 1, sizeof(const char *));

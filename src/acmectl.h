@@ -36,6 +36,8 @@ typedef struct acmectl_t {
     const char *manual_cleanup_hook;
     apr_array_header_t *pref_challs;   /* normalised types */
     apr_interval_time_t hook_timeout;
+    const char *dns_resolver;          /* --dns-resolver: wait for dns-01 */
+    apr_interval_time_t dns_timeout;   /* --dns-propagation-timeout */
     int non_interactive;
     int quiet;
     int verbose;

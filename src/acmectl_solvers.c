@@ -6,6 +6,7 @@
 #include <apr_file_io.h>
 
 #include "acmectl.h"
+#include "acme_dns.h"
 #include "acme_hook.h"
 #include "acme_standalone.h"
 #include "acme_util.h"
@@ -14,6 +15,8 @@
 
 typedef struct {
     acmectl_t *ctl;
+    apr_array_header_t *dns_names;  /* dns-01 answers set up */
+    apr_array_header_t *dns_values;
     acme_standalone_t *server;
     apr_table_t *auth_output;   /* token or name -> auth hook stdout */
 } solver_ctx_t;
@@ -166,7 +169,27 @@ static apr_status_t manual_setup(acme_solver_t *s, apr_pool_t *p,
                        NULL, manual_env(p, a, ch, remaining, all),
                        ctl->hook_timeout, err);
     apr_table_set(ctx->auth_output, ch->token, res ? res->out : "");
+    if (rv == APR_SUCCESS && !strcmp(ch->type, "dns-01")) {
+        APR_ARRAY_PUSH(ctx->dns_names, const char *) =
+            apr_pstrdup(ctl->pool, a->id_value);
+        APR_ARRAY_PUSH(ctx->dns_values, const char *) =
+            apr_pstrdup(ctl->pool, ch->dns_value);
+    }
     return rv;
+}
+
+/* With --dns-resolver, waits until the dns-01 records are visible. */
+static apr_status_t manual_ready(acme_solver_t *s, apr_pool_t *p,
+                                 acme_err_t *err)
+{
+    solver_ctx_t *ctx = s->baton;
+
+    if (!ctx->ctl->dns_resolver || !ctx->dns_names->nelts) {
+        return APR_SUCCESS;
+    }
+    return acme_dns_wait(ctx->dns_names, ctx->dns_values,
+                         ctx->ctl->dns_resolver, ctx->ctl->dns_timeout, p,
+                         err);
 }
 
 static void manual_cleanup(acme_solver_t *s, apr_pool_t *p,
@@ -248,6 +271,8 @@ apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
     ctx = apr_pcalloc(p, sizeof(*ctx));
     ctx->ctl = ctl;
     ctx->auth_output = apr_table_make(p, 4);
+    ctx->dns_names = apr_array_make(p, 2, sizeof(const char *));
+    ctx->dns_values = apr_array_make(p, 2, sizeof(const char *));
     s = apr_pcalloc(p, sizeof(*s));
     s->types = types;
     s->baton = ctx;
@@ -261,6 +286,7 @@ apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
     }
     else {
         s->setup = manual_setup;
+        s->ready = manual_ready;
         s->cleanup = manual_cleanup;
     }
     *psolver = s;
