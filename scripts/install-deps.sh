@@ -29,6 +29,7 @@ iproute2
 coreutils
 util-linux
 bind9
+bind9-utils
 bind9-dnsutils
 "
 
