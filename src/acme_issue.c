@@ -84,7 +84,8 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
         rv = req->solver->setup(req->solver, p, a, a->chosen,
                                 todo->nelts - i - 1, all_domains, err);
         if (rv != APR_SUCCESS) {
-            acme_err_wrap(err, p, "%s for %s", a->chosen->type, a->id_value);
+            acme_err_wrap(err, p, "%s for %s%s", a->chosen->type,
+                          a->wildcard ? "*." : "", a->id_value);
             req->failed_type = a->chosen->type;
             goto cleanup;
         }
@@ -105,7 +106,8 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
         acme_authz_t *a = APR_ARRAY_IDX(todo, i, acme_authz_t *);
         rv = acme_challenge_respond(c, p, a->chosen, err);
         if (rv != APR_SUCCESS) {
-            acme_err_wrap(err, p, "%s", a->id_value);
+            acme_err_wrap(err, p, "%s%s", a->wildcard ? "*." : "",
+                          a->id_value);
             goto cleanup;
         }
     }

@@ -248,7 +248,20 @@ static void job_dns(job_t *job, json_t *msg)
                   (int)json_integer_value(json_object_get(msg, "remaining"))));
     apr_table_set(env, "CERTBOT_ALL_DOMAINS", all ? all : domain);
     if (!strcmp(action, "cleanup")) {
+        /* the setup's environment, plus what setup printed (Certbot's
+         * manual hooks behave so) */
         const char *out = apr_table_get(job->hook_output, key);
+        const char *senv = apr_table_get(job->hook_output,
+                                         apr_pstrcat(job->p, key, " env",
+                                                     NULL));
+        if (senv) {
+            char *copy = apr_pstrdup(job->p, senv), *sep = strchr(copy, '\n');
+            if (sep) {
+                *sep = '\0';
+                apr_table_set(env, "CERTBOT_REMAINING_CHALLENGES", copy);
+                apr_table_set(env, "CERTBOT_ALL_DOMAINS", sep + 1);
+            }
+        }
         apr_table_set(env, "CERTBOT_AUTH_OUTPUT", out ? out : "");
     }
     args[0] = action;
@@ -260,6 +273,12 @@ static void job_dns(job_t *job, json_t *msg)
                        : apr_time_from_sec(120), &err);
     if (rv == APR_SUCCESS && !strcmp(action, "setup")) {
         apr_table_set(job->hook_output, key, hres->out);
+        apr_table_set(job->hook_output, apr_pstrcat(job->p, key, " env",
+                                                    NULL),
+                      apr_pstrcat(job->p, apr_table_get(env,
+                                  "CERTBOT_REMAINING_CHALLENGES"), "\n",
+                                  apr_table_get(env, "CERTBOT_ALL_DOMAINS"),
+                                  NULL));
     }
     acme_log(rv == APR_SUCCESS ? ACME_LOG_INFO : ACME_LOG_ERR,
              "%s: dns-01 hook %s %s: %s", job->md->name, action, domain,

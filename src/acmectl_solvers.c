@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <apr_file_io.h>
+#include <apr_hash.h>
 
 #include "acmectl.h"
 #include "acme_dns.h"
@@ -19,6 +20,7 @@ typedef struct {
     apr_array_header_t *dns_values;
     acme_standalone_t *server;
     apr_table_t *auth_output;   /* token or name -> auth hook stdout */
+    apr_hash_t *auth_env;       /* token -> the auth hook's environment */
 } solver_ctx_t;
 
 /* --- standalone --- */
@@ -142,6 +144,7 @@ static apr_status_t manual_setup(acme_solver_t *s, apr_pool_t *p,
     solver_ctx_t *ctx = s->baton;
     acmectl_t *ctl = ctx->ctl;
     acme_hook_result_t *res = NULL;
+    apr_table_t *env;
     apr_status_t rv;
 
     if (!ctl->manual_auth_hook) {
@@ -165,9 +168,12 @@ static apr_status_t manual_setup(acme_solver_t *s, apr_pool_t *p,
         }
         return APR_SUCCESS;
     }
+    env = manual_env(ctl->pool, a, ch, remaining, all);
+    /* the cleanup hook gets the same environment, as with Certbot */
+    apr_hash_set(ctx->auth_env, apr_pstrdup(ctl->pool, ch->token),
+                 APR_HASH_KEY_STRING, env);
     rv = acme_hook_run(&res, p, "manual auth hook", ctl->manual_auth_hook,
-                       NULL, manual_env(p, a, ch, remaining, all),
-                       ctl->hook_timeout, err);
+                       NULL, env, ctl->hook_timeout, err);
     apr_table_set(ctx->auth_output, ch->token, res ? res->out : "");
     if (rv == APR_SUCCESS && !strcmp(ch->type, "dns-01")) {
         APR_ARRAY_PUSH(ctx->dns_names, const char *) =
@@ -203,7 +209,8 @@ static void manual_cleanup(acme_solver_t *s, apr_pool_t *p,
     if (!ctl->manual_cleanup_hook) {
         return;
     }
-    env = manual_env(p, a, ch, 0, a->id_value);
+    env = apr_hash_get(ctx->auth_env, ch->token, APR_HASH_KEY_STRING);
+    env = env ? apr_table_copy(p, env) : manual_env(p, a, ch, 0, a->id_value);
     apr_table_set(env, "CERTBOT_AUTH_OUTPUT",
                   apr_table_get(ctx->auth_output, ch->token)
                   ? apr_table_get(ctx->auth_output, ch->token) : "");
@@ -271,6 +278,7 @@ apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
     ctx = apr_pcalloc(p, sizeof(*ctx));
     ctx->ctl = ctl;
     ctx->auth_output = apr_table_make(p, 4);
+    ctx->auth_env = apr_hash_make(p);
     ctx->dns_names = apr_array_make(p, 2, sizeof(const char *));
     ctx->dns_values = apr_array_make(p, 2, sizeof(const char *));
     s = apr_pcalloc(p, sizeof(*s));

@@ -244,7 +244,8 @@ case_acmectl_rfc2136() {
     local txt
     acmectl_run certonly --manual --preferred-challenges dns-01 \
         --manual-auth-hook "$HOOK_RFC setup" --manual-cleanup-hook "$HOOK_RFC cleanup" \
-        -d example.test -d '*.example.test' \
+        -d example.test -d '*.example.test' -vv \
+        --dns-resolver "127.0.0.1:$BIND_PORT" --dns-propagation-timeout 30 \
         --config-dir "$STORE" "${ACMECTL_CA_ARGS[@]}"
     if [ "$LAST_RC" -ne 0 ]; then
         t_fail "acmectl exited $LAST_RC: $(head -c 300 "$WORK/last.err")"
@@ -255,6 +256,11 @@ case_acmectl_rfc2136() {
         || return
     t_check "SAN set is not exactly example.test, *.example.test" \
         check_cert_names "$STORE/live/example.test/cert.pem" example.test '*.example.test' || return
+    # the records were seen at bind before pebble was asked to validate
+    if ! grep -q "dns-01 records visible at 127.0.0.1:$BIND_PORT" "$WORK/last.err"; then
+        t_fail "acmectl did not wait for the TXT records at bind (--dns-resolver)"
+        return
+    fi
     # both challenges used _acme-challenge.example.test: two values at once
     if [ "$(grep -c "updating zone 'example.test/IN': adding an RR at '_acme-challenge.example.test' TXT" "$WORK/named.log")" -lt 2 ]; then
         t_fail "named did not see two TXT additions for _acme-challenge.example.test"
