@@ -696,6 +696,33 @@ check_cert_names() {
 
 cert_serial() { openssl x509 -in "$1" -noout -serial 2>/dev/null | cut -d= -f2; }
 
+# tls_served_chain PORT SNI PREFIX: connects to 127.0.0.1:PORT with SNI and
+# writes what the server sends: PREFIX.leaf.pem (its certificate) and
+# PREFIX.chain.pem (the other certificates it sent; empty if none).
+# Non-zero if no certificate was received.
+tls_served_chain() {
+    local port=$1 sni=$2 prefix=$3 out
+    out=$(timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername "$sni" \
+              -showcerts </dev/null 2>/dev/null)
+    printf '%s\n' "$out" | awk -v leaf="$prefix.leaf.pem" -v chain="$prefix.chain.pem" '
+        BEGIN { printf "" > leaf; printf "" > chain }
+        /-----BEGIN CERTIFICATE-----/ { n++; on = 1 }
+        on { print > (n == 1 ? leaf : chain) }
+        /-----END CERTIFICATE-----/ { on = 0 }'
+    [ -s "$prefix.leaf.pem" ]
+}
+
+# wait_until SECONDS CMD...: runs CMD every half second until it succeeds
+# (returns 0) or SECONDS have passed (returns 1).
+wait_until() {
+    local end=$((SECONDS + $1)); shift
+    while :; do
+        "$@" && return 0
+        [ "$SECONDS" -ge "$end" ] && return 1
+        sleep 0.5
+    done
+}
+
 # check_mode PATH MODE: octal permission bits equal MODE (e.g. 600).
 check_mode() {
     local m
