@@ -21,6 +21,9 @@ static const char usage[] =
 "commands:\n"
 "  certonly        obtain a certificate into the store (Certbot's certonly)\n"
 "  certificates    list the certificates in the store\n"
+"  renew           renew every certificate that is due (or --cert-name)\n"
+"  revoke          revoke a certificate (--cert-name or --cert-path)\n"
+"  delete          delete a lineage from the store (--cert-name)\n"
 "  version         print the version\n"
 "\n"
 "certonly options:\n"
@@ -40,6 +43,22 @@ static const char usage[] =
 "  --dns-propagation-timeout SECS  how long to wait for them (default 120)\n"
 "  --key-type TYPE              ec256 (default), ec384, rsa2048, rsa3072,\n"
 "                               rsa4096\n"
+"\n"
+"renew options:\n"
+"  --force-renewal              renew even if not due\n"
+"  --dry-run                    obtain against the staging CA, save nothing\n"
+"  --pre-hook CMD               once before the first renewal attempt\n"
+"  --deploy-hook CMD            once per renewed lineage (RENEWED_LINEAGE,\n"
+"                               RENEWED_DOMAINS)\n"
+"  --post-hook CMD              once after the run (FAILED_DOMAINS)\n"
+"  --no-directory-hooks         skip STORE/renewal-hooks/{pre,deploy,post}\n"
+"\n"
+"revoke options:\n"
+"  --cert-path FILE             the certificate to revoke\n"
+"  --reason REASON              unspecified, keycompromise,\n"
+"                               affiliationchanged, superseded,\n"
+"                               cessationofoperation\n"
+"  --no-delete-after-revoke     keep the lineage (default: delete it)\n"
 "\n"
 "account and CA options:\n"
 "  --server URL                 ACME directory (default: Let's Encrypt);\n"
@@ -122,7 +141,10 @@ enum {
     OPT_WEBROOT, OPT_MANUAL, OPT_AUTH_HOOK, OPT_CLEANUP_HOOK, OPT_PREF_CHALLS,
     OPT_KEY_TYPE, OPT_SERVER, OPT_CA_BUNDLE, OPT_NO_EMAIL, OPT_AGREE_TOS,
     OPT_EAB_KID, OPT_EAB_HMAC, OPT_CONFIG_DIR, OPT_JSON, OPT_HOOK_TIMEOUT,
-    OPT_IGNORED_ARG, OPT_IGNORED, OPT_DNS_RESOLVER, OPT_DNS_TIMEOUT
+    OPT_IGNORED_ARG, OPT_IGNORED, OPT_DNS_RESOLVER, OPT_DNS_TIMEOUT,
+    OPT_DRY_RUN, OPT_FORCE, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_DEPLOY_HOOK,
+    OPT_NO_DIR_HOOKS, OPT_CERT_PATH, OPT_REASON, OPT_DELETE_AFTER,
+    OPT_NO_DELETE_AFTER
 };
 
 static const struct option long_opts[] = {
@@ -150,6 +172,18 @@ static const struct option long_opts[] = {
     { "json", no_argument, NULL, OPT_JSON },
     { "hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT },
     { "dns-resolver", required_argument, NULL, OPT_DNS_RESOLVER },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    { "force-renewal", no_argument, NULL, OPT_FORCE },
+    { "renew-by-default", no_argument, NULL, OPT_FORCE },
+    { "pre-hook", required_argument, NULL, OPT_PRE_HOOK },
+    { "post-hook", required_argument, NULL, OPT_POST_HOOK },
+    { "deploy-hook", required_argument, NULL, OPT_DEPLOY_HOOK },
+    { "renew-hook", required_argument, NULL, OPT_DEPLOY_HOOK },
+    { "no-directory-hooks", no_argument, NULL, OPT_NO_DIR_HOOKS },
+    { "cert-path", required_argument, NULL, OPT_CERT_PATH },
+    { "reason", required_argument, NULL, OPT_REASON },
+    { "delete-after-revoke", no_argument, NULL, OPT_DELETE_AFTER },
+    { "no-delete-after-revoke", no_argument, NULL, OPT_NO_DELETE_AFTER },
     { "dns-propagation-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
     { "non-interactive", no_argument, NULL, 'n' },
     { "noninteractive", no_argument, NULL, 'n' },
@@ -248,7 +282,10 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
             }
             ctl->key_type_set = 1;
             break;
-        case OPT_SERVER: ctl->server = acme_client_ca_url(optarg); break;
+        case OPT_SERVER:
+            ctl->server = acme_client_ca_url(optarg);
+            ctl->server_set = 1;
+            break;
         case OPT_CA_BUNDLE: ctl->ca_bundle = optarg; break;
         case OPT_NO_EMAIL: ctl->unsafe_no_email = 1; break;
         case OPT_AGREE_TOS: ctl->agree_tos = 1; break;
@@ -260,6 +297,33 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
             ctl->hook_timeout = apr_time_from_sec(atoi(optarg));
             break;
         case OPT_DNS_RESOLVER: ctl->dns_resolver = optarg; break;
+        case OPT_DRY_RUN: ctl->dry_run = 1; break;
+        case OPT_FORCE: ctl->force_renewal = 1; break;
+        case OPT_PRE_HOOK: ctl->pre_hook = optarg; break;
+        case OPT_POST_HOOK: ctl->post_hook = optarg; break;
+        case OPT_DEPLOY_HOOK: ctl->deploy_hook = optarg; break;
+        case OPT_NO_DIR_HOOKS: ctl->no_directory_hooks = 1; break;
+        case OPT_CERT_PATH: ctl->cert_path = optarg; break;
+        case OPT_REASON: {
+            static const char *const reasons[] = {
+                "unspecified", "keycompromise", "cacompromise",
+                "affiliationchanged", "superseded", "cessationofoperation",
+                NULL };
+            int r;
+            for (r = 0; reasons[r]; r++) {
+                if (!strcasecmp(optarg, reasons[r])) break;
+            }
+            if (!reasons[r] || r == 2) {
+                return acmectl_fail(ctl, "--reason: '%s' is not one of "
+                                    "unspecified, keycompromise, "
+                                    "affiliationchanged, superseded, "
+                                    "cessationofoperation", optarg);
+            }
+            ctl->reason = r;
+            break;
+        }
+        case OPT_DELETE_AFTER: ctl->delete_after_revoke = 1; break;
+        case OPT_NO_DELETE_AFTER: ctl->delete_after_revoke = 0; break;
         case OPT_DNS_TIMEOUT:
             ctl->dns_timeout = apr_time_from_sec(atoi(optarg));
             if (ctl->dns_timeout <= 0) {
@@ -387,6 +451,7 @@ int main(int argc, const char *const *argv)
     ctl->key_type = ACME_KEY_EC256;
     ctl->hook_timeout = apr_time_from_sec(300);
     ctl->dns_timeout = apr_time_from_sec(120);
+    ctl->delete_after_revoke = -1;
     ctl->names = apr_array_make(pool, 4, sizeof(const char *));
     ctl->contacts = apr_array_make(pool, 1, sizeof(const char *));
     ctl->webroots = apr_array_make(pool, 1, sizeof(const char *));
@@ -418,6 +483,15 @@ int main(int argc, const char *const *argv)
     }
     if (!strcmp(ctl->command, "certonly")) {
         return acmectl_cmd_certonly(ctl);
+    }
+    if (!strcmp(ctl->command, "renew")) {
+        return acmectl_cmd_renew(ctl);
+    }
+    if (!strcmp(ctl->command, "revoke")) {
+        return acmectl_cmd_revoke(ctl);
+    }
+    if (!strcmp(ctl->command, "delete")) {
+        return acmectl_cmd_delete(ctl);
     }
     if (!strcmp(ctl->command, "worker")) {
         return acmectl_cmd_worker(ctl);

@@ -42,6 +42,16 @@ typedef struct acmectl_t {
     int quiet;
     int verbose;
     int json;
+    int dry_run;                       /* --dry-run: obtain, save nothing */
+    int force_renewal;                 /* --force-renewal */
+    const char *pre_hook;              /* --pre-hook */
+    const char *post_hook;             /* --post-hook */
+    const char *deploy_hook;           /* --deploy-hook */
+    int no_directory_hooks;            /* --no-directory-hooks */
+    const char *cert_path;             /* --cert-path (revoke) */
+    int reason;                        /* --reason, RFC 5280 code */
+    int delete_after_revoke;           /* 1 yes, 0 no, -1 default (yes) */
+    int server_set;                    /* --server given */
 } acmectl_t;
 
 /* Prints "acmectl: <message>" on stderr (the one line a failure prints)
@@ -60,6 +70,15 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
                              const char **paccount_id, acmectl_t *ctl,
                              acme_err_t *err);
 
+/* Obtains a certificate for names with the solver of ctl's authenticator,
+ * validates it and (save) stores it as the next version of lineage, with
+ * ctl's renewal parameters. *pversion gets the archive version. */
+apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
+                            acme_client_t *client, acme_store_t *store,
+                            const char *account,
+                            const apr_array_header_t *names,
+                            const char *lineage, int save, acme_err_t *err);
+
 /* Builds the solver for the chosen authenticator. */
 apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
                                  acme_err_t *err);
@@ -68,6 +87,9 @@ apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
 int acmectl_cmd_certonly(acmectl_t *ctl);
 int acmectl_cmd_certificates(acmectl_t *ctl);
 int acmectl_cmd_worker(acmectl_t *ctl);
+int acmectl_cmd_renew(acmectl_t *ctl);
+int acmectl_cmd_revoke(acmectl_t *ctl);
+int acmectl_cmd_delete(acmectl_t *ctl);
 
 /* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
 const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t);

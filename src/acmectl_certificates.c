@@ -29,7 +29,7 @@ int acmectl_cmd_certificates(acmectl_t *ctl)
     json_t *out = NULL, *list;
     acme_err_t err;
     apr_time_t now = apr_time_now();
-    int i, shown = 0;
+    int i, shown = 0, revoked = 0;
 
     if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS) {
         if (ctl->json) {
@@ -65,6 +65,20 @@ int acmectl_cmd_certificates(acmectl_t *ctl)
         }
         shown++;
         valid = l->not_after > now && l->not_before <= now + apr_time_from_sec(86400);
+        revoked = 0;
+        {
+            json_t *st = NULL;
+            if (acme_store_state_load(&st, store, name, p) == APR_SUCCESS
+                && json_integer_value(json_object_get(st, "revoked")) > 0) {
+                const char *rs = json_string_value(json_object_get(
+                    st, "revoked_serial"));
+                revoked = !rs || !strcmp(rs, l->serial);
+            }
+            if (st) json_decref(st);
+        }
+        if (revoked) {
+            valid = 0;
+        }
         days = (long)((l->not_after - now) / apr_time_from_sec(86400));
         if (ctl->json) {
             json_t *o = json_object(), *doms = json_array();
@@ -81,6 +95,7 @@ int acmectl_cmd_certificates(acmectl_t *ctl)
                 acmectl_iso_time(p, l->not_after)));
             json_object_set_new(o, "days_left", json_integer(days));
             json_object_set_new(o, "valid", json_boolean(valid));
+            json_object_set_new(o, "revoked", json_boolean(revoked));
             json_object_set_new(o, "serial", json_string(l->serial));
             json_object_set_new(o, "issuer", json_string(l->issuer_cn));
             json_object_set_new(o, "key_type", json_string(key_type_of(p, l)));
@@ -109,7 +124,8 @@ int acmectl_cmd_certificates(acmectl_t *ctl)
                    : !strncmp(key_type_of(p, l), "rsa", 3) ? "RSA" : "unknown",
                    acme_array_join(p, l->names, " "), tm.tm_year + 1900,
                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                   tm.tm_sec, valid ? "VALID" : "INVALID: EXPIRED",
+                   tm.tm_sec, valid ? "VALID" : revoked ? "INVALID: REVOKED"
+                   : "INVALID: EXPIRED",
                    days, l->fullchain_path, l->privkey_path);
         }
     }

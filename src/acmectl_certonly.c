@@ -73,21 +73,95 @@ static const char *pick_lineage(acmectl_t *ctl, acme_store_t *store,
     return name;
 }
 
-int acmectl_cmd_certonly(acmectl_t *ctl)
+apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
+                            acme_client_t *client, acme_store_t *store,
+                            const char *account,
+                            const apr_array_header_t *names,
+                            const char *lineage, int save, acme_err_t *err)
 {
     apr_pool_t *p = ctl->pool;
-    acme_err_t err;
-    apr_array_header_t *names, *certs;
-    acme_client_t *client;
-    acme_store_t *store;
+    apr_array_header_t *certs;
     acme_solver_t *solver;
     acme_key_t *key;
     acme_issue_req_t req;
     acme_issue_result_t *res;
-    const char *account, *lineage, *chain_pem, *fullchain_pem, *cert_pem;
     const char *key_pem;
     const unsigned char *csr;
     apr_size_t csr_len, key_len;
+    apr_status_t rv;
+
+    rv = acmectl_solver_make(&solver, ctl, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    acmectl_say(ctl, "Requesting a certificate for %s\n",
+                acme_array_join(p, names, " and "));
+    rv = acme_key_generate(&key, p, ctl->key_type, err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_csr_make(&csr, &csr_len, p, key, names, 0, err);
+    }
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    memset(&req, 0, sizeof(req));
+    req.names = names;
+    req.csr_der = csr;
+    req.csr_len = csr_len;
+    req.solver = solver;
+    rv = acme_issue(&res, client, p, &req, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    /* Check what came back before it goes anywhere near live/. */
+    rv = acme_chain_parse(&certs, p, res->chain_pem, strlen(res->chain_pem),
+                          err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_chain_validate(certs, key, names, apr_time_now(), p, err);
+    }
+    if (rv != APR_SUCCESS) {
+        acme_err_wrap(err, p, "the CA's certificate was rejected");
+        goto cleanup;
+    }
+    if (!save) {
+        acmectl_say(ctl, "The dry run obtained a certificate for %s; nothing "
+                    "was saved.\n", acme_array_join(p, names, ", "));
+        *pversion = 0;
+        goto cleanup;
+    }
+    rv = acme_key_to_pem(&key_pem, &key_len, p, key);
+    if (rv != APR_SUCCESS) {
+        rv = acme_err_set(err, p, rv, "cannot serialise the private key");
+        goto cleanup;
+    }
+    rv = acme_store_lineage_save(store, lineage,
+                                 acme_chain_to_pem(p, certs, 0, 1),
+                                 acme_chain_to_pem(p, certs, 1, certs->nelts),
+                                 key_pem, renewal_conf(ctl, account),
+                                 pversion, p, err);
+    if (rv == APR_SUCCESS) {
+        acme_cert_t *leaf = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
+        const char *live = acme_store_path(store, p, "live", lineage, NULL);
+        acmectl_say(ctl, "Successfully received certificate.\n"
+                    "Certificate is saved at: %s/fullchain.pem\n"
+                    "Key is saved at:         %s/privkey.pem\n"
+                    "This certificate expires on %.10s.\n"
+                    "Lineage %s, version %d.\n", live, live,
+                    acmectl_iso_time(p, acme_cert_not_after(leaf)), lineage,
+                    *pversion);
+    }
+cleanup:
+    return rv;
+}
+
+int acmectl_cmd_certonly(acmectl_t *ctl)
+{
+    apr_pool_t *p = ctl->pool;
+    acme_err_t err;
+    apr_array_header_t *names;
+    acme_client_t *client;
+    acme_store_t *store;
+    acme_solver_t *solver;
+    const char *account, *lineage;
     int i, version;
 
     acme_err_clear(&err);
@@ -115,59 +189,14 @@ int acmectl_cmd_certonly(acmectl_t *ctl)
                                 "--manual-auth-hook", n);
         }
     }
-
     if (acmectl_connect(&client, &store, &account, ctl, &err)
         != APR_SUCCESS) {
         return acmectl_fail(ctl, "%s", err.msg);
     }
     lineage = pick_lineage(ctl, store, names);
-    acmectl_say(ctl, "Requesting a certificate for %s\n",
-                acme_array_join(p, names, " and "));
-
-    if (acme_key_generate(&key, p, ctl->key_type, &err) != APR_SUCCESS
-        || acme_csr_make(&csr, &csr_len, p, key, names, 0, &err)
-           != APR_SUCCESS) {
+    if (acmectl_obtain(&version, ctl, client, store, account, names, lineage,
+                       !ctl->dry_run, &err) != APR_SUCCESS) {
         return acmectl_fail(ctl, "%s", err.msg);
-    }
-    memset(&req, 0, sizeof(req));
-    req.names = names;
-    req.csr_der = csr;
-    req.csr_len = csr_len;
-    req.solver = solver;
-    if (acme_issue(&res, client, p, &req, &err) != APR_SUCCESS) {
-        return acmectl_fail(ctl, "%s", err.msg);
-    }
-
-    /* Check what came back before it goes anywhere near live/. */
-    if (acme_chain_parse(&certs, p, res->chain_pem, strlen(res->chain_pem),
-                         &err) != APR_SUCCESS
-        || acme_chain_validate(certs, key, names, apr_time_now(), p, &err)
-           != APR_SUCCESS) {
-        return acmectl_fail(ctl, "the CA's certificate was rejected: %s",
-                            err.msg);
-    }
-    cert_pem = acme_chain_to_pem(p, certs, 0, 1);
-    chain_pem = acme_chain_to_pem(p, certs, 1, certs->nelts);
-    fullchain_pem = acme_chain_to_pem(p, certs, 0, certs->nelts);
-    if (acme_key_to_pem(&key_pem, &key_len, p, key) != APR_SUCCESS) {
-        return acmectl_fail(ctl, "cannot serialise the private key");
-    }
-    (void)fullchain_pem;
-    if (acme_store_lineage_save(store, lineage, cert_pem, chain_pem, key_pem,
-                                renewal_conf(ctl, account), &version, p, &err)
-        != APR_SUCCESS) {
-        return acmectl_fail(ctl, "%s", err.msg);
-    }
-    {
-        acme_cert_t *leaf = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
-        const char *live = acme_store_path(store, p, "live", lineage, NULL);
-        acmectl_say(ctl, "Successfully received certificate.\n"
-                    "Certificate is saved at: %s/fullchain.pem\n"
-                    "Key is saved at:         %s/privkey.pem\n"
-                    "This certificate expires on %.10s.\n"
-                    "Lineage %s, version %d.\n", live, live,
-                    acmectl_iso_time(p, acme_cert_not_after(leaf)), lineage,
-                    version);
     }
     return 0;
 }

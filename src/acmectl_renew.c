@@ -1,0 +1,380 @@
+/* acmectl renew, revoke, delete: a lineage's life after certonly, in
+ * Certbot's words and with Certbot's hooks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "acmectl.h"
+#include "acme_cert.h"
+#include "acme_names.h"
+#include "acme_order.h"
+#include "acme_renewal_hooks.h"
+#include "acme_supervisor.h"
+#include "acme_util.h"
+
+/* The key type recorded in a renewal conf (Certbot's parameters). */
+static acme_key_type_e conf_key_type(const apr_table_t *params)
+{
+    const char *kt = apr_table_get(params, "key_type");
+    const char *curve = apr_table_get(params, "elliptic_curve");
+    const char *size = apr_table_get(params, "rsa_key_size");
+
+    if (kt && !strcmp(kt, "rsa")) {
+        if (size && !strcmp(size, "4096")) return ACME_KEY_RSA4096;
+        if (size && !strcmp(size, "3072")) return ACME_KEY_RSA3072;
+        return ACME_KEY_RSA2048;
+    }
+    if (curve && !strcmp(curve, "secp384r1")) {
+        return ACME_KEY_EC384;
+    }
+    return ACME_KEY_EC256;
+}
+
+/* Splits Certbot's "a, b," lists. */
+static void split_list(apr_array_header_t *out, apr_pool_t *p, const char *v)
+{
+    char *copy, *tok, *last = NULL;
+
+    if (!v) {
+        return;
+    }
+    copy = apr_pstrdup(p, v);
+    for (tok = apr_strtok(copy, ", ", &last); tok;
+         tok = apr_strtok(NULL, ", ", &last)) {
+        APR_ARRAY_PUSH(out, const char *) = tok;
+    }
+}
+
+static int add_map(void *baton, const char *key, const char *value)
+{
+    acmectl_t *ctl = baton;
+
+    apr_table_set(ctl->webroot_map, key, value);
+    return 1;
+}
+
+/* A copy of the command line's settings for one lineage, completed from
+ * its renewal conf (the command line wins where it says something). */
+static apr_status_t lineage_ctl(acmectl_t **pout, acmectl_t *ctl,
+                                const acme_lineage_t *l, acme_err_t *err)
+{
+    apr_pool_t *p = ctl->pool;
+    acmectl_t *c = apr_pmemdup(p, ctl, sizeof(*ctl));
+    const apr_table_t *params = l->conf->params;
+    const char *v;
+
+    c->names = apr_array_copy(p, l->names);
+    c->webroots = apr_array_make(p, 1, sizeof(const char *));
+    c->webroot_map = apr_table_make(p, 4);
+    c->pref_challs = apr_array_make(p, 2, sizeof(const char *));
+    c->cert_name = l->name;
+    if (!ctl->server_set && (v = apr_table_get(params, "server"))) {
+        c->server = v;
+    }
+    if (c->dry_run) {
+        /* a dry run never touches the production CA */
+        if (!strcmp(c->server, ACME_LE_PRODUCTION)) {
+            c->server = ACME_LE_STAGING;
+        }
+    }
+    if (!ctl->ca_bundle && (v = apr_table_get(params, "ca_bundle"))) {
+        c->ca_bundle = v;
+    }
+    if (!ctl->key_type_set) {
+        c->key_type = conf_key_type(params);
+    }
+    if (!ctl->authenticator) {
+        c->authenticator = apr_table_get(params, "authenticator");
+    }
+    if (!c->authenticator || !strcmp(c->authenticator, "mod_acme")) {
+        return acme_err_set(err, p, ACME_EINVAL, "%s is renewed by the "
+                            "Apache module (authenticator %s), not by "
+                            "acmectl renew", l->name,
+                            c->authenticator ? c->authenticator : "unknown");
+    }
+    if ((v = apr_table_get(params, "http01_port"))) {
+        c->http01_port = atoi(v);
+    }
+    if (!ctl->manual_auth_hook) {
+        c->manual_auth_hook = apr_table_get(params, "manual_auth_hook");
+    }
+    if (!ctl->manual_cleanup_hook) {
+        c->manual_cleanup_hook = apr_table_get(params, "manual_cleanup_hook");
+    }
+    split_list(c->pref_challs, p, apr_table_get(params, "pref_challs"));
+    split_list(c->webroots, p, apr_table_get(params, "webroot_path"));
+    apr_table_do(add_map, c, l->conf->webroot_map, NULL);
+    *pout = c;
+    return APR_SUCCESS;
+}
+
+/* When the lineage is due, as the renewal conf or the defaults say. */
+static acme_due_e lineage_due(apr_time_t *pwhen, acme_store_t *store,
+                              const acme_lineage_t *l, acme_key_type_e kt,
+                              apr_pool_t *p)
+{
+    acme_md_t md;
+    const char *before = apr_table_get(l->conf->top, "renew_before_expiry");
+
+    memset(&md, 0, sizeof(md));
+    md.name = l->name;
+    md.names = l->names;
+    md.key_type = kt;
+    if (before) {
+        /* Certbot writes e.g. "30 days" */
+        long n = atol(before);
+        md.renew_abs = apr_time_from_sec((apr_int64_t)n
+                       * (strstr(before, "day") ? 86400
+                          : strstr(before, "hour") ? 3600 : 1));
+    }
+    return acme_sup_due(pwhen, store, &md, apr_time_now(), p);
+}
+
+int acmectl_cmd_renew(acmectl_t *ctl)
+{
+    apr_pool_t *p = ctl->pool;
+    apr_array_header_t *names, *due, *renewed, *failed, *skipped;
+    acme_store_t *store;
+    apr_table_t *env;
+    acme_err_t err;
+    int i, hook_failures = 0;
+
+    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS) {
+        return acmectl_fail(ctl, "no store at %s", ctl->config_dir);
+    }
+    acme_store_lineage_list(&names, store, p);
+    due = apr_array_make(p, 4, sizeof(acme_lineage_t *));
+    renewed = apr_array_make(p, 4, sizeof(const char *));
+    failed = apr_array_make(p, 4, sizeof(const char *));
+    skipped = apr_array_make(p, 4, sizeof(const char *));
+    for (i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        acme_lineage_t *l;
+        apr_time_t when;
+
+        if (ctl->cert_name && strcmp(ctl->cert_name, name)) {
+            continue;
+        }
+        if (acme_store_lineage_load(&l, store, name, p, &err)
+            != APR_SUCCESS || !l->conf) {
+            acmectl_say(ctl, "Skipping %s: %s\n", name, l && !l->conf
+                        ? "no renewal configuration" : err.msg);
+            continue;
+        }
+        if (!apr_table_get(l->conf->params, "authenticator")
+            || !strcmp(apr_table_get(l->conf->params, "authenticator"),
+                       "mod_acme")) {
+            /* the module's own lineages: its supervisor renews them */
+            continue;
+        }
+        if (ctl->force_renewal || ctl->dry_run
+            || lineage_due(&when, store, l, ctl->key_type_set
+                           ? ctl->key_type : conf_key_type(l->conf->params),
+                           p) != ACME_DUE_NO) {
+            APR_ARRAY_PUSH(due, acme_lineage_t *) = l;
+        }
+        else {
+            APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(p,
+                "%s (expires %.10s)", l->fullchain_path,
+                acmectl_iso_time(p, l->not_after));
+        }
+    }
+    if (ctl->cert_name && !due->nelts && !skipped->nelts) {
+        return acmectl_fail(ctl, "no certificate named '%s' that acmectl "
+                            "renews", ctl->cert_name);
+    }
+    if (due->nelts) {
+        const char *msg = NULL;
+        hook_failures += acme_renewal_hooks_run(store, "pre", ctl->pre_hook,
+                                                ctl->no_directory_hooks, NULL,
+                                                ctl->hook_timeout, &msg, p);
+        if (msg) {
+            acmectl_say(ctl, "Pre-hook failed: %s\n", msg);
+        }
+    }
+    for (i = 0; i < due->nelts; i++) {
+        acme_lineage_t *l = APR_ARRAY_IDX(due, i, acme_lineage_t *);
+        acme_client_t *client;
+        acme_store_t *st;
+        const char *account;
+        acmectl_t *c = NULL;
+        int version;
+
+        acme_err_clear(&err);
+        acmectl_say(ctl, "Renewing %s\n", l->name);
+        if (lineage_ctl(&c, ctl, l, &err) != APR_SUCCESS
+            || acmectl_connect(&client, &st, &account, c, &err)
+               != APR_SUCCESS
+            || acmectl_obtain(&version, c, client, st, account, l->names,
+                              l->name, !ctl->dry_run, &err) != APR_SUCCESS) {
+            acmectl_say(ctl, "Failed to renew %s: %s\n", l->name, err.msg);
+            fprintf(stderr, "acmectl: renewing %s failed: %s\n", l->name,
+                    err.msg);
+            APR_ARRAY_PUSH(failed, const char *) =
+                acme_array_join(p, l->names, " ");
+            continue;
+        }
+        APR_ARRAY_PUSH(renewed, const char *) =
+            acme_array_join(p, l->names, " ");
+        if (!ctl->dry_run) {
+            const char *msg = NULL;
+            env = apr_table_make(p, 2);
+            apr_table_set(env, "RENEWED_LINEAGE",
+                          acme_store_path(store, p, "live", l->name, NULL));
+            apr_table_set(env, "RENEWED_DOMAINS",
+                          acme_array_join(p, l->names, " "));
+            hook_failures += acme_renewal_hooks_run(store, "deploy",
+                                                    ctl->deploy_hook,
+                                                    ctl->no_directory_hooks,
+                                                    env, ctl->hook_timeout,
+                                                    &msg, p);
+            if (msg) {
+                acmectl_say(ctl, "Deploy hook failed (the renewal stands): "
+                            "%s\n", msg);
+            }
+        }
+    }
+    if (due->nelts) {
+        const char *msg = NULL;
+        env = apr_table_make(p, 2);
+        apr_table_set(env, "RENEWED_DOMAINS",
+                      acme_array_join(p, renewed, " "));
+        apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, failed, " "));
+        hook_failures += acme_renewal_hooks_run(store, "post", ctl->post_hook,
+                                                ctl->no_directory_hooks, env,
+                                                ctl->hook_timeout, &msg, p);
+        if (msg) {
+            acmectl_say(ctl, "Post-hook failed: %s\n", msg);
+        }
+    }
+    if (skipped->nelts) {
+        acmectl_say(ctl, "The following certificates are not due for renewal "
+                    "yet:\n  %s (skipped)\n",
+                    acme_array_join(p, skipped, " (skipped)\n  "));
+    }
+    if (renewed->nelts) {
+        acmectl_say(ctl, "%s:\n  %s\n", ctl->dry_run
+                    ? "The dry run succeeded for" : "Renewed", 
+                    acme_array_join(p, renewed, "\n  "));
+    }
+    if (!due->nelts && !skipped->nelts) {
+        acmectl_say(ctl, "No certificates to renew.\n");
+    }
+    if (failed->nelts) {
+        acmectl_say(ctl, "%d renewal(s) failed:\n  %s\n", failed->nelts,
+                    acme_array_join(p, failed, "\n  "));
+        return 1;
+    }
+    (void)hook_failures;            /* reported above; they undo nothing */
+    return 0;
+}
+
+/* Revokes a certificate with the account of its CA; records it in
+ * STORE/state/<name>.json; deletes the lineage unless told not to. */
+int acmectl_cmd_revoke(acmectl_t *ctl)
+{
+    apr_pool_t *p = ctl->pool;
+    const char *path, *name = ctl->cert_name, *account;
+    apr_array_header_t *certs;
+    acme_client_t *client;
+    acme_store_t *store = NULL;
+    acme_lineage_t *l = NULL;
+    unsigned char *der = NULL;
+    acme_err_t err;
+    json_t *state;
+    acmectl_t *c = ctl;
+    int len;
+
+    if (!ctl->cert_name == !ctl->cert_path) {
+        return acmectl_fail(ctl, "revoke needs --cert-name NAME or "
+                            "--cert-path FILE");
+    }
+    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS) {
+        store = NULL;
+    }
+    if (name) {
+        if (!store || acme_store_lineage_load(&l, store, name, p, &err)
+                      != APR_SUCCESS) {
+            return acmectl_fail(ctl, "no certificate named '%s' in %s", name,
+                                ctl->config_dir);
+        }
+        path = l->cert_path;
+        if (l->conf && !ctl->server_set
+            && apr_table_get(l->conf->params, "server")) {
+            c = apr_pmemdup(p, ctl, sizeof(*ctl));
+            c->server = apr_table_get(l->conf->params, "server");
+            if (!ctl->ca_bundle && apr_table_get(l->conf->params,
+                                                 "ca_bundle")) {
+                c->ca_bundle = apr_table_get(l->conf->params, "ca_bundle");
+            }
+        }
+    }
+    else {
+        path = ctl->cert_path;
+    }
+    if (acme_chain_load(&certs, p, path, &err) != APR_SUCCESS) {
+        return acmectl_fail(ctl, "%s: %s", path, err.msg);
+    }
+    len = i2d_X509(acme_cert_x509(APR_ARRAY_IDX(certs, 0, acme_cert_t *)),
+                   &der);
+    if (len <= 0) {
+        return acmectl_fail(ctl, "%s: cannot encode the certificate", path);
+    }
+    if (acmectl_connect(&client, &store, &account, c, &err) != APR_SUCCESS
+        || acme_cert_revoke(client, p, der, (apr_size_t)len, ctl->reason,
+                            NULL, &err) != APR_SUCCESS) {
+        OPENSSL_free(der);
+        return acmectl_fail(ctl, "revoking %s failed: %s", path, err.msg);
+    }
+    OPENSSL_free(der);
+    acmectl_say(ctl, "Congratulations! You have successfully revoked the "
+                "certificate that was located at %s.\n", path);
+    if (name) {
+        acme_store_state_load(&state, store, name, p);
+        json_object_set_new(state, "revoked",
+                            json_integer(apr_time_sec(apr_time_now())));
+        json_object_set_new(state, "revocation_reason",
+                            json_integer(ctl->reason));
+        json_object_set_new(state, "revoked_serial", json_string(l->serial));
+        acme_store_state_save(store, name, state, p);
+        json_decref(state);
+        if (ctl->delete_after_revoke != 0) {
+            if (acme_store_lineage_delete(store, name, p, &err)
+                != APR_SUCCESS) {
+                return acmectl_fail(ctl, "revoked, but deleting %s failed: "
+                                    "%s", name, err.msg);
+            }
+            acmectl_say(ctl, "Deleted all files relating to certificate "
+                        "%s.\n", name);
+        }
+    }
+    return 0;
+}
+
+/* Deletes a lineage: live/, archive/, renewal/ and state/ for it. */
+int acmectl_cmd_delete(acmectl_t *ctl)
+{
+    apr_pool_t *p = ctl->pool;
+    acme_store_t *store;
+    acme_lineage_t *l;
+    acme_err_t err;
+
+    if (!ctl->cert_name) {
+        return acmectl_fail(ctl, "delete needs --cert-name NAME");
+    }
+    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS
+        || acme_store_lineage_load(&l, store, ctl->cert_name, p, &err)
+           != APR_SUCCESS) {
+        return acmectl_fail(ctl, "no certificate named '%s' in %s",
+                            ctl->cert_name, ctl->config_dir);
+    }
+    if (acme_store_lineage_delete(store, ctl->cert_name, p, &err)
+        != APR_SUCCESS) {
+        return acmectl_fail(ctl, "%s", err.msg);
+    }
+    acmectl_say(ctl, "Deleted all files relating to certificate %s.\n",
+                ctl->cert_name);
+    return 0;
+}
