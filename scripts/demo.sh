@@ -6,28 +6,33 @@
 #      everything on 127.0.0.1
 #   3. starts a private Apache on 127.0.0.1:5002 (http, where the CA
 #      validates) serving a webroot
-#   4. obtains a certificate for demo.example.test into demo/store/
-#      (Certbot's layout) with `acmectl certonly --webroot`
-#   5. adds an SSL vhost on 127.0.0.1:8443 using live/demo.example.test/,
-#      gracefully restarts Apache
-#   6. connects with `openssl s_client` and verifies the served certificate
-#      against the test CA's root; exits non-zero if it does not verify
-#   7. stops everything it started (unless --keep; then --stop stops it)
+#   4. adds an SSL vhost for demo.example.test on 127.0.0.1:8443 with just
+#      "ACMEDomain" and "SSLEngine on" (no certificate files), gracefully
+#      restarts Apache; the vhost presents a temporary self-signed
+#      certificate and answers 503 while mod_acme obtains the certificate
+#      from the CA by itself, stores it in the store (Certbot's layout) and
+#      activates it with one graceful restart of its own
+#   5. connects with `openssl s_client`, shows the served certificate
+#      (subject, issuer, dates, names) and verifies it against the test CA's
+#      root; exits non-zero if it does not verify
+#   6. stops everything it started (unless --keep; then --stop stops it)
+#
+# DEMO_METHOD=acmectl does steps 4 the Certbot way instead: `acmectl
+# certonly --webroot` obtains the certificate, then the SSL vhost names
+# live/demo.example.test/{fullchain,privkey}.pem and Apache is restarted.
 #
 # Run as root on Debian 12 (it runs scripts/install-deps.sh first; a no-op
 # when everything is installed). Uses the work
 # directory demo/ at the top of the repository. Never contacts a public CA.
 #
-# Step 4 is the function obtain_certificate and step 5 ssl_vhost_config:
-# when the module's ACMEDomain works, DEMO_METHOD=module switches to a vhost
-# with ACMEDomain and lets the module obtain the certificate.
+# The two methods differ only in obtain_certificate and ssl_vhost_config.
 set -u
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 
 KEEP=0
-DEMO_METHOD=${DEMO_METHOD:-acmectl}
+DEMO_METHOD=${DEMO_METHOD:-module}
 DOMAIN=demo.example.test
 HTTPS_PORT=${DEMO_HTTPS_PORT:-8443}
 DEMO_DIR=$TOP/demo               # demo.pids (for --stop), build.log
@@ -53,10 +58,14 @@ case "${1:-}" in
     --keep) KEEP=1 ;;
     --stop) stop_previous; echo "demo: stopped"; exit 0 ;;
     "") ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) die "unknown option $1 (use --keep or --stop)" ;;
 esac
 
+case "$DEMO_METHOD" in
+    module|acmectl) ;;
+    *) die "DEMO_METHOD must be module or acmectl, not '$DEMO_METHOD'" ;;
+esac
 [ "$(id -u)" -eq 0 ] || die "run as root (Apache's children switch to www-data)"
 # On a fresh Debian 12 this installs the packages; otherwise a quick no-op.
 if [ "${ACME_SKIP_DEPS:-0}" != 1 ]; then
@@ -130,16 +139,22 @@ ssl_vhost_config() {
     if [ "$DEMO_METHOD" = module ]; then
         cat <<EOF
 LoadModule acme_module "$TOP/mod_acme.so"
-ACMECertificateAuthority "$ACME_SERVER"
-ACMECACertificate "$ACME_CA_BUNDLE"
-ACMEStoreDir "$STORE"
+# the test CA (pebble) and the certificate of its API
+ACMECertificateAuthority $ACME_SERVER
+ACMECACertificateFile "$ACME_CA_BUNDLE"
 ACMEAgreeToS on
 ACMEContact demo@example.test
+ACMEStoreDir "$STORE"
+# pebble validates http-01 on port $HTTP01_PORT instead of 80
+ACMEPortMap 80:$HTTP01_PORT
+# the worker runs as www-data: a copy of acmectl it can execute
+ACMEWorkerBinary "$WORK/acmectl"
+
 <VirtualHost 127.0.0.1:$HTTPS_PORT>
     ServerName $DOMAIN
     DocumentRoot "$WEBROOT"
-    ACMEDomain $DOMAIN
     SSLEngine on
+    ACMEDomain
 </VirtualHost>
 EOF
     else
@@ -154,6 +169,9 @@ EOF
 EOF
     fi
 }
+
+# the module's worker runs as www-data: it needs an acmectl it can execute
+cp "$TOP/acmectl" "$WORK/acmectl" && chmod 755 "$WORK/acmectl" || die "cannot copy acmectl to $WORK"
 
 say "Starting Apache on http://127.0.0.1:$HTTP01_PORT/ (webroot $WEBROOT)"
 apache_start demo "$HTTP01_PORT" "$(http_vhost_config)" || die "Apache did not start"
@@ -176,18 +194,35 @@ if [ "$DEMO_METHOD" != module ]; then
     ls -l "$STORE/live/$DOMAIN/" | sed 's/^/    /'
 fi
 
-say "Adding the SSL vhost on 127.0.0.1:$HTTPS_PORT and restarting Apache gracefully"
+if [ "$DEMO_METHOD" = module ]; then
+    say "Adding an SSL vhost with ACMEDomain on 127.0.0.1:$HTTPS_PORT, restarting Apache gracefully"
+else
+    say "Adding the SSL vhost on 127.0.0.1:$HTTPS_PORT and restarting Apache gracefully"
+fi
 apache_reload demo "$(http_vhost_config)
 $(ssl_vhost_config)" "$HTTP01_PORT $HTTPS_PORT" || die "graceful restart failed"
 
 if [ "$DEMO_METHOD" = module ]; then
-    # the module obtains the certificate and restarts gracefully by itself;
-    # wait until the served certificate is issued by pebble
-    for _ in $(seq 60); do
-        openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$DOMAIN" \
-            -CAfile "$PEBBLE_ROOT" -verify_return_error </dev/null >/dev/null 2>&1 && break
-        sleep 1
+    # Until the certificate exists: a temporary self-signed certificate, 503.
+    printf '%s\n' "$(ssl_vhost_config)" | sed -n '/<VirtualHost/,/<\/VirtualHost>/p' | sed 's/^/    /'
+    fb=$(curl -sk --max-time 5 -w ' [HTTP %{http_code}]' \
+         --resolve "$DOMAIN:$HTTPS_PORT:127.0.0.1" "https://$DOMAIN:$HTTPS_PORT/" 2>/dev/null)
+    echo "curl -k https://$DOMAIN:$HTTPS_PORT/ right away -> $fb"
+    say "mod_acme obtains the certificate by itself (waiting up to 60 s)"
+    ok=0
+    for _ in $(seq 120); do
+        if openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$DOMAIN" \
+               -CAfile "$PEBBLE_ROOT" -verify_return_error </dev/null >/dev/null 2>&1; then
+            ok=1; break
+        fi
+        sleep 0.5
     done
+    echo "Apache's error log (mod_acme and the restart):"
+    grep -E 'mod_acme: .*(supervisor started|account|obtained|activated|failed)|AH00493' \
+        "$(apache_dir demo)/logs/error.log" | sed -e 's/^\[[^]]*\] //' -e 's/^/    /'
+    [ "$ok" = 1 ] || echo "(no certificate from the test CA yet: see $(apache_dir demo)/logs/error.log)"
+    echo "Store:"
+    ls -l "$STORE/live/$DOMAIN/" 2>/dev/null | sed 's/^/    /'
 fi
 
 say "Connecting: openssl s_client -connect 127.0.0.1:$HTTPS_PORT -servername $DOMAIN -CAfile pebble-root.pem"
@@ -209,6 +244,6 @@ if [ "$verify" != "Verify return code: 0 (ok)" ]; then
     die "the served certificate does not verify"
 fi
 DEMO_OK=1
-say "Demo OK: Apache serves a certificate for $DOMAIN from the test CA, verified."
+say "Demo OK ($DEMO_METHOD): Apache serves a certificate for $DOMAIN from the test CA, verified."
 echo "Files: $WORK (store: $STORE)"
 exit 0
