@@ -14,6 +14,7 @@
 #include "acme_client.h"
 #include "acme_csr.h"
 #include "acme_hook.h"
+#include "acme_renewal_hooks.h"
 #include "acme_names.h"
 #include "acme_util.h"
 #include "acme_worker.h"
@@ -604,6 +605,12 @@ static const char *job_activate(job_t *job, acme_store_t *store,
     return NULL;
 }
 
+static apr_interval_time_t hook_timeout(const acme_sup_conf_t *conf)
+{
+    return conf->hook_timeout > 0 ? conf->hook_timeout
+                                  : apr_time_from_sec(120);
+}
+
 static apr_time_t min_time(apr_time_t a, apr_time_t b)
 {
     return (!a || (b && b < a)) ? b : a;
@@ -615,7 +622,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     acme_store_t *store;
     acme_key_t *account_key = NULL;
     const char *account_id = NULL, *account_url = NULL, *account_pem = NULL;
-    apr_array_header_t *jobs;
+    apr_array_header_t *jobs, *renewed, *failed;
     apr_time_t now = apr_time_now();
     apr_size_t len;
     acme_err_t err;
@@ -631,6 +638,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         return rv;
     }
     jobs = apr_array_make(p, 4, sizeof(job_t *));
+    renewed = apr_array_make(p, 4, sizeof(const char *));
+    failed = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < conf->mds->nelts; i++) {
         acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
         json_t *state = NULL;
@@ -693,6 +702,9 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     if (!jobs->nelts) {
         goto cleanup;
     }
+    /* pre hooks: once, and only when something is attempted */
+    acme_renewal_hooks_run(store, "pre", conf->pre_hook, 0, NULL,
+                           hook_timeout(conf), NULL, p);
 
     /* A new account is registered by the first worker alone; the others
      * then use it. */
@@ -774,6 +786,23 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
                      "(version %d, %s)", job->md->name, version,
                      acme_due_name(job->due));
+            APR_ARRAY_PUSH(renewed, const char *) =
+                acme_array_join(p, job->md->names, " ");
+            {
+                /* deploy hooks: once per renewed lineage; a failure is
+                 * reported and undoes nothing */
+                apr_table_t *env = apr_table_make(p, 2);
+                const char *msg = NULL;
+                apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store,
+                              p, "live", job->md->name, NULL));
+                apr_table_set(env, "RENEWED_DOMAINS",
+                              acme_array_join(p, job->md->names, " "));
+                if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook,
+                                           0, env, hook_timeout(conf), &msg,
+                                           p)) {
+                    st_set_str(job->state, "last_hook_error", msg);
+                }
+            }
         }
         else {
             int failures = (int)st_int(job->state, "failures") + 1;
@@ -783,6 +812,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                 wait = apr_time_from_sec(wres->retry_after);
             }
             res->failed++;
+            APR_ARRAY_PUSH(failed, const char *) =
+                acme_array_join(p, job->md->names, " ");
             st_set_str(job->state, "status", "error");
             st_set_int(job->state, "failures", failures);
             st_set_int(job->state, "next_try", apr_time_sec(now + wait));
@@ -799,6 +830,15 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
                                         "privkey.pem", NULL), p);
         json_decref(job->state);
+    }
+    {
+        /* post hooks: once after the pass */
+        apr_table_t *env = apr_table_make(p, 2);
+        apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, renewed,
+                                                              " "));
+        apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, failed, " "));
+        acme_renewal_hooks_run(store, "post", conf->post_hook, 0, env,
+                               hook_timeout(conf), NULL, p);
     }
 cleanup:
     return APR_SUCCESS;

@@ -46,6 +46,10 @@ typedef struct acme_sup_conf_t {
     apr_interval_time_t check_interval;
     apr_interval_time_t worker_timeout; /* a worker is killed after this */
     apr_array_header_t *mds;          /* acme_md_t* */
+    const char *pre_hook;             /* Certbot-style hooks (root side) */
+    const char *deploy_hook;
+    const char *post_hook;
+    apr_interval_time_t hook_timeout; /* default 120 s */
 } acme_sup_conf_t;
 
 /* Why a certificate is due, or ACME_DUE_NO. */

@@ -81,6 +81,9 @@ typedef struct acme_srv_conf_t {
     const char *worker_path;
     const char *worker_where;     /* "file:line" of ACMEWorkerBinary */
     apr_interval_time_t hook_timeout; /* ACMEHookTimeout, 0 unset */
+    const char *pre_hook;         /* ACMEPreHook */
+    const char *deploy_hook;      /* ACMEDeployHook */
+    const char *post_hook;        /* ACMEPostHook */
 } acme_srv_conf_t;
 
 /* What post_config decided, for the hooks that run after it (mod_ssl's

@@ -595,6 +595,27 @@ static const char *cmd_hook_timeout(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* ACMEPreHook / ACMEDeployHook / ACMEPostHook CMD (global) */
+static const char *cmd_lifecycle_hook(cmd_parms *cmd, void *dc,
+                                      const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    const char *which = cmd->info;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!*arg) {
+        return apr_psprintf(cmd->pool, "%s: give a command",
+                            cmd->directive->directive);
+    }
+    if (!strcmp(which, "pre")) sc->pre_hook = arg;
+    else if (!strcmp(which, "deploy")) sc->deploy_hook = arg;
+    else sc->post_hook = arg;
+    return NULL;
+}
+
 const command_rec acme_cmds[] = {
     AP_INIT_RAW_ARGS("ACMEDomain", cmd_domain, NULL, RSRC_CONF,
         "Names of a certificate to obtain (none in a <VirtualHost>: its "
@@ -641,6 +662,14 @@ const command_rec acme_cmds[] = {
     AP_INIT_TAKE1("ACMEDNSPropagationTimeout", cmd_dns_timeout, NULL,
         RSRC_CONF, "How long to wait for a dns-01 record to become visible "
         "(default 120s)"),
+    AP_INIT_TAKE1("ACMEPreHook", cmd_lifecycle_hook, "pre", RSRC_CONF,
+        "Command run once before a pass that attempts a renewal"),
+    AP_INIT_TAKE1("ACMEDeployHook", cmd_lifecycle_hook, "deploy", RSRC_CONF,
+        "Command run once per renewed certificate (RENEWED_LINEAGE, "
+        "RENEWED_DOMAINS)"),
+    AP_INIT_TAKE1("ACMEPostHook", cmd_lifecycle_hook, "post", RSRC_CONF,
+        "Command run once after a pass that attempted a renewal "
+        "(RENEWED_DOMAINS, FAILED_DOMAINS)"),
     AP_INIT_TAKE1("ACMEHookTimeout", cmd_hook_timeout, NULL, RSRC_CONF,
         "A hook still running after this is killed (default 120s)"),
     { NULL }
@@ -1077,6 +1106,10 @@ acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base)
     }
     conf->check_interval = mc->check_interval ? mc->check_interval
                                               : DEFAULT_CHECK_INTERVAL;
+    conf->pre_hook = mc->pre_hook;
+    conf->deploy_hook = mc->deploy_hook;
+    conf->post_hook = mc->post_hook;
+    conf->hook_timeout = mc->hook_timeout;
     for (s = base; s; s = s->next) {
         acme_srv_conf_t *sc = acme_srv_conf(s);
         for (i = 0; i < sc->domains->nelts; i++) {
