@@ -52,6 +52,14 @@ typedef struct acmectl_t {
     int reason;                        /* --reason, RFC 5280 code */
     int delete_after_revoke;           /* 1 yes, 0 no, -1 default (yes) */
     int server_set;                    /* --server given */
+    const char *replaces;              /* ARI CertID of the certificate a
+                                          renewal replaces, or NULL */
+    const char *preferred_chain;       /* --preferred-chain issuer CN */
+    const char *profile;               /* --preferred-profile */
+    int expand;                        /* --expand (default on) */
+    int allow_subset;                  /* --allow-subset-of-names */
+    int reuse_key;                     /* --reuse-key */
+    int must_staple;                   /* --must-staple */
 } acmectl_t;
 
 /* Prints "acmectl: <message>" on stderr (the one line a failure prints)

@@ -108,6 +108,7 @@ apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
     req.csr_der = csr;
     req.csr_len = csr_len;
     req.solver = solver;
+    req.replaces = ctl->replaces;
     rv = acme_issue(&res, client, p, &req, err);
     if (rv != APR_SUCCESS) {
         goto cleanup;
