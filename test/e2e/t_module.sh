@@ -361,24 +361,28 @@ STORE2=$WORK/store2
 HAMMER_STOP=$WORK/hammer.stop
 rm -f "$HAMMER_STOP"
 
-# hammer ID: requests in a loop until $HAMMER_STOP exists (at most 3000
-# rounds): https (-k) for every name, http for one; one line per request:
-# "EPOCH.NS ID proto name curl_rc http_code".
+# hammer ID: requests in a loop until $HAMMER_STOP exists or the test is
+# gone (at most 3000 rounds): https (-k) for every name, http for one; one
+# line per request: "START END ID proto name curl_rc http_code" (times as
+# EPOCH.NS).
 hammer() {
-    local id=$1 i n rc code
+    local id=$1 i n rc code t
     for i in $(seq 3000); do
         [ -e "$HAMMER_STOP" ] && break
+        kill -0 $$ 2>/dev/null || break
         for n in $ALL_NAMES; do
+            t=$(date +%s.%N)
             code=$(curl -sk --max-time 10 -o "$WORK/hammer-$id.body" -w '%{http_code}' \
                 --resolve "$n:$HTTPS_PORT:127.0.0.1" "https://$n:$HTTPS_PORT/")
             rc=$?
-            echo "$(date +%s.%N) $id https $n $rc $code"
+            echo "$t $(date +%s.%N) $id https $n $rc $code"
         done
         n=${ALL_NAMES%% *}
+        t=$(date +%s.%N)
         code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
             --resolve "$n:$HTTP01_PORT:127.0.0.1" "http://$n:$HTTP01_PORT/")
         rc=$?
-        echo "$(date +%s.%N) $id http $n $rc $code"
+        echo "$t $(date +%s.%N) $id http $n $rc $code"
     done >> "$WORK/hammer-$id.log"
 }
 
@@ -428,18 +432,28 @@ wait "$HAMMER1" "$HAMMER2" "$PSWATCH" 2>/dev/null
 case_hammer() {
     t_begin "a client hammering https and http during the activation: no failed request, exactly one graceful restart"
     # Rules: every request completes (curl exit 0: no refused connection, no
-    # reset, no TLS failure); https answers 200, or 503 only before that
-    # name's first 200; http (the Redirect) answers 301.
+    # reset, no TLS failure); https answers 200, or 503 only for a request
+    # that started before the first 200 for that name had completed (the
+    # activation); http (the Redirect) answers 301.
     local out total
     total=$(cat "$WORK/hammer-1.log" "$WORK/hammer-2.log" | wc -l)
-    out=$(sort -n "$WORK/hammer-1.log" "$WORK/hammer-2.log" | awk '
-        { total++; proto = $3; name = $4; rc = $5; code = $6 }
-        rc != 0 { bad++; if (bad <= 3) print "request failed: " $0; next }
-        proto == "http" { if (code != 301) { bad++; if (bad <= 3) print "http status: " $0 } next }
-        code == 200 { ok[name] = 1; n200++; next }
-        code == 503 { n503++; if (ok[name]) { bad++; if (bad <= 3) print "503 after 200: " $0 } next }
-        { bad++; if (bad <= 3) print "https status: " $0 }
-        END { printf "SUMMARY %d %d %d %d\n", total, n503, n200, bad }')
+    out=$(cat "$WORK/hammer-1.log" "$WORK/hammer-2.log" | awk '
+        { start[NR] = $1; line[NR] = $0; proto[NR] = $4; name[NR] = $5; rc[NR] = $6; code[NR] = $7
+          if ($4 == "https" && $6 == 0 && $7 == 200 && (!($5 in first) || $2 < first[$5])) first[$5] = $2 }
+        END {
+            for (i = 1; i <= NR; i++) {
+                if (rc[i] != 0) { bad++; if (bad <= 3) print "request failed: " line[i]; continue }
+                if (proto[i] == "http") { if (code[i] != 301) { bad++; if (bad <= 3) print "http status: " line[i] } continue }
+                if (code[i] == 200) { n200++; continue }
+                if (code[i] == 503) {
+                    n503++
+                    if ((name[i] in first) && start[i] > first[name[i]]) { bad++; if (bad <= 3) print "503 after activation: " line[i] }
+                    continue
+                }
+                bad++; if (bad <= 3) print "https status: " line[i]
+            }
+            printf "SUMMARY %d %d %d %d\n", NR, n503, n200, bad
+        }')
     local summary n503 n200 bad
     summary=$(printf '%s\n' "$out" | grep '^SUMMARY')
     read -r _ _ n503 n200 bad <<<"$summary"
@@ -473,15 +487,24 @@ case_hammer
 
 case_store() {
     t_begin "store: privkeys 0600 root, worker ran as $APACHE_USER, challenges/ empty after issuance"
-    local f bad="" runs users
-    for f in "$STORE2"/archive/*/privkey*.pem "$STORE1"/archive/*/privkey*.pem; do
-        [ -e "$f" ] || { bad="no privkey files"; break; }
+    local f bad="" runs users keys
+    keys=$(find "$STORE1" "$STORE2" -type f \( -name 'privkey*.pem' -o -name 'private_key.pem' \) | sort)
+    [ "$(printf '%s\n' "$keys" | grep -c '/archive/.*/privkey1\.pem$')" = 6 ] \
+        || { t_fail "want archive/*/privkey1.pem for 3 lineages in 2 stores: $(echo $keys)"; return; }
+    for f in $keys; do
         [ "$(stat -c '%a %U' "$f")" = "600 root" ] || bad="$bad ${f#"$WORK"/}=$(stat -c '%a:%U' "$f")"
+        if runuser -u "$APACHE_USER" -- cat "$f" >/dev/null 2>&1; then
+            bad="$bad ${f#"$WORK"/}:readable-by-$APACHE_USER"
+        fi
     done
     for f in "$STORE2"/live/*/privkey.pem; do
         [ "$(stat -L -c '%a %U' "$f")" = "600 root" ] || bad="$bad ${f#"$WORK"/}=$(stat -L -c '%a:%U' "$f")"
     done
     [ -z "$bad" ] || { t_fail "private keys:$bad"; return; }
+    e2e_log "$(printf '%s\n' "$keys" | wc -l) private keys (archive, live, fallback, accounts): 0600 root, not readable by $APACHE_USER"
+    # nothing in the store but challenges/ belongs to the worker's user
+    f=$(find "$STORE1" "$STORE2" -user "$APACHE_USER" ! -path '*/challenges' | head -n 3)
+    [ -z "$f" ] || { t_fail "owned by $APACHE_USER outside challenges/: $(echo $f)"; return; }
     runs=$(grep -c ' worker' "$WORKER_LOG")
     users=$(awk '{print $1}' "$WORKER_LOG" | sort -u | tr '\n' ' ')
     if [ "$runs" -lt 1 ]; then
