@@ -2,7 +2,21 @@
 #include <string.h>
 
 #include "acme_issue.h"
+#include "acme_cert.h"
 #include "acme_util.h"
+
+/* The issuer CN of the last certificate of a PEM chain ("" if none). */
+static const char *top_issuer(apr_pool_t *p, const char *pem)
+{
+    apr_array_header_t *certs;
+
+    if (!pem || acme_chain_parse(&certs, p, pem, strlen(pem), NULL)
+        != APR_SUCCESS || !certs->nelts) {
+        return "";
+    }
+    return acme_cert_issuer_cn(p, APR_ARRAY_IDX(certs, certs->nelts - 1,
+                                                acme_cert_t *));
+}
 
 apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
                         apr_pool_t *p, acme_issue_req_t *req,
@@ -87,6 +101,8 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
             acme_err_wrap(err, p, "%s for %s%s", a->chosen->type,
                           a->wildcard ? "*." : "", a->id_value);
             req->failed_type = a->chosen->type;
+            req->failed_name = apr_pstrcat(p, a->wildcard ? "*." : "",
+                                           a->id_value, NULL);
             goto cleanup;
         }
         APR_ARRAY_PUSH(done, acme_authz_t *) = a;
@@ -117,6 +133,8 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
         if (rv != APR_SUCCESS) {
             if (rv == ACME_ECHALLENGE) {
                 req->failed_type = a->chosen->type;
+                req->failed_name = apr_pstrcat(p, a->wildcard ? "*." : "",
+                                               a->id_value, NULL);
             }
             goto cleanup;
         }
@@ -148,6 +166,36 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
                             order->certificate_url, err);
     if (rv != APR_SUCCESS) {
         goto cleanup;
+    }
+    res->chain_issuer = top_issuer(p, res->chain_pem);
+    if (req->preferred_chain && strcasecmp(res->chain_issuer,
+                                           req->preferred_chain)) {
+        /* Certbot's rule: the chain whose topmost certificate was issued by
+         * that CN; the default chain when none matches */
+        for (i = 0; res->alternates && i < res->alternates->nelts; i++) {
+            const char *alt_pem, *cn;
+            acme_err_t lerr;
+            if (acme_cert_download(&alt_pem, NULL, c, p,
+                                   APR_ARRAY_IDX(res->alternates, i,
+                                                 const char *), &lerr)
+                != APR_SUCCESS) {
+                acme_log(ACME_LOG_WARN, "alternate chain %s: %s",
+                         APR_ARRAY_IDX(res->alternates, i, const char *),
+                         lerr.msg);
+                continue;
+            }
+            cn = top_issuer(p, alt_pem);
+            if (!strcasecmp(cn, req->preferred_chain)) {
+                res->chain_pem = alt_pem;
+                res->chain_issuer = cn;
+                break;
+            }
+        }
+        if (strcasecmp(res->chain_issuer, req->preferred_chain)) {
+            acme_log(ACME_LOG_NOTICE, "no chain issued by \"%s\" is offered; "
+                     "keeping the default chain (topmost issuer \"%s\")",
+                     req->preferred_chain, res->chain_issuer);
+        }
     }
     res->challenge_types = acme_array_join(p, used, ",");
     *pres = res;

@@ -35,12 +35,19 @@ typedef struct acme_issue_req_t {
     const char *profile;                /* or NULL */
     const char *replaces;               /* ARI CertID or NULL */
     acme_solver_t *solver;
+    const char *preferred_chain;        /* issuer CN of the chain's topmost
+                                           certificate to prefer, or NULL */
     const char *failed_type;            /* out: the challenge type whose
                                            validation failed, if one did */
+    const char *failed_name;            /* out: the name whose
+                                           authorization failed */
 } acme_issue_req_t;
 
 typedef struct acme_issue_result_t {
-    const char *chain_pem;              /* leaf first */
+    const char *chain_pem;              /* leaf first (the preferred chain
+                                           when one was asked for and
+                                           offered) */
+    const char *chain_issuer;           /* issuer CN of its topmost cert */
     apr_array_header_t *alternates;     /* URLs of alternate chains */
     const char *order_url;
     const char *cert_url;

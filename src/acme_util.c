@@ -271,6 +271,16 @@ int acme_array_contains(const apr_array_header_t *a, const char *s)
     return 0;
 }
 
+const char *acme_iso_time(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t tm;
+
+    apr_time_exp_gmt(&tm, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                        tm.tm_sec);
+}
+
 apr_uint32_t acme_random_uniform(apr_uint32_t n)
 {
     apr_uint32_t r = 0;

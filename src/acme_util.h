@@ -50,6 +50,9 @@ const char *acme_array_join(apr_pool_t *p, const apr_array_header_t *a,
 /* Returns non-zero if the array of const char* contains s (case-insensitive). */
 int acme_array_contains(const apr_array_header_t *a, const char *s);
 
+/* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
+const char *acme_iso_time(apr_pool_t *p, apr_time_t t);
+
 /* Returns a random integer in [0, n) from OpenSSL's RNG. */
 apr_uint32_t acme_random_uniform(apr_uint32_t n);
 

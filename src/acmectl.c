@@ -43,6 +43,17 @@ static const char usage[] =
 "  --dns-propagation-timeout SECS  how long to wait for them (default 120)\n"
 "  --key-type TYPE              ec256 (default), ec384, rsa2048, rsa3072,\n"
 "                               rsa4096\n"
+"  --reuse-key                  keep the lineage's private key\n"
+"  --expand                     add names to the lineage they extend\n"
+"                               (the default; --duplicate to avoid it)\n"
+"  --allow-subset-of-names      drop names whose validation fails\n"
+"  --preferred-chain CN         the chain whose top certificate this CN\n"
+"                               issued, when the CA offers alternates\n"
+"  --preferred-profile NAME     a profile from the CA's directory\n"
+"  --must-staple                OCSP must-staple (Let's Encrypt no longer\n"
+"                               issues it)\n"
+"  --ignore-duplicate-limit     order a 6th certificate for the same\n"
+"                               names within 7 days anyway\n"
 "\n"
 "renew options:\n"
 "  --force-renewal              renew even if not due\n"
@@ -108,12 +119,7 @@ void acmectl_say(acmectl_t *ctl, const char *fmt, ...)
 
 const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t)
 {
-    apr_time_exp_t tm;
-
-    apr_time_exp_gmt(&tm, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                        tm.tm_sec);
+    return acme_iso_time(p, t);
 }
 
 static void log_to_stderr(void *baton, acme_log_level_e level,
@@ -144,7 +150,8 @@ enum {
     OPT_IGNORED_ARG, OPT_IGNORED, OPT_DNS_RESOLVER, OPT_DNS_TIMEOUT,
     OPT_DRY_RUN, OPT_FORCE, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_DEPLOY_HOOK,
     OPT_NO_DIR_HOOKS, OPT_CERT_PATH, OPT_REASON, OPT_DELETE_AFTER,
-    OPT_NO_DELETE_AFTER
+    OPT_NO_DELETE_AFTER, OPT_PREF_CHAIN, OPT_PROFILE, OPT_SUBSET,
+    OPT_REUSE_KEY, OPT_MUST_STAPLE, OPT_IGNORE_DUP, OPT_EXPAND
 };
 
 static const struct option long_opts[] = {
@@ -194,7 +201,13 @@ static const struct option long_opts[] = {
     { "work-dir", required_argument, NULL, OPT_IGNORED_ARG },
     { "logs-dir", required_argument, NULL, OPT_IGNORED_ARG },
     { "keep-until-expiring", no_argument, NULL, OPT_IGNORED },
-    { "expand", no_argument, NULL, OPT_IGNORED },
+    { "expand", no_argument, NULL, OPT_EXPAND },
+    { "preferred-chain", required_argument, NULL, OPT_PREF_CHAIN },
+    { "preferred-profile", required_argument, NULL, OPT_PROFILE },
+    { "allow-subset-of-names", no_argument, NULL, OPT_SUBSET },
+    { "reuse-key", no_argument, NULL, OPT_REUSE_KEY },
+    { "must-staple", no_argument, NULL, OPT_MUST_STAPLE },
+    { "ignore-duplicate-limit", no_argument, NULL, OPT_IGNORE_DUP },
     { NULL, 0, NULL, 0 }
 };
 
@@ -323,6 +336,13 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
             break;
         }
         case OPT_DELETE_AFTER: ctl->delete_after_revoke = 1; break;
+        case OPT_PREF_CHAIN: ctl->preferred_chain = optarg; break;
+        case OPT_PROFILE: ctl->profile = optarg; break;
+        case OPT_SUBSET: ctl->allow_subset = 1; break;
+        case OPT_REUSE_KEY: ctl->reuse_key = 1; break;
+        case OPT_MUST_STAPLE: ctl->must_staple = 1; break;
+        case OPT_IGNORE_DUP: ctl->ignore_dup_limit = 1; break;
+        case OPT_EXPAND: ctl->expand = 1; break;
         case OPT_NO_DELETE_AFTER: ctl->delete_after_revoke = 0; break;
         case OPT_DNS_TIMEOUT:
             ctl->dns_timeout = apr_time_from_sec(atoi(optarg));

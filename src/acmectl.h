@@ -60,6 +60,7 @@ typedef struct acmectl_t {
     int allow_subset;                  /* --allow-subset-of-names */
     int reuse_key;                     /* --reuse-key */
     int must_staple;                   /* --must-staple */
+    int ignore_dup_limit;              /* --ignore-duplicate-limit */
 } acmectl_t;
 
 /* Prints "acmectl: <message>" on stderr (the one line a failure prints)
