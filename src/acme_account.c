@@ -117,3 +117,45 @@ apr_status_t acme_account_deactivate(acme_client_t *c, apr_pool_t *p,
     return acme_client_post(&resp, c, p, c->account_url,
                             "{\"status\":\"deactivated\"}", 0, NULL, err);
 }
+
+apr_status_t acme_account_key_change(acme_client_t *c, apr_pool_t *p,
+                                     acme_key_t *new_key, acme_err_t *err)
+{
+    acme_http_resp_t *resp;
+    json_t *payload = NULL;
+    const char *inner;
+    char *text = NULL;
+    apr_status_t rv;
+
+    if (!c->url_key_change) {
+        rv = acme_err_set(err, p, ACME_EPROTO, "the CA's directory has no "
+                          "keyChange: it does not support key rollover");
+        goto cleanup;
+    }
+    if (!c->account_url || !c->account_key) {
+        rv = acme_err_set(err, p, ACME_EGENERAL, "no account to roll over");
+        goto cleanup;
+    }
+    payload = json_pack("{s:s, s:o}", "account", c->account_url, "oldKey",
+                        acme_jwk_public(c->account_key));
+    text = json_dumps(payload, JSON_COMPACT);
+    /* inner: signed by the new key, its jwk embedded, no nonce */
+    rv = acme_jws_sign(&inner, p, text, new_key, NULL, NULL,
+                       c->url_key_change, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = acme_client_post(&resp, c, p, c->url_key_change, inner, 0, NULL,
+                          err);
+    if (rv != APR_SUCCESS) {
+        acme_err_wrap(err, p, "account key rollover refused");
+        goto cleanup;
+    }
+    c->account_key = new_key;
+    acme_log(ACME_LOG_NOTICE, "account %s now uses a new key",
+             c->account_url);
+cleanup:
+    if (payload) json_decref(payload);
+    free(text);
+    return rv;
+}

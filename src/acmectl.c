@@ -24,6 +24,8 @@ static const char usage[] =
 "  renew           renew every certificate that is due (or --cert-name)\n"
 "  revoke          revoke a certificate (--cert-name or --cert-path)\n"
 "  delete          delete a lineage from the store (--cert-name)\n"
+"  update_account  --rollover-key: replace the account key (RFC 8555\n"
+"                  keyChange); -m: change the contact\n"
 "  version         print the version\n"
 "\n"
 "certonly options:\n"
@@ -151,7 +153,8 @@ enum {
     OPT_DRY_RUN, OPT_FORCE, OPT_PRE_HOOK, OPT_POST_HOOK, OPT_DEPLOY_HOOK,
     OPT_NO_DIR_HOOKS, OPT_CERT_PATH, OPT_REASON, OPT_DELETE_AFTER,
     OPT_NO_DELETE_AFTER, OPT_PREF_CHAIN, OPT_PROFILE, OPT_SUBSET,
-    OPT_REUSE_KEY, OPT_MUST_STAPLE, OPT_IGNORE_DUP, OPT_EXPAND
+    OPT_REUSE_KEY, OPT_MUST_STAPLE, OPT_IGNORE_DUP, OPT_EXPAND,
+    OPT_ROLLOVER
 };
 
 static const struct option long_opts[] = {
@@ -208,6 +211,7 @@ static const struct option long_opts[] = {
     { "reuse-key", no_argument, NULL, OPT_REUSE_KEY },
     { "must-staple", no_argument, NULL, OPT_MUST_STAPLE },
     { "ignore-duplicate-limit", no_argument, NULL, OPT_IGNORE_DUP },
+    { "rollover-key", no_argument, NULL, OPT_ROLLOVER },
     { NULL, 0, NULL, 0 }
 };
 
@@ -343,6 +347,7 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
         case OPT_MUST_STAPLE: ctl->must_staple = 1; break;
         case OPT_IGNORE_DUP: ctl->ignore_dup_limit = 1; break;
         case OPT_EXPAND: ctl->expand = 1; break;
+        case OPT_ROLLOVER: ctl->rollover_key = 1; break;
         case OPT_NO_DELETE_AFTER: ctl->delete_after_revoke = 0; break;
         case OPT_DNS_TIMEOUT:
             ctl->dns_timeout = apr_time_from_sec(atoi(optarg));
@@ -509,6 +514,10 @@ int main(int argc, const char *const *argv)
     }
     if (!strcmp(ctl->command, "revoke")) {
         return acmectl_cmd_revoke(ctl);
+    }
+    if (!strcmp(ctl->command, "update_account")
+        || !strcmp(ctl->command, "update-account")) {
+        return acmectl_cmd_update_account(ctl);
     }
     if (!strcmp(ctl->command, "delete")) {
         return acmectl_cmd_delete(ctl);

@@ -61,6 +61,7 @@ typedef struct acmectl_t {
     int reuse_key;                     /* --reuse-key */
     int must_staple;                   /* --must-staple */
     int ignore_dup_limit;              /* --ignore-duplicate-limit */
+    int rollover_key;                  /* update_account --rollover-key */
 } acmectl_t;
 
 /* Prints "acmectl: <message>" on stderr (the one line a failure prints)
@@ -99,6 +100,7 @@ int acmectl_cmd_worker(acmectl_t *ctl);
 int acmectl_cmd_renew(acmectl_t *ctl);
 int acmectl_cmd_revoke(acmectl_t *ctl);
 int acmectl_cmd_delete(acmectl_t *ctl);
+int acmectl_cmd_update_account(acmectl_t *ctl);
 
 /* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
 const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t);
