@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <openssl/x509.h>
 
 #include "acmectl.h"
+#include "acme_ari.h"
 #include "acme_cert.h"
+#include "acme_problem.h"
 #include "acme_names.h"
 #include "acme_order.h"
 #include "acme_renewal_hooks.h"
@@ -132,10 +135,172 @@ static acme_due_e lineage_due(apr_time_t *pwhen, acme_store_t *store,
     return acme_sup_due(pwhen, store, &md, apr_time_now(), p);
 }
 
+/* ARI (RFC 9773) as one lineage's renewal decision sees it. */
+typedef struct lineage_ari_t {
+    const char *cert_id;       /* CertID of live/cert.pem, NULL without AKI */
+    int known;                 /* a suggested window is known */
+    int fresh;                 /* ...and it was fetched in this run */
+    apr_time_t start, end;     /* the CA's suggested window */
+    apr_time_t chosen;         /* when to renew (inside the window, or the
+                                  time it was chosen when the window had
+                                  passed) */
+    apr_time_t next_fetch;     /* when to ask the CA again */
+} lineage_ari_t;
+
+/* A directory-only client per CA for the ARI checks of one run (no
+ * account: renewalInfo is fetched with unauthenticated GETs). A CA that
+ * could not be reached is remembered too, with the reason in *pwhy. */
+typedef struct ari_ca_t {
+    acme_client_t *client;     /* NULL when the directory was unusable */
+    const char *why;
+} ari_ca_t;
+
+static acme_client_t *ari_client(apr_hash_t *clients, const acmectl_t *c,
+                                 const char **pwhy, apr_pool_t *p)
+{
+    const char *key = apr_pstrcat(p, c->server, "\n",
+                                  c->ca_bundle ? c->ca_bundle : "", NULL);
+    ari_ca_t *ca = apr_hash_get(clients, key, APR_HASH_KEY_STRING);
+    acme_err_t err;
+
+    if (!ca) {
+        acme_err_clear(&err);
+        ca = apr_pcalloc(p, sizeof(*ca));
+        if (acme_client_create(&ca->client, p, c->server, c->ca_bundle, &err)
+            != APR_SUCCESS || acme_client_load_directory(ca->client, &err)
+            != APR_SUCCESS) {
+            ca->why = err.msg ? err.msg : "the CA's directory is unusable";
+            ca->client = NULL;
+        }
+        apr_hash_set(clients, key, APR_HASH_KEY_STRING, ca);
+    }
+    *pwhy = ca->why;
+    return ca->client;
+}
+
+static apr_time_t json_time(json_t *obj, const char *key)
+{
+    apr_time_t t = 0;
+    const char *v = json_string_value(json_object_get(obj, key));
+
+    if (!v || acme_ari_parse_time(&t, v) != APR_SUCCESS) {
+        return 0;
+    }
+    return t;
+}
+
+/*
+ * Finds the ARI window of a lineage: the one recorded in
+ * STORE/state/<name>.json ("ari") while it is for the same certificate and
+ * its next_fetch has not come; otherwise a fresh one from the CA, whose
+ * chosen renewal time is kept when the window did not move, and which is
+ * recorded with its Retry-After. When the CA cannot be asked, a recorded
+ * window for the same certificate still serves. Leaves a->known 0 when
+ * ARI has nothing to say (no AKI, no renewalInfo, nothing usable).
+ */
+static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
+                        acme_store_t *store, const acme_lineage_t *l,
+                        apr_hash_t *clients, apr_pool_t *p)
+{
+    apr_array_header_t *certs;
+    acme_client_t *client;
+    acme_ari_window_t w;
+    json_t *state = NULL, *old, *rec;
+    const char *why = NULL;
+    apr_time_t now = apr_time_now(), chosen;
+    acme_err_t err;
+
+    memset(a, 0, sizeof(*a));
+    acme_err_clear(&err);
+    if (acme_chain_load(&certs, p, l->cert_path, &err) != APR_SUCCESS
+        || acme_ari_cert_id(&a->cert_id, p,
+                            APR_ARRAY_IDX(certs, 0, acme_cert_t *), &err)
+           != APR_SUCCESS) {
+        if (ctl->verbose) {
+            acmectl_say(ctl, "No renewal information for %s: %s\n", l->name,
+                        err.msg);
+        }
+        a->cert_id = NULL;
+        return;
+    }
+    if (acme_store_state_load(&state, store, l->name, p) != APR_SUCCESS
+        || !state) {
+        state = json_object();
+    }
+    old = json_object_get(state, "ari");
+    if (!json_is_object(old)
+        || !json_is_string(json_object_get(old, "cert_id"))
+        || strcmp(json_string_value(json_object_get(old, "cert_id")),
+                  a->cert_id)
+        || !json_time(old, "start") || !json_time(old, "chosen")) {
+        old = NULL;             /* another certificate's, or unusable */
+    }
+    if (old) {
+        a->start = json_time(old, "start");
+        a->end = json_time(old, "end");
+        a->chosen = json_time(old, "chosen");
+        a->next_fetch = json_time(old, "next_fetch");
+        a->known = 1;
+        if (a->next_fetch > now) {
+            goto done;          /* the CA asked us not to ask before then */
+        }
+    }
+    client = ari_client(clients, c, &why, p);
+    if (!client || !client->url_renewal_info) {
+        if (client) {
+            a->known = 0;       /* the CA no longer offers ARI */
+        }
+        else if (ctl->verbose || !a->known) {
+            acmectl_say(ctl, "Could not check the renewal information of "
+                        "%s: %s\n", l->name, why);
+        }
+        goto done;
+    }
+    if (acme_ari_fetch(&w, client, p, a->cert_id, &err) != APR_SUCCESS) {
+        acmectl_say(ctl, "Could not fetch the renewal information of %s "
+                    "(%s)%s\n", l->name, err.msg, a->known
+                    ? "; using the window fetched before" : "");
+        goto done;
+    }
+    if (a->known && w.start == a->start && w.end == a->end) {
+        chosen = a->chosen;     /* same window: keep the time chosen */
+    }
+    else if (acme_ari_choose(&chosen, &w, now, p, &err) != APR_SUCCESS) {
+        acmectl_say(ctl, "Unusable renewal information for %s: %s\n",
+                    l->name, err.msg);
+        goto done;
+    }
+    a->known = a->fresh = 1;
+    a->start = w.start;
+    a->end = w.end;
+    a->chosen = chosen;
+    a->next_fetch = now + w.retry_after;
+    rec = json_object();
+    json_object_set_new(rec, "cert_id", json_string(a->cert_id));
+    json_object_set_new(rec, "start",
+                        json_string(acme_ari_format_time(p, a->start)));
+    json_object_set_new(rec, "end",
+                        json_string(acme_ari_format_time(p, a->end)));
+    json_object_set_new(rec, "chosen",
+                        json_string(acme_ari_format_time(p, a->chosen)));
+    json_object_set_new(rec, "next_fetch",
+                        json_string(acme_ari_format_time(p, a->next_fetch)));
+    json_object_set_new(rec, "explanation", w.explanation_url
+                        ? json_string(w.explanation_url) : json_null());
+    json_object_set_new(state, "ari", rec);
+    if (acme_store_state_save(store, l->name, state, p) != APR_SUCCESS) {
+        acmectl_say(ctl, "Could not record the renewal information of %s in "
+                    "the store's state/\n", l->name);
+    }
+done:
+    json_decref(state);
+}
+
 int acmectl_cmd_renew(acmectl_t *ctl)
 {
     apr_pool_t *p = ctl->pool;
-    apr_array_header_t *names, *due, *renewed, *failed, *skipped;
+    apr_array_header_t *names, *due, *due_ids, *renewed, *failed, *skipped;
+    apr_hash_t *clients = apr_hash_make(ctl->pool);
     acme_store_t *store;
     apr_table_t *env;
     acme_err_t err;
@@ -146,6 +311,7 @@ int acmectl_cmd_renew(acmectl_t *ctl)
     }
     acme_store_lineage_list(&names, store, p);
     due = apr_array_make(p, 4, sizeof(acme_lineage_t *));
+    due_ids = apr_array_make(p, 4, sizeof(const char *));
     renewed = apr_array_make(p, 4, sizeof(const char *));
     failed = apr_array_make(p, 4, sizeof(const char *));
     skipped = apr_array_make(p, 4, sizeof(const char *));
@@ -169,11 +335,58 @@ int acmectl_cmd_renew(acmectl_t *ctl)
             /* the module's own lineages: its supervisor renews them */
             continue;
         }
-        if (ctl->force_renewal || ctl->dry_run
-            || lineage_due(&when, store, l, ctl->key_type_set
-                           ? ctl->key_type : conf_key_type(l->conf->params),
-                           p) != ACME_DUE_NO) {
+        acme_due_e why = lineage_due(&when, store, l, ctl->key_type_set
+                                     ? ctl->key_type
+                                     : conf_key_type(l->conf->params), p);
+        lineage_ari_t ari;
+        acmectl_t *c = NULL;
+        int is_due;
+
+        memset(&ari, 0, sizeof(ari));
+        if (lineage_ctl(&c, ctl, l, NULL) == APR_SUCCESS) {
+            if (ctl->force_renewal || ctl->dry_run) {
+                /* no window needed; the CertID is for "replaces" */
+                apr_array_header_t *certs;
+                if (acme_chain_load(&certs, p, l->cert_path, NULL)
+                    != APR_SUCCESS
+                    || acme_ari_cert_id(&ari.cert_id, p, APR_ARRAY_IDX(
+                           certs, 0, acme_cert_t *), NULL) != APR_SUCCESS) {
+                    ari.cert_id = NULL;
+                }
+            }
+            else {
+                lineage_ari(&ari, ctl, c, store, l, clients, p);
+            }
+        }
+        if (ctl->force_renewal || ctl->dry_run) {
+            is_due = 1;
+        }
+        else if (ari.known && (why == ACME_DUE_NO || why == ACME_DUE_WINDOW)) {
+            /* ARI overrides the lifetime rule (not a changed name set,
+             * key type or an expired certificate) */
+            is_due = apr_time_now() >= ari.chosen;
+        }
+        else {
+            is_due = why != ACME_DUE_NO;
+        }
+        if (is_due) {
+            if (ari.known && !ctl->force_renewal && !ctl->dry_run
+                && (why == ACME_DUE_NO || why == ACME_DUE_WINDOW)) {
+                acmectl_say(ctl, "%s is due: the CA's renewal window is %s "
+                            "to %s (ARI)\n", l->name,
+                            acme_ari_format_time(p, ari.start),
+                            acme_ari_format_time(p, ari.end));
+            }
             APR_ARRAY_PUSH(due, acme_lineage_t *) = l;
+            APR_ARRAY_PUSH(due_ids, const char *) = ari.cert_id;
+        }
+        else if (ari.known) {
+            APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(p,
+                "%s (expires %.10s; renewal suggested by the CA from %s, "
+                "planned for %s)", l->fullchain_path,
+                acmectl_iso_time(p, l->not_after),
+                acme_ari_format_time(p, ari.start),
+                acme_ari_format_time(p, ari.chosen));
         }
         else {
             APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(p,
@@ -200,15 +413,36 @@ int acmectl_cmd_renew(acmectl_t *ctl)
         acme_store_t *st;
         const char *account;
         acmectl_t *c = NULL;
+        apr_status_t rv;
         int version;
 
         acme_err_clear(&err);
         acmectl_say(ctl, "Renewing %s\n", l->name);
-        if (lineage_ctl(&c, ctl, l, &err) != APR_SUCCESS
-            || acmectl_connect(&client, &st, &account, c, &err)
-               != APR_SUCCESS
-            || acmectl_obtain(&version, c, client, st, account, l->names,
-                              l->name, !ctl->dry_run, &err) != APR_SUCCESS) {
+        if (lineage_ctl(&c, ctl, l, &err) == APR_SUCCESS
+            && acmectl_connect(&client, &st, &account, c, &err)
+               == APR_SUCCESS) {
+            /* RFC 9773 §5: tell the CA which certificate this replaces
+             * (not in a dry run: that goes to another CA, or is a test) */
+            c->replaces = client->url_renewal_info && !ctl->dry_run
+                ? APR_ARRAY_IDX(due_ids, i, const char *) : NULL;
+            rv = acmectl_obtain(&version, c, client, st, account, l->names,
+                                l->name, !ctl->dry_run, &err);
+            if (rv != APR_SUCCESS && c->replaces
+                && (acme_problem_is(&err, "alreadyReplaced")
+                    || (err.msg && strstr(err.msg, "HTTP 409")))) {
+                acmectl_say(ctl, "The CA says %s was already replaced (%s); "
+                            "ordering again without \"replaces\"\n",
+                            l->name, err.msg);
+                c->replaces = NULL;
+                acme_err_clear(&err);
+                rv = acmectl_obtain(&version, c, client, st, account,
+                                    l->names, l->name, !ctl->dry_run, &err);
+            }
+        }
+        else {
+            rv = err.rv ? err.rv : ACME_EGENERAL;
+        }
+        if (rv != APR_SUCCESS) {
             acmectl_say(ctl, "Failed to renew %s: %s\n", l->name, err.msg);
             fprintf(stderr, "acmectl: renewing %s failed: %s\n", l->name,
                     err.msg);
