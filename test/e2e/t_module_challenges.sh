@@ -363,51 +363,67 @@ case_alpn_answer
 # ===========================================================================
 # 4. tls-sni-01 (see the header: no CA implements it, the validator plays it)
 
+# sni_answer KEYAUTHZ: writes the tls-sni-01 answer for KEYAUTHZ with the
+# engine (build/tools/tls_answer) into Apache's challenge directory; checks
+# the engine's name against the draft's, computed here. Sets SNI_FILE and
+# SNI_NAME; non-zero (with SNI_ERR) on failure.
+sni_answer() {
+    local out z engine_name
+    if ! out=$("$TLS_ANSWER" sni "$STORE_A/challenges" "$1" 2>&1); then
+        SNI_ERR="tls_answer sni failed: $out"; return 1
+    fi
+    SNI_FILE=$(printf '%s\n' "$out" | sed -n 1p)
+    engine_name=$(printf '%s\n' "$out" | sed -n 2p)
+    z=$(sha256_hex "$1")
+    SNI_NAME="${z:0:32}.${z:32:32}.acme.invalid"
+    if [ "$engine_name" != "$SNI_NAME" ] || [ "$SNI_FILE" != "$STORE_A/challenges/$SNI_NAME.tls-sni-01.pem" ]; then
+        SNI_ERR="the engine's answer is for '$engine_name' in '$SNI_FILE', the draft says $SNI_NAME"
+        return 1
+    fi
+}
+
+# not_a_challenge_cert PEM NAME...: PEM (if any certificate came) is the
+# vhost's normal certificate, not one for any of NAME...
+not_a_challenge_cert() {
+    local pem=$1 n; shift
+    [ -s "$pem" ] || return 0
+    for n in "$@"; do
+        if cert_names "$pem" | grep -qxF "$n"; then
+            e2e_log "$(basename "$pem"): a certificate for $n"; return 1
+        fi
+    done
+    if [ "$(fingerprint "$pem")" != "$(fingerprint "$SERVED/alpn.leaf.pem")" ]; then
+        e2e_log "$(basename "$pem"): not the vhost's certificate: [$(cert_names "$pem" | tr '\n' ' ')]"
+        return 1
+    fi
+}
+
 case_tls_sni() {
-    t_begin "tls-sni-01: an independent draft-01 validator passes against Apache; an unrelated ....acme.invalid name gets no challenge certificate"
+    t_begin "tls-sni-01: an independent draft-01 validator passes against Apache (SNI Z[0:32].Z[32:64].acme.invalid, no ALPN)"
     if [ "$ALPN_UP" != 1 ] || [ ! -s "$SERVED/alpn.leaf.pem" ]; then
         t_fail "needs the Apache of the tls-alpn-01 case"; return
     fi
     if [ "$HAVE_TOOL" != 1 ]; then t_fail "no $TLS_ANSWER (make tools)"; return; fi
-    local ka ka2 out z sni file engine_name res normal
-    normal=$(fingerprint "$SERVED/alpn.leaf.pem")
-    ka=$(new_keyauthz); ka2=$(new_keyauthz)
-    if ! out=$("$TLS_ANSWER" sni "$STORE_A/challenges" "$ka" 2>"$WORK/tool.err"); then
-        t_fail "tls_answer sni failed: $(cat "$WORK/tool.err")"; return
-    fi
-    file=$(printf '%s\n' "$out" | sed -n 1p)
-    engine_name=$(printf '%s\n' "$out" | sed -n 2p)
-    # the name computed here, independently of the engine
-    z=$(sha256_hex "$ka")
-    sni="${z:0:32}.${z:32:32}.acme.invalid"
-    if [ "$engine_name" != "$sni" ] || [ "$file" != "$STORE_A/challenges/$sni.tls-sni-01.pem" ]; then
-        t_fail "the engine's answer is for '$engine_name' in '$file', the draft says $sni"; return
-    fi
+    local ka res
+    ka=$(new_keyauthz)
+    sni_answer "$ka" || { t_fail "$SNI_ERR"; return; }
     res=$(python3 "$VALIDATOR" 127.0.0.1 "$TLSALPN_PORT" "$ka" --save-cert "$SERVED/sni-ok.pem" 2>&1)
     if [ $? -ne 0 ]; then
-        show_acme_log alpn 5
+        show_acme_log alpn 3
         # diagnosis: is the answer reachable at all (e.g. only when the
         # handshake also offers ALPN acme-tls/1, which no tls-sni-01
         # validator does)?
         local diag="not even with ALPN acme-tls/1"
-        if tls_get "$TLSALPN_PORT" "$sni" "$SERVED/sni-alpn" acme-tls/1 \
-           && cert_names "$SERVED/sni-alpn.leaf.pem" | grep -qxF "$sni"; then
+        if tls_get "$TLSALPN_PORT" "$SNI_NAME" "$SERVED/sni-alpn" acme-tls/1 \
+           && cert_names "$SERVED/sni-alpn.leaf.pem" | grep -qxF "$SNI_NAME"; then
             diag="it is presented only when the client also offers ALPN acme-tls/1"
         fi
+        rm -f "$SNI_FILE"
         t_fail "validator: $res (the answer file exists; $diag)"; return
     fi
     e2e_log "validator: $res"
-    # an unrelated name (another key authorization, no answer for it)
-    res=$(python3 "$VALIDATOR" 127.0.0.1 "$TLSALPN_PORT" "$ka2" --save-cert "$SERVED/sni-other.pem" 2>&1)
-    if [ $? -eq 0 ]; then
-        t_fail "validator passed for a key authorization nobody answered: $res"; return
-    fi
-    if [ -s "$SERVED/sni-other.pem" ] && [ "$(fingerprint "$SERVED/sni-other.pem")" != "$normal" ]; then
-        t_fail "an unrelated ....acme.invalid name got a certificate that is not the vhost's: $(cert_names "$SERVED/sni-other.pem" | tr '\n' ' ')"; return
-    fi
-    e2e_log "unrelated name: $res"
     # no longer pending: the validation fails
-    rm -f "$file"
+    rm -f "$SNI_FILE"
     res=$(python3 "$VALIDATOR" 127.0.0.1 "$TLSALPN_PORT" "$ka" 2>&1)
     if [ $? -eq 0 ]; then
         t_fail "validator still passes after the answer file was removed: $res"; return
@@ -415,6 +431,34 @@ case_tls_sni() {
     t_pass
 }
 case_tls_sni
+
+case_tls_sni_other() {
+    t_begin "tls-sni-01: an unrelated ....acme.invalid name (another key authorization) gets no challenge certificate, with or without ALPN acme-tls/1"
+    if [ "$ALPN_UP" != 1 ] || [ ! -s "$SERVED/alpn.leaf.pem" ]; then
+        t_fail "needs the Apache of the tls-alpn-01 case"; return
+    fi
+    if [ "$HAVE_TOOL" != 1 ]; then t_fail "no $TLS_ANSWER (make tools)"; return; fi
+    local ka ka2 z2 other res
+    ka=$(new_keyauthz); ka2=$(new_keyauthz)
+    sni_answer "$ka" || { t_fail "$SNI_ERR"; return; }    # pending: ka only
+    z2=$(sha256_hex "$ka2"); other="${z2:0:32}.${z2:32:32}.acme.invalid"
+    res=$(python3 "$VALIDATOR" 127.0.0.1 "$TLSALPN_PORT" "$ka2" --save-cert "$SERVED/sni-other.pem" 2>&1)
+    if [ $? -eq 0 ]; then
+        rm -f "$SNI_FILE"; t_fail "validator passed for a key authorization nobody answered: $res"; return
+    fi
+    if ! not_a_challenge_cert "$SERVED/sni-other.pem" "$other" "$SNI_NAME"; then
+        rm -f "$SNI_FILE"; t_fail "an unrelated name got a challenge certificate (no ALPN)"; return
+    fi
+    # the same over acme-tls/1, where mod_ssl does ask the module
+    tls_get "$TLSALPN_PORT" "$other" "$SERVED/sni-other-alpn" acme-tls/1
+    if ! not_a_challenge_cert "$SERVED/sni-other-alpn.leaf.pem" "$other" "$SNI_NAME"; then
+        rm -f "$SNI_FILE"; t_fail "an unrelated name got a challenge certificate (ALPN acme-tls/1)"; return
+    fi
+    rm -f "$SNI_FILE"
+    e2e_log "unrelated name: $res; with acme-tls/1: $( [ -s "$SERVED/sni-other-alpn.leaf.pem" ] && echo "the vhost's certificate" || echo "no certificate")"
+    t_pass
+}
+case_tls_sni_other
 
 apache_stop alpn
 
