@@ -11,6 +11,7 @@
 #include "http_ssl.h"
 #include "ap_mpm.h"
 #include "http_core.h"
+#include "apr_optional_hooks.h"
 
 #include "mod_acme.h"
 
@@ -81,6 +82,10 @@ static void acme_register_hooks(apr_pool_t *p)
     ap_hook_protocol_get(acme_protocol_get, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_ssl_answer_challenge(acme_answer_tls_challenge, NULL, NULL,
                                  APR_HOOK_MIDDLE);
+    /* tls-sni-01 without ALPN: mod_ssl's optional hook, by name */
+    apr_optional_hook_add("init_server",
+                          (void (*)(void))acme_ssl_init_server, NULL, NULL,
+                          APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(acme) = {

@@ -14,6 +14,7 @@
 #include "acme_client.h"
 #include "acme_csr.h"
 #include "acme_hook.h"
+#include "acme_ratelimit.h"
 #include "acme_renewal_hooks.h"
 #include "acme_names.h"
 #include "acme_util.h"
@@ -109,6 +110,7 @@ acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
 
 typedef struct job_t {
     acme_md_t *md;
+    const apr_array_header_t *names;  /* md->names, or a subset of them */
     acme_due_e due;
     apr_pool_t *p;
     acme_key_t *key;
@@ -498,6 +500,7 @@ void acme_sup_key_params(apr_table_t *params, acme_key_type_e type)
 
 static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
                                 acme_sup_conf_t *conf, acme_md_t *md,
+                                const apr_array_header_t *names,
                                 acme_due_e due, json_t *state,
                                 const char *account_key_pem,
                                 const char *account_url, apr_pool_t *p,
@@ -511,6 +514,7 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
     apr_status_t rv;
 
     job->md = md;
+    job->names = names ? names : md->names;
     job->due = due;
     job->p = p;
     job->state = state;
@@ -522,7 +526,8 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
         rv = acme_key_to_pem(&job->key_pem, &key_len, p, job->key);
     }
     if (rv == APR_SUCCESS) {
-        rv = acme_csr_make(&csr, &csr_len, p, job->key, md->names, 0, err);
+        rv = acme_csr_make(&csr, &csr_len, p, job->key, job->names,
+                           md->must_staple, err);
     }
     if (rv != APR_SUCCESS) {
         goto cleanup;
@@ -552,7 +557,7 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
     req.agree_tos = conf->agree_tos;
     req.eab_kid = conf->eab_kid;
     req.eab_hmac = conf->eab_hmac;
-    req.names = md->names;
+    req.names = (apr_array_header_t *)job->names;
     req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
     req.challenges = md->challenges;
     req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
@@ -560,6 +565,8 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
     req.dns_resolver = md->dns_resolver;
     req.dns_timeout = md->dns_timeout > 0
         ? (long)apr_time_sec(md->dns_timeout) : 120;
+    req.profile = md->profile;
+    req.preferred_chain = md->preferred_chain;
     job->request = acme_worker_req_format(p, &req);
     *pjob = job;
 cleanup:
@@ -580,7 +587,7 @@ static const char *job_activate(job_t *job, acme_store_t *store,
 
     if (acme_chain_parse(&certs, p, wres->chain_pem, strlen(wres->chain_pem),
                          &err) != APR_SUCCESS
-        || acme_chain_validate(certs, job->key, job->md->names,
+        || acme_chain_validate(certs, job->key, job->names,
                                apr_time_now(), p, &err) != APR_SUCCESS) {
         return apr_psprintf(p, "the CA's certificate was rejected: %s",
                             err.msg);
@@ -603,6 +610,23 @@ static const char *job_activate(job_t *job, acme_store_t *store,
                             "stays: %s", err.msg);
     }
     return NULL;
+}
+
+/* The names of a that are not in b. */
+static apr_array_header_t *subtract(apr_pool_t *p,
+                                   const apr_array_header_t *a,
+                                   const apr_array_header_t *b)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(const char *));
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(a, i, const char *);
+        if (!acme_array_contains(b, n)) {
+            APR_ARRAY_PUSH(out, const char *) = n;
+        }
+    }
+    return out;
 }
 
 static apr_interval_time_t hook_timeout(const acme_sup_conf_t *conf)
@@ -690,7 +714,20 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
                  md->name, acme_array_join(p, md->names, ", "),
                  acme_due_name(due));
-        if (job_prepare(&job, store, conf, md, due, state, account_pem,
+        if (acme_dup_guard_check(store, md->names, now, p, &err)
+            != APR_SUCCESS) {
+            /* never burn the CA's duplicate-certificate allowance: wait
+             * until the oldest of the five leaves the week */
+            acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
+            st_set_str(state, "status", "error");
+            st_set_str(state, "last_error", err.msg);
+            st_set_int(state, "next_try", apr_time_sec(now + DAY));
+            acme_store_state_save(store, md->name, state, p);
+            res->next_wakeup = min_time(res->next_wakeup, now + DAY);
+            json_decref(state);
+            continue;
+        }
+        if (job_prepare(&job, store, conf, md, NULL, due, state, account_pem,
                         account_url, p, &err) != APR_SUCCESS) {
             acme_log(ACME_LOG_ERR, "%s: %s", md->name, err.msg);
             json_decref(state);
@@ -756,6 +793,53 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         if (!why && !wres->ok) {
             why = wres->error;
         }
+        /* ACMEAllowSubsetOfNames: the name that failed is dropped and the
+         * rest ordered at once, with a new CSR for the same key */
+        while (why && wres && !wres->ok && job->md->allow_subset
+               && wres->failed_name && job->names->nelts > 1
+               && acme_array_contains(job->names, wres->failed_name)) {
+            apr_array_header_t *rest = apr_array_make(p, job->names->nelts,
+                                                      sizeof(const char *));
+            job_t *again = NULL;
+            int j;
+            for (j = 0; j < job->names->nelts; j++) {
+                const char *n = APR_ARRAY_IDX(job->names, j, const char *);
+                if (strcasecmp(n, wres->failed_name)) {
+                    APR_ARRAY_PUSH(rest, const char *) = n;
+                }
+            }
+            acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
+                     "(ACMEAllowSubsetOfNames)", job->md->name,
+                     wres->failed_name, why);
+            if (job_prepare(&again, store, conf, job->md, rest, job->due,
+                            job->state, account_pem, account_url, p, &err)
+                != APR_SUCCESS) {
+                why = err.msg;
+                break;
+            }
+            APR_ARRAY_IDX(jobs, i, job_t *) = again;
+            {
+                apr_array_header_t *one = apr_array_make(p, 1,
+                                                         sizeof(job_t *));
+                APR_ARRAY_PUSH(one, job_t *) = again;
+                run_jobs(one, 0, 1, conf);
+            }
+            job = again;
+            wres = NULL;
+            why = job->failure;
+            if (!why && acme_worker_res_parse(&wres, job->p, job->result,
+                                              strlen(job->result), &err)
+                != APR_SUCCESS) {
+                why = err.msg;
+            }
+            if (!why && !wres->ok) {
+                why = wres->error;
+            }
+            if (!why) {
+                st_set_str(job->state, "dropped_names", acme_array_join(p,
+                    subtract(p, job->md->names, job->names), " "));
+            }
+        }
         if (!why) {
             why = job_activate(job, store, conf, wres, account_id, &version);
         }
@@ -787,7 +871,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                      "(version %d, %s)", job->md->name, version,
                      acme_due_name(job->due));
             APR_ARRAY_PUSH(renewed, const char *) =
-                acme_array_join(p, job->md->names, " ");
+                acme_array_join(p, job->names, " ");
+            acme_dup_guard_record(store, job->names, now, p);
             {
                 /* deploy hooks: once per renewed lineage; a failure is
                  * reported and undoes nothing */

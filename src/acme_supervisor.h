@@ -27,6 +27,10 @@ typedef struct acme_md_t {
     apr_interval_time_t dns_timeout;  /* propagation wait (default 120 s) */
     apr_interval_time_t hook_timeout; /* a hook is killed after this
                                          (default 120 s) */
+    const char *profile;              /* ACMEProfile, or NULL */
+    const char *preferred_chain;      /* ACMEPreferredChain issuer CN */
+    int must_staple;                  /* ACMEMustStaple */
+    int allow_subset;                 /* ACMEAllowSubsetOfNames */
 } acme_md_t;
 
 /* Everything the supervisor needs from the configuration. */

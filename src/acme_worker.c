@@ -76,6 +76,8 @@ const char *acme_worker_req_format(apr_pool_t *p, const acme_worker_req_t *req)
     json_object_set_new(o, "dns_hook", json_boolean(req->dns_hook));
     set_opt_str(o, "dns_resolver", req->dns_resolver);
     json_object_set_new(o, "dns_timeout", json_integer(req->dns_timeout));
+    set_opt_str(o, "profile", req->profile);
+    set_opt_str(o, "preferred_chain", req->preferred_chain);
     return dump(p, o);
 }
 
@@ -90,6 +92,7 @@ const char *acme_worker_res_format(apr_pool_t *p, const acme_worker_res_t *res)
     set_opt_str(o, "challenge_types", res->challenge_types);
     set_opt_str(o, "error", res->error);
     set_opt_str(o, "problem_type", res->problem_type);
+    set_opt_str(o, "failed_name", res->failed_name);
     if (res->retry_after > 0) {
         json_object_set_new(o, "retry_after", json_integer(res->retry_after));
     }
@@ -141,6 +144,8 @@ apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
     req->dns_resolver = acme_json_str(p, o, "dns_resolver");
     req->dns_timeout = (long)json_integer_value(json_object_get(o,
                                                                 "dns_timeout"));
+    req->profile = acme_json_str(p, o, "profile");
+    req->preferred_chain = acme_json_str(p, o, "preferred_chain");
     json_decref(o);
     if (!req->directory || !req->account_key_pem || !req->names->nelts
         || !req->csr_b64url || !req->challenges->nelts
@@ -173,6 +178,7 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
     res->challenge_types = acme_json_str(p, o, "challenge_types");
     res->error = acme_json_str(p, o, "error");
     res->problem_type = acme_json_str(p, o, "problem_type");
+    res->failed_name = acme_json_str(p, o, "failed_name");
     res->retry_after = (long)json_integer_value(json_object_get(o,
                                                                 "retry_after"));
     json_decref(o);
@@ -452,6 +458,12 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
         res->error = "the CSR in the request is not base64url";
         goto cleanup;
     }
+    if (req->profile && !json_object_get(c->profiles, req->profile)) {
+        res->error = apr_psprintf(p, "the CA offers no profile '%s' (see "
+                                  "meta.profiles in %s)", req->profile,
+                                  req->directory);
+        goto cleanup;
+    }
     types = supported_types(p, req);
     if (!types->nelts) {
         res->error = apr_psprintf(p, "none of the allowed challenge types "
@@ -480,9 +492,12 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
         ireq.csr_der = csr;
         ireq.csr_len = csr_len;
         ireq.solver = &solver;
+        ireq.profile = req->profile;
+        ireq.preferred_chain = req->preferred_chain;
         if (acme_issue(&ires, c, p, &ireq, &err) == APR_SUCCESS) {
             break;
         }
+        res->failed_name = ireq.failed_name;
         if (ireq.failed_type && types->nelts > 1) {
             apr_array_header_t *rest = apr_array_make(p, 2,
                                                       sizeof(const char *));

@@ -41,6 +41,8 @@ typedef struct acme_worker_req_t {
     int dns_hook;                    /* the supervisor runs a dns-01 hook */
     const char *dns_resolver;        /* where to see the TXT records */
     long dns_timeout;                /* seconds to wait for them */
+    const char *profile;             /* the CA profile to ask for */
+    const char *preferred_chain;     /* issuer CN of the preferred chain */
 } acme_worker_req_t;
 
 typedef struct acme_worker_res_t {
@@ -52,6 +54,7 @@ typedef struct acme_worker_res_t {
     const char *error;               /* one line, when !ok */
     const char *problem_type;        /* ACME problem type, when known */
     long retry_after;                /* seconds the CA asked to wait */
+    const char *failed_name;         /* the name whose validation failed */
 } acme_worker_res_t;
 
 /* Serialises a request / result as JSON text (pool memory). */

@@ -59,6 +59,10 @@ typedef struct acme_srv_conf_t {
     const char *dns_hook;         /* ACMEDNSHook, NULL when unset */
     const char *dns_resolver;     /* ACMEDNSResolver */
     apr_interval_time_t dns_timeout; /* ACMEDNSPropagationTimeout, 0 unset */
+    const char *profile;          /* ACMEProfile */
+    const char *preferred_chain;  /* ACMEPreferredChain */
+    int must_staple;              /* ACMEMustStaple, ACME_UNSET when unset */
+    int allow_subset;             /* ACMEAllowSubsetOfNames */
 
     /* global only */
     const char *ca_url;
@@ -148,6 +152,12 @@ int acme_post_read_request(request_rec *r);
  * tls-sni-01 for "*.acme.invalid" names, from STORE/challenges/. */
 int acme_answer_tls_challenge(conn_rec *c, const char *server_name,
                               const char **pcert_pem, const char **pkey_pem);
+
+/* mod_ssl's optional init_server hook: installs the tls-sni-01 certificate
+ * callback on a server's SSL_CTX (the type is OpenSSL's SSL_CTX). */
+struct ssl_ctx_st;
+int acme_ssl_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                         struct ssl_ctx_st *ctx);
 
 /* Protocol hooks: propose and accept "acme-tls/1" during ALPN. */
 int acme_protocol_propose(conn_rec *c, request_rec *r, server_rec *s,

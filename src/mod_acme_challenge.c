@@ -9,6 +9,11 @@
 #include "http_request.h"
 #include "http_ssl.h"
 #include "apr_strings.h"
+#include "apr_lib.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "mod_acme.h"
 
@@ -186,4 +191,86 @@ int acme_answer_tls_challenge(conn_rec *c, const char *server_name,
     ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, "mod_acme: answering %s for "
                   "%s", type, name);
     return OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* tls-sni-01 without ALPN                                                 */
+/*                                                                         */
+/* mod_ssl asks ssl_answer_challenge only after ALPN chose acme-tls/1; a   */
+/* tls-sni-01 validator sends just an SNI name that matches no vhost. So   */
+/* the module installs a certificate callback on every server SSL_CTX      */
+/* (mod_ssl's optional "init_server" hook; mod_ssl itself sets none) that  */
+/* swaps in the answer for "....acme.invalid" names.                       */
+
+/* Returns non-zero if sni is a plausible "x.y.acme.invalid" name. */
+static int is_sni_challenge(const char *sni, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (len <= 13 || len > 253 || strcasecmp(sni + len - 13, ".acme.invalid")) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (!apr_isalnum(sni[i]) && sni[i] != '.' && sni[i] != '-') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* OpenSSL's certificate callback: the tls-sni-01 answer, when there is
+ * one for the SNI name; otherwise mod_ssl's choice stands. */
+static int acme_sni_cert_cb(SSL *ssl, void *arg)
+{
+    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    conn_rec *c = SSL_get_app_data(ssl);
+    char name[256], path[1024];
+    X509 *x = NULL;
+    EVP_PKEY *k = NULL;
+    BIO *bio = NULL;
+    apr_size_t len, i;
+
+    (void)arg;
+    if (!sni || !acme_rt || !acme_rt->challenge_dir) {
+        return 1;
+    }
+    len = strlen(sni);
+    if (!is_sni_challenge(sni, len)) {
+        return 1;
+    }
+    for (i = 0; i <= len; i++) {
+        name[i] = (char)apr_tolower(sni[i]);
+    }
+    apr_snprintf(path, sizeof(path), "%s/%s.tls-sni-01.pem",
+                 acme_rt->challenge_dir, name);
+    bio = BIO_new_file(path, "r");
+    if (!bio) {
+        ERR_clear_error();
+        return 1;              /* no answer: the default certificate */
+    }
+    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    k = x ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    if (x && k && SSL_use_certificate(ssl, x) == 1
+        && SSL_use_PrivateKey(ssl, k) == 1) {
+        if (c) {
+            ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, "mod_acme: answering "
+                          "tls-sni-01 for %s", name);
+        }
+    }
+    ERR_clear_error();
+    X509_free(x);
+    EVP_PKEY_free(k);
+    BIO_free(bio);
+    return 1;
+}
+
+/* mod_ssl's optional init_server hook: every server SSL_CTX gets the
+ * callback above. */
+int acme_ssl_init_server(server_rec *s, apr_pool_t *p, int is_proxy,
+                         SSL_CTX *ctx)
+{
+    if (!is_proxy && ctx) {
+        SSL_CTX_set_cert_cb(ctx, acme_sni_cert_cb, NULL);
+    }
+    return DECLINED;
 }

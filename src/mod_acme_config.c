@@ -47,6 +47,8 @@ void *acme_create_srv_conf(apr_pool_t *p, server_rec *s)
     sc->agree_tos = ACME_UNSET;
     sc->restart = ACME_UNSET;
     sc->max_workers = ACME_UNSET;
+    sc->must_staple = ACME_UNSET;
+    sc->allow_subset = ACME_UNSET;
     return sc;
 }
 
@@ -73,6 +75,13 @@ void *acme_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     sc->dns_resolver = add->dns_resolver ? add->dns_resolver
                                          : base->dns_resolver;
     sc->dns_timeout = add->dns_timeout ? add->dns_timeout : base->dns_timeout;
+    sc->profile = add->profile ? add->profile : base->profile;
+    sc->preferred_chain = add->preferred_chain ? add->preferred_chain
+                                               : base->preferred_chain;
+    sc->must_staple = add->must_staple != ACME_UNSET ? add->must_staple
+                                                     : base->must_staple;
+    sc->allow_subset = add->allow_subset != ACME_UNSET ? add->allow_subset
+                                                       : base->allow_subset;
     return sc;
 }
 
@@ -595,6 +604,58 @@ static const char *cmd_hook_timeout(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+/* ACMEProfile NAME */
+static const char *cmd_profile(cmd_parms *cmd, void *dc, const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+    const char *c;
+
+    for (c = arg; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '-' && *c != '_' && *c != '.') {
+            return apr_psprintf(cmd->pool, "ACMEProfile '%s': a profile name "
+                                "has letters, digits, '-', '_' and '.' only "
+                                "(e.g. tlsserver, shortlived)", arg);
+        }
+    }
+    sc->profile = *arg ? arg : NULL;
+    return NULL;
+}
+
+/* ACMEPreferredChain CN */
+static const char *cmd_preferred_chain(cmd_parms *cmd, void *dc,
+                                       const char *arg)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+
+    if (!*arg) {
+        return "ACMEPreferredChain: give the common name of the issuer of "
+               "the chain's topmost certificate (e.g. \"ISRG Root X1\")";
+    }
+    sc->preferred_chain = arg;
+    return NULL;
+}
+
+/* ACMEMustStaple on|off, ACMEAllowSubsetOfNames on|off */
+static const char *cmd_flag(cmd_parms *cmd, void *dc, int on)
+{
+    acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
+
+    if (!strcmp(cmd->info, "staple")) {
+        sc->must_staple = on;
+        if (on) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                         "%s:%d: ACMEMustStaple on: Let's Encrypt no longer "
+                         "issues certificates with OCSP must-staple (it ended "
+                         "OCSP in 2025); orders to it will fail",
+                         cmd->directive->filename, cmd->directive->line_num);
+        }
+    }
+    else {
+        sc->allow_subset = on;
+    }
+    return NULL;
+}
+
 /* ACMEPreHook / ACMEDeployHook / ACMEPostHook CMD (global) */
 static const char *cmd_lifecycle_hook(cmd_parms *cmd, void *dc,
                                       const char *arg)
@@ -662,6 +723,16 @@ const command_rec acme_cmds[] = {
     AP_INIT_TAKE1("ACMEDNSPropagationTimeout", cmd_dns_timeout, NULL,
         RSRC_CONF, "How long to wait for a dns-01 record to become visible "
         "(default 120s)"),
+    AP_INIT_TAKE1("ACMEProfile", cmd_profile, NULL, RSRC_CONF,
+        "Certificate profile to ask the CA for (from its directory's "
+        "meta.profiles, e.g. tlsserver, shortlived)"),
+    AP_INIT_TAKE1("ACMEPreferredChain", cmd_preferred_chain, NULL, RSRC_CONF,
+        "Prefer the alternate chain whose topmost certificate this CN "
+        "issued"),
+    AP_INIT_FLAG("ACMEMustStaple", cmd_flag, "staple", RSRC_CONF,
+        "on: ask for OCSP must-staple (Let's Encrypt no longer issues it)"),
+    AP_INIT_FLAG("ACMEAllowSubsetOfNames", cmd_flag, "subset", RSRC_CONF,
+        "on: drop names whose validation fails and issue for the rest"),
     AP_INIT_TAKE1("ACMEPreHook", cmd_lifecycle_hook, "pre", RSRC_CONF,
         "Command run once before a pass that attempts a renewal"),
     AP_INIT_TAKE1("ACMEDeployHook", cmd_lifecycle_hook, "deploy", RSRC_CONF,
@@ -1125,6 +1196,10 @@ acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base)
             md->renew_abs = sc->renew_pct == ACME_UNSET ? 0 : sc->renew_abs;
             md->source = apr_psprintf(p, "%s:%d", d->file, d->line);
             md->dns_hook = sc->dns_hook;
+            md->profile = sc->profile;
+            md->preferred_chain = sc->preferred_chain;
+            md->must_staple = sc->must_staple == 1;
+            md->allow_subset = sc->allow_subset == 1;
             md->dns_resolver = sc->dns_resolver;
             md->dns_timeout = sc->dns_timeout;
             md->hook_timeout = mc->hook_timeout;
