@@ -9,6 +9,7 @@
 #      and is reused (no new fetch) until next_fetch
 #   c. alreadyReplaced: one retry without replaces, which succeeds
 #   d. no renewalInfo in the directory: the lifetime rule (not due)
+#   e. renewalInfo fails (500): a note, and the lifetime rule (not due)
 #
 # Run alone:  bash test/e2e/t_ari.sh      (after ./configure && make)
 
@@ -288,11 +289,32 @@ assert any(r.get('endpoint') == 'directory' for r in reqs), 'directory not read'
     t_pass
 }
 
+case_ari_error() {
+    t_begin "renewalInfo answers 500: a note, and the lifetime rule decides (not due)"
+    proxy_control '{"clear_requests": true, "ari": {"start_offset": -7200, "end_offset": -3600}, "rules": [{"match": {"method": "GET", "path_prefix": "/renewal-info/"}, "action": "problem", "status": 500, "detail": "ARI is down (ca_proxy)"}]}' \
+        || { t_fail "cannot configure the proxy"; return; }
+    renew
+    if [ "$LAST_RC" -ne 0 ]; then
+        t_fail "renew exited $LAST_RC: $(head -c 300 "$WORK/last.err")"
+        last_failure_diag
+        return
+    fi
+    t_check "renew renewed ($(live_version))" check_lineage "$STORE" "$NAME" 3 || return
+    t_check "renew does not say 'not due'" grep -q "not due" "$WORK/last.out" || return
+    t_check "renew does not explain that the renewal information failed" \
+        grep -q "Could not fetch the renewal information.*ARI is down" "$WORK/last.out" || return
+    t_check "the proxy did not answer the renewalInfo GET with 500" \
+        log_py "assert [r['status'] for r in ari] == [500], [r['status'] for r in ari]" || return
+    proxy_control '{"rules": [], "ari": null}'
+    t_pass
+}
+
 case_certonly && {
     case_past_window
     case_future_window
     case_already_replaced
     case_no_ari
+    case_ari_error
 }
 
 t_summary
