@@ -3,8 +3,8 @@
 # obtained, installed, renewed and activated by Apache itself.
 #
 # Three SSL vhosts on 127.0.0.1:8443 and one http vhost on 127.0.0.1:5002
-# (where pebble validates http-01) that redirects everything to https and
-# denies everything. Phases, each with a fresh Apache instance:
+# (where pebble validates http-01) that redirects everything to https,
+# forbids /.well-known/ with a RewriteRule and denies everything. Phases, each with a fresh Apache instance:
 #
 #   1. CA down at start (pebble not running, store1): the fallback is served
 #      with 503, one failure logged per attempt, state/NAME.json records the
@@ -71,6 +71,7 @@ module_config() {
     local store=$1 window_a=${2:-}
     cat <<EOF
 LoadModule acme_module "$MOD"
+LoadModule rewrite_module "$APACHE_MODDIR/mod_rewrite.so"
 LogLevel info ssl:warn
 ACMECertificateAuthority $ACME_SERVER
 ACMECACertificateFile "$ACME_CA_BUNDLE"
@@ -109,6 +110,8 @@ $([ -n "$window_a" ] && echo "    ACMERenewWindow $window_a")
     ServerName a.example.test
     ServerAlias www.a.example.test b.example.test www.b.example.test c.example.test
     Redirect permanent / https://a.example.test:$HTTPS_PORT/
+    RewriteEngine on
+    RewriteRule ^/\.well-known/ - [F]
     <Location />
         Require all denied
     </Location>
@@ -283,7 +286,7 @@ raw_head() {
 }
 
 case_http01() {
-    t_begin "http-01 hook: a token in STORE/challenges is served on :$HTTP01_PORT despite Redirect and Require all denied; bad tokens 404"
+    t_begin "http-01 hook: a token in STORE/challenges is served on :$HTTP01_PORT despite Redirect, RewriteRule [F] and Require all denied; bad tokens 404"
     local ch=$STORE1/challenges tok=e2eTok_0123456789-abcdefghijklmnopqrstuvwxyzABCD
     local content="$tok.e2e-thumbprint_XYZ" code len long bad p
     if [ ! -d "$ch" ]; then t_fail "$ch does not exist"; return; fi
@@ -296,6 +299,9 @@ case_http01() {
     code=$(curl -s -o /dev/null -w '%{http_code}' --resolve "a.example.test:$HTTP01_PORT:127.0.0.1" \
         "http://a.example.test:$HTTP01_PORT/index.html")
     [ "$code" = 301 ] || { t_fail "GET /index.html on :$HTTP01_PORT gave $code, want the Redirect's 301"; return; }
+    code=$(curl -s -o /dev/null -w '%{http_code}' --resolve "a.example.test:$HTTP01_PORT:127.0.0.1" \
+        "http://a.example.test:$HTTP01_PORT/.well-known/other")
+    [ "$code" = 403 ] || { t_fail "GET /.well-known/other on :$HTTP01_PORT gave $code, want the RewriteRule's 403"; return; }
     code=$(http01 "$tok")
     if [ "$code" != 200 ] || [ "$(cat "$WORK/h1.body")" != "$content" ]; then
         t_fail "GET token: $code '$(head -c 100 "$WORK/h1.body")', want 200 '$content'"; return
