@@ -34,6 +34,8 @@ const char *acme_due_name(acme_due_e due)
     case ACME_DUE_WINDOW: return "renew window";
     case ACME_DUE_EXPIRED: return "expired";
     case ACME_DUE_KEYTYPE: return "key type changed";
+    case ACME_DUE_CA: return "CA changed";
+    case ACME_DUE_REVOKED: return "revoked";
     }
     return "?";
 }
@@ -88,6 +90,24 @@ acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
         && acme_key_get_type(&type, key) == APR_SUCCESS
         && type != md->key_type) {
         return ACME_DUE_KEYTYPE;
+    }
+    if (md->ca_url && l->conf && apr_table_get(l->conf->params, "server")
+        && strcmp(apr_table_get(l->conf->params, "server"), md->ca_url)) {
+        return ACME_DUE_CA;
+    }
+    {
+        json_t *st = NULL;
+        int revoked = 0;
+        if (acme_store_state_load(&st, store, md->name, p) == APR_SUCCESS
+            && json_integer_value(json_object_get(st, "revoked")) > 0) {
+            const char *rs = json_string_value(json_object_get(
+                st, "revoked_serial"));
+            revoked = !rs || !strcmp(rs, l->serial);
+        }
+        if (st) json_decref(st);
+        if (revoked) {
+            return ACME_DUE_REVOKED;
+        }
     }
     if (l->not_after <= now) {
         return ACME_DUE_EXPIRED;
@@ -671,6 +691,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         acme_due_e due;
         job_t *job = NULL;
 
+        md->ca_url = conf->ca_url;
         due = acme_sup_due(&when, store, md, now, p);
         if (due == ACME_DUE_NO) {
             res->next_wakeup = min_time(res->next_wakeup, when);

@@ -31,6 +31,8 @@ typedef struct acme_md_t {
     const char *preferred_chain;      /* ACMEPreferredChain issuer CN */
     int must_staple;                  /* ACMEMustStaple */
     int allow_subset;                 /* ACMEAllowSubsetOfNames */
+    const char *ca_url;               /* the CA it must come from (set by
+                                         the supervisor; NULL: any) */
 } acme_md_t;
 
 /* Everything the supervisor needs from the configuration. */
@@ -63,7 +65,9 @@ typedef enum {
     ACME_DUE_NAMES,                   /* the name set changed */
     ACME_DUE_WINDOW,                  /* inside the renew window */
     ACME_DUE_EXPIRED,                 /* already expired */
-    ACME_DUE_KEYTYPE                  /* the configured key type changed */
+    ACME_DUE_KEYTYPE,                 /* the configured key type changed */
+    ACME_DUE_CA,                      /* issued by another CA (server) */
+    ACME_DUE_REVOKED                  /* revoked (acmectl revoke) */
 } acme_due_e;
 
 /* Returns a short word for a due reason ("missing", "window", ...). */

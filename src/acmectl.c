@@ -32,6 +32,9 @@ static const char usage[] =
 "  -d, --domains NAME[,NAME]    a name for the certificate (repeatable)\n"
 "  --cert-name NAME             the lineage to create or update\n"
 "  --duplicate                  a new lineage even if one has these names\n"
+"  --keep-until-expiring        do nothing when the lineage is not due\n"
+"  --dry-run                    obtain (from the staging CA when the server\n"
+"                               is Let's Encrypt), save nothing\n"
 "  --standalone                 answer http-01 with a built-in server\n"
 "  --http-01-port PORT          its port (default 80)\n"
 "  --webroot -w DIR             write http-01 answers below DIR (-w/-d pairs)\n"
@@ -154,7 +157,7 @@ enum {
     OPT_NO_DIR_HOOKS, OPT_CERT_PATH, OPT_REASON, OPT_DELETE_AFTER,
     OPT_NO_DELETE_AFTER, OPT_PREF_CHAIN, OPT_PROFILE, OPT_SUBSET,
     OPT_REUSE_KEY, OPT_MUST_STAPLE, OPT_IGNORE_DUP, OPT_EXPAND,
-    OPT_ROLLOVER
+    OPT_ROLLOVER, OPT_KEEP
 };
 
 static const struct option long_opts[] = {
@@ -203,7 +206,8 @@ static const struct option long_opts[] = {
     /* accepted for Certbot compatibility, no effect here */
     { "work-dir", required_argument, NULL, OPT_IGNORED_ARG },
     { "logs-dir", required_argument, NULL, OPT_IGNORED_ARG },
-    { "keep-until-expiring", no_argument, NULL, OPT_IGNORED },
+    { "keep-until-expiring", no_argument, NULL, OPT_KEEP },
+    { "keep", no_argument, NULL, OPT_KEEP },
     { "expand", no_argument, NULL, OPT_EXPAND },
     { "preferred-chain", required_argument, NULL, OPT_PREF_CHAIN },
     { "preferred-profile", required_argument, NULL, OPT_PROFILE },
@@ -348,6 +352,7 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
         case OPT_IGNORE_DUP: ctl->ignore_dup_limit = 1; break;
         case OPT_EXPAND: ctl->expand = 1; break;
         case OPT_ROLLOVER: ctl->rollover_key = 1; break;
+        case OPT_KEEP: ctl->keep_until_expiring = 1; break;
         case OPT_NO_DELETE_AFTER: ctl->delete_after_revoke = 0; break;
         case OPT_DNS_TIMEOUT:
             ctl->dns_timeout = apr_time_from_sec(atoi(optarg));
@@ -498,6 +503,10 @@ int main(int argc, const char *const *argv)
     rc = parse_options(ctl, argc - 1, (char **)argv + 1);
     if (rc) {
         return rc;
+    }
+    if (ctl->dry_run && !strcmp(ctl->server, ACME_LE_PRODUCTION)) {
+        /* a dry run never spends the production CA's limits */
+        ctl->server = ACME_LE_STAGING;
     }
     if (acme_init(pool) != APR_SUCCESS) {
         return acmectl_fail(ctl, "cannot initialise libcurl/OpenSSL");

@@ -62,6 +62,7 @@ typedef struct acmectl_t {
     int must_staple;                   /* --must-staple */
     int ignore_dup_limit;              /* --ignore-duplicate-limit */
     int rollover_key;                  /* update_account --rollover-key */
+    int keep_until_expiring;           /* --keep-until-expiring */
 } acmectl_t;
 
 /* Prints "acmectl: <message>" on stderr (the one line a failure prints)

@@ -61,6 +61,12 @@ int acmectl_cmd_certificates(acmectl_t *ctl)
                 printf("  Certificate Name: %s\n    (unusable: %s)\n", name,
                        err.msg);
             }
+            else {
+                json_array_append_new(list, json_pack("{s:s, s:b, s:s}",
+                    "name", name, "valid", 0, "error",
+                    err.msg ? err.msg : "unusable"));
+            }
+            shown++;
             continue;
         }
         shown++;

@@ -10,11 +10,23 @@
 #include "acme_supervisor.h"
 #include "acme_util.h"
 
-static acme_renewal_conf_t *renewal_conf(acmectl_t *ctl, const char *account)
+static acme_renewal_conf_t *renewal_conf(acmectl_t *ctl, const char *account,
+                                         acme_store_t *store,
+                                         const char *lineage)
 {
     apr_pool_t *p = ctl->pool;
     acme_renewal_conf_t *conf = acme_renewal_conf_make(p);
+    acme_lineage_t *old;
     int i;
+
+    /* keep what an earlier conf said that we do not set (Certbot's
+     * renew_before_expiry, http01_address, ...) */
+    if (acme_store_lineage_load(&old, store, lineage, p, NULL) == APR_SUCCESS
+        && old->conf) {
+        conf->top = apr_table_copy(p, old->conf->top);
+        conf->params = apr_table_copy(p, old->conf->params);
+        apr_table_unset(conf->params, "webroot_path");
+    }
 
     apr_table_set(conf->params, "account", account);
     apr_table_set(conf->params, "authenticator", ctl->authenticator);
@@ -259,7 +271,8 @@ apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
     rv = acme_store_lineage_save(store, lineage,
                                  acme_chain_to_pem(p, certs, 0, 1),
                                  acme_chain_to_pem(p, certs, 1, certs->nelts),
-                                 key_pem, renewal_conf(ctl, account),
+                                 key_pem, renewal_conf(ctl, account, store,
+                                                       lineage),
                                  pversion, p, err);
     if (rv == APR_SUCCESS) {
         acme_cert_t *leaf = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
@@ -319,6 +332,24 @@ int acmectl_cmd_certonly(acmectl_t *ctl)
         return acmectl_fail(ctl, "%s", err.msg);
     }
     lineage = pick_lineage(ctl, store, names);
+    if (ctl->keep_until_expiring) {
+        acme_lineage_t *l;
+        apr_time_t when;
+        acme_md_t md;
+        memset(&md, 0, sizeof(md));
+        md.name = lineage;
+        md.names = names;
+        md.key_type = ctl->key_type;
+        if (acme_store_lineage_load(&l, store, lineage, p, NULL)
+            == APR_SUCCESS
+            && acme_sup_due(&when, store, &md, apr_time_now(), p)
+               == ACME_DUE_NO) {
+            acmectl_say(ctl, "Certificate not yet due for renewal (%s, "
+                        "due %.10s); no action taken.\n", lineage,
+                        acmectl_iso_time(p, when));
+            return 0;
+        }
+    }
     if (acmectl_obtain(&version, ctl, client, store, account, names, lineage,
                        !ctl->dry_run, &err) != APR_SUCCESS) {
         return acmectl_fail(ctl, "%s", err.msg);

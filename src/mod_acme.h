@@ -12,6 +12,11 @@
 #include "acme_key.h"
 #include "acme_supervisor.h"
 
+#if defined(__has_include)
+#if __has_include("acme_config.h")
+#include "acme_config.h"      /* written by ./configure */
+#endif
+#endif
 #ifndef ACME_DEFAULT_WORKER
 #define ACME_DEFAULT_WORKER "/usr/bin/acmectl"
 #endif

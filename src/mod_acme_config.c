@@ -1021,7 +1021,8 @@ static acme_domain_t *domain_for_host(apr_array_header_t *all,
 
 /* Warns when http-01 is allowed and nothing listens on the port the CA's
  * port 80 arrives at. */
-static void check_listen(server_rec *base, int port, apr_pool_t *p)
+static void check_listen(server_rec *base, const char *type, int ca_port,
+                         int port, apr_pool_t *p)
 {
     ap_listen_rec *lr;
 
@@ -1031,10 +1032,11 @@ static void check_listen(server_rec *base, int port, apr_pool_t *p)
         }
     }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, base,
-                 "mod_acme: http-01 is allowed but no Listen is on port %d, "
-                 "where the CA's validation requests to port 80 arrive%s; "
-                 "add \"Listen %d\" or allow another challenge type", port,
-                 port == 80 ? "" : " (ACMEPortMap)", port);
+                 "mod_acme: %s is allowed but no Listen is on port %d, "
+                 "where the CA's validation connections to port %d arrive%s; "
+                 "add \"Listen %d\" or allow another challenge type", type,
+                 port, ca_port, port == ca_port ? "" : " (ACMEPortMap)",
+                 port);
 }
 
 /* check_config hook. */
@@ -1045,7 +1047,7 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     apr_array_header_t *all = apr_array_make(pconf, 8,
                                              sizeof(acme_domain_t *));
     apr_hash_t *seen = apr_hash_make(ptemp);
-    int failed = 0, http01 = 0, i, k;
+    int failed = 0, http01 = 0, tlsalpn01 = 0, i, k;
     server_rec *s;
 
     /* every ACMEDomain, main server first */
@@ -1066,6 +1068,10 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             if (acme_array_contains(effective_challenges(ptemp, sc),
                                     "http-01")) {
                 http01 = 1;
+            }
+            if (acme_array_contains(effective_challenges(ptemp, sc),
+                                    "tls-alpn-01")) {
+                tlsalpn01 = 1;
             }
         }
     }
@@ -1115,7 +1121,12 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             failed = 1;
         }
         if (http01) {
-            check_listen(base, mc->port_http ? mc->port_http : 80, ptemp);
+            check_listen(base, "http-01", 80,
+                         mc->port_http ? mc->port_http : 80, ptemp);
+        }
+        if (tlsalpn01) {
+            check_listen(base, "tls-alpn-01", 443,
+                         mc->port_https ? mc->port_https : 443, ptemp);
         }
     }
     if (failed) {
