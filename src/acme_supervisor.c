@@ -705,6 +705,16 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             json_decref(state);
             continue;
         }
+        /* a subset issued for want of some names is retried for the full
+         * set daily, not in every pass (each success restarts httpd) */
+        if (due == ACME_DUE_NAMES && md->allow_subset
+            && json_string_value(json_object_get(state, "dropped_names"))
+            && *json_string_value(json_object_get(state, "dropped_names"))
+            && last_ok + DAY > now) {
+            res->next_wakeup = min_time(res->next_wakeup, last_ok + DAY);
+            json_decref(state);
+            continue;
+        }
         if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now) {
             res->next_wakeup = min_time(res->next_wakeup,
                                         last_ok + MIN_RENEW_INTERVAL);
@@ -884,6 +894,9 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             st_set_int(job->state, "next_try", 0);
             st_set_str(job->state, "last_error", NULL);
             st_set_str(job->state, "last_problem", NULL);
+            if (job->names == job->md->names) {
+                st_set_str(job->state, "dropped_names", NULL);
+            }
             st_set_str(job->state, "challenge", wres->challenge_types);
             st_set_int(job->state, "version", version);
             st_set_int(job->state, "renewals",
