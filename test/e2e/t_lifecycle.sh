@@ -381,7 +381,7 @@ case_revoke() {
     t_pass
 
     t_begin "delete --cert-name: live/NAME, archive/NAME and renewal/NAME.conf are gone, other lineages untouched"
-    before=$(store_snapshot "$STORE/live" | grep -v "^\./$lin[/ ]"; store_snapshot "$STORE/archive" | grep -v "^\./$lin[/ ]")
+    before=$(store_snapshot "$STORE/live" | grep -v "^\./${lin}[/ ]"; store_snapshot "$STORE/archive" | grep -v "^\./${lin}[/ ]")
     acmectl_run delete --cert-name "$lin" --config-dir "$STORE"; ok_run || return
     if [ -e "$STORE/live/$lin" ] || [ -e "$STORE/archive/$lin" ] || [ -e "$STORE/renewal/$lin.conf" ]; then
         t_fail "left behind: $(ls -d "$STORE/live/$lin" "$STORE/archive/$lin" "$STORE/renewal/$lin.conf" 2>/dev/null | tr '\n' ' ')"; return
@@ -725,6 +725,7 @@ case_module_backoff() {
     el=$(apache_dir lcbo)/logs/error.log
     t_begin "module backoff (CA down, ACMECheckInterval 2s): failures=1, next_try = attempt + 60..66 s, no retry before it"
     pebble_stop
+    t_set=$(date +%s)
     if ! apache_start lcbo "$HTTP01_PORT $HP" "$(module_conf "$ms" "" "
 <VirtualHost 127.0.0.1:$HP>
     ServerName $lin
@@ -734,11 +735,11 @@ case_module_backoff() {
 </VirtualHost>")"; then
         t_fail "Apache with the module did not start"; return
     fi
+    wait_until 10 apache_pid lcbo >/dev/null
     pid=$(apache_pid lcbo)
-    t_set=$(date +%s)
     # backoff_step K LO HI: waits until failures=K, checks next_try - last_attempt
     backoff_step() {
-        local k=$1 lo=$2 hi=$3 f last next now
+        local k=$1 lo=$2 hi=$3 last next now
         if ! wait_until 20 state_is "$sf" failures "$k"; then
             t_fail "failures did not reach $k within 20 s (state: $(jq -c . "$sf" 2>/dev/null))"
             grep acme "$el" | tail -n 5 | sed 's/^/#   /'; return 1
