@@ -720,7 +720,7 @@ PY
 }
 
 case_module_backoff() {
-    local ms=$WORK/store-backoff lin=bo.example.test sf pid k lo hi f next last t_set el
+    local ms=$WORK/store-backoff lin=bo.example.test sf pid k t_set el
     sf=$ms/state/$lin.json
     el=$(apache_dir lcbo)/logs/error.log
     t_begin "module backoff (CA down, ACMECheckInterval 2s): failures=1, next_try = attempt + 60..66 s, no retry before it"
