@@ -63,7 +63,7 @@ apr_status_t acme_dup_guard_check(const acme_store_t *store,
             if (t < oldest) oldest = t;
         }
         rv = acme_err_set(err, p, ACME_EINVAL, "%d certificates for exactly "
-                          "%s were issued in the last 7 days; a sixth would "
+                          "%s were issued in the last 7 days; another would "
                           "use up the CA's duplicate-certificate limit "
                           "(Let's Encrypt: 5 per week) and lock you out. The "
                           "next is allowed after %s%s",

@@ -11,6 +11,7 @@
 
 #include "acme_supervisor.h"
 #include "acme_cert.h"
+#include "acme_ari.h"
 #include "acme_client.h"
 #include "acme_csr.h"
 #include "acme_hook.h"
@@ -36,6 +37,7 @@ const char *acme_due_name(acme_due_e due)
     case ACME_DUE_KEYTYPE: return "key type changed";
     case ACME_DUE_CA: return "CA changed";
     case ACME_DUE_REVOKED: return "revoked";
+    case ACME_DUE_ARI: return "ari";
     }
     return "?";
 }
@@ -660,6 +662,206 @@ static apr_time_t min_time(apr_time_t a, apr_time_t b)
     return (!a || (b && b < a)) ? b : a;
 }
 
+/* --- ARI (RFC 9773) --- */
+
+/* The CertID of a lineage's current certificate, or NULL (no AKI, no
+ * certificate). */
+static const char *lineage_cert_id(const acme_store_t *store,
+                                   const char *name, const char **pserial,
+                                   apr_pool_t *p)
+{
+    acme_lineage_t *l;
+    apr_array_header_t *certs;
+    const char *id;
+
+    if (acme_store_lineage_load(&l, store, name, p, NULL) != APR_SUCCESS
+        || acme_chain_load(&certs, p, l->cert_path, NULL) != APR_SUCCESS
+        || acme_ari_cert_id(&id, p, APR_ARRAY_IDX(certs, 0, acme_cert_t *),
+                            NULL) != APR_SUCCESS) {
+        return NULL;
+    }
+    *pserial = l->serial;
+    return id;
+}
+
+/* Asks the CA (through a worker: the supervisor does not talk to it) for
+ * the renewal windows of the lineages whose recorded window is missing or
+ * stale, and records them in state/NAME.json "ari". */
+static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
+                        apr_time_t now, apr_pool_t *p)
+{
+    apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
+    apr_array_header_t *mds = apr_array_make(p, 4, sizeof(acme_md_t *));
+    apr_array_header_t *serials = apr_array_make(p, 4, sizeof(const char *));
+    acme_worker_req_t req;
+    acme_worker_res_t *wres;
+    json_t *global = NULL, *windows = NULL;
+    apr_array_header_t *one;
+    job_t *job;
+    acme_err_t err;
+    int i;
+
+    /* a CA without renewalInfo is asked again daily, not every pass */
+    acme_store_state_load(&global, store, "_ari", p);
+    if (global && json_is_string(json_object_get(global, "ca"))
+        && !strcmp(json_string_value(json_object_get(global, "ca")),
+                   conf->ca_url)
+        && json_integer_value(json_object_get(global, "unsupported_until"))
+           > apr_time_sec(now)) {
+        goto cleanup;
+    }
+    for (i = 0; i < conf->mds->nelts; i++) {
+        acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
+        const char *serial = NULL, *id;
+        json_t *st = NULL, *ari;
+        int fresh;
+
+        id = lineage_cert_id(store, md->name, &serial, p);
+        if (!id) {
+            continue;
+        }
+        acme_store_state_load(&st, store, md->name, p);
+        ari = json_object_get(st, "ari");
+        fresh = ari && json_is_string(json_object_get(ari, "cert_id"))
+            && !strcmp(json_string_value(json_object_get(ari, "cert_id")), id)
+            && json_integer_value(json_object_get(ari, "next_fetch"))
+               > apr_time_sec(now);
+        if (st) json_decref(st);
+        if (!fresh) {
+            APR_ARRAY_PUSH(ids, const char *) = id;
+            APR_ARRAY_PUSH(mds, acme_md_t *) = md;
+            APR_ARRAY_PUSH(serials, const char *) = serial;
+        }
+    }
+    if (!ids->nelts) {
+        goto cleanup;
+    }
+    memset(&req, 0, sizeof(req));
+    req.type = "ari";
+    req.name = "renewal info";
+    req.directory = conf->ca_url;
+    req.ca_file = conf->ca_file;
+    req.cert_ids = ids;
+    job = apr_pcalloc(p, sizeof(*job));
+    job->p = p;
+    job->out_fd = job->in_fd = -1;
+    job->hook_output = apr_table_make(p, 1);
+    job->request = acme_worker_req_format(p, &req);
+    one = apr_array_make(p, 1, sizeof(job_t *));
+    APR_ARRAY_PUSH(one, job_t *) = job;
+    run_jobs(one, 0, 1, conf);
+    if (job->failure || !job->result
+        || acme_worker_res_parse(&wres, p, job->result, strlen(job->result),
+                                 &err) != APR_SUCCESS || !wres->ok) {
+        acme_log(ACME_LOG_WARN, "renewal information (ARI) unavailable: %s",
+                 job->failure ? job->failure : !job->result ? "no answer"
+                 : wres && wres->error ? wres->error : "malformed answer");
+        goto cleanup;
+    }
+    if (!wres->ari) {
+        if (!global) global = json_object();
+        json_object_set_new(global, "ca", json_string(conf->ca_url));
+        json_object_set_new(global, "unsupported_until",
+                            json_integer(apr_time_sec(now + DAY)));
+        acme_store_state_save(store, "_ari", global, p);
+        goto cleanup;
+    }
+    windows = json_loads(wres->windows ? wres->windows : "{}", 0, NULL);
+    for (i = 0; i < ids->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(ids, i, const char *);
+        acme_md_t *md = APR_ARRAY_IDX(mds, i, acme_md_t *);
+        json_t *w = json_object_get(windows, id), *st = NULL, *old, *rec;
+        acme_ari_window_t win;
+        apr_time_t chosen;
+
+        if (!json_is_object(w) || json_object_get(w, "error")
+            || acme_ari_parse_time(&win.start, json_string_value(
+                   json_object_get(w, "start"))) != APR_SUCCESS
+            || acme_ari_parse_time(&win.end, json_string_value(
+                   json_object_get(w, "end"))) != APR_SUCCESS) {
+            acme_log(ACME_LOG_WARN, "%s: no renewal window from the CA: %s",
+                     md->name, json_string_value(json_object_get(w, "error"))
+                     ? json_string_value(json_object_get(w, "error"))
+                     : "missing");
+            continue;
+        }
+        win.explanation_url = json_string_value(json_object_get(w,
+                                                 "explanation"));
+        win.retry_after = apr_time_from_sec(json_integer_value(
+                              json_object_get(w, "retry_after")));
+        acme_store_state_load(&st, store, md->name, p);
+        old = json_object_get(st, "ari");
+        /* the same window keeps its chosen time */
+        if (old && json_integer_value(json_object_get(old, "start"))
+                   == apr_time_sec(win.start)
+            && json_integer_value(json_object_get(old, "end"))
+               == apr_time_sec(win.end)
+            && json_is_string(json_object_get(old, "cert_id"))
+            && !strcmp(json_string_value(json_object_get(old, "cert_id")),
+                       id)) {
+            chosen = apr_time_from_sec(json_integer_value(
+                         json_object_get(old, "chosen")));
+        }
+        else if (acme_ari_choose(&chosen, &win, now, p, NULL)
+                 != APR_SUCCESS) {
+            json_decref(st);
+            continue;
+        }
+        rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "cert_id", id,
+                        "serial", APR_ARRAY_IDX(serials, i, const char *),
+                        "start", (json_int_t)apr_time_sec(win.start),
+                        "end", (json_int_t)apr_time_sec(win.end),
+                        "chosen", (json_int_t)apr_time_sec(chosen),
+                        "next_fetch", (json_int_t)apr_time_sec(
+                            now + (win.retry_after > 0 ? win.retry_after
+                                   : ACME_ARI_RETRY_DEFAULT)));
+        if (win.explanation_url) {
+            json_object_set_new(rec, "explanation",
+                                json_string(win.explanation_url));
+        }
+        json_object_set_new(st, "ari", rec);
+        acme_store_state_save(store, md->name, st, p);
+        acme_log(ACME_LOG_INFO, "%s: the CA suggests renewing between %s and "
+                 "%s; chosen %s", md->name, acme_iso_time(p, win.start),
+                 acme_iso_time(p, win.end), acme_iso_time(p, chosen));
+        json_decref(st);
+    }
+cleanup:
+    if (windows) json_decref(windows);
+    if (global) json_decref(global);
+}
+
+/* Applies the recorded ARI window to a "not due" / "window" decision:
+ * the CA's window decides when it is known for the current certificate.
+ * Sets *preplaces to the CertID the new order replaces. */
+static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
+                          const acme_store_t *store, const acme_md_t *md,
+                          json_t *state, apr_time_t now,
+                          const char **preplaces, apr_pool_t *p)
+{
+    json_t *ari = json_object_get(state, "ari");
+    const char *serial = NULL, *id;
+    apr_time_t chosen;
+
+    *preplaces = NULL;
+    if (!json_is_object(ari)) {
+        return due;
+    }
+    id = lineage_cert_id(store, md->name, &serial, p);
+    if (!id || !json_is_string(json_object_get(ari, "cert_id"))
+        || strcmp(json_string_value(json_object_get(ari, "cert_id")), id)) {
+        return due;              /* a record for an older certificate */
+    }
+    *preplaces = id;
+    if (due != ACME_DUE_NO && due != ACME_DUE_WINDOW) {
+        return due;              /* missing names, expiry, ... come first */
+    }
+    chosen = apr_time_from_sec(json_integer_value(json_object_get(ari,
+                                                                  "chosen")));
+    *pwhen = chosen;
+    return chosen <= now ? ACME_DUE_ARI : ACME_DUE_NO;
+}
+
 apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                            apr_pool_t *p)
 {
@@ -681,6 +883,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                  err.msg);
         return rv;
     }
+    ari_refresh(store, conf, now, p);
     jobs = apr_array_make(p, 4, sizeof(job_t *));
     renewed = apr_array_make(p, 4, sizeof(const char *));
     failed = apr_array_make(p, 4, sizeof(const char *));
@@ -689,15 +892,23 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         json_t *state = NULL;
         apr_time_t when, next_try, last_ok;
         acme_due_e due;
+        const char *replaces = NULL;
         job_t *job = NULL;
 
         md->ca_url = conf->ca_url;
         due = acme_sup_due(&when, store, md, now, p);
+        acme_store_state_load(&state, store, md->name, p);
+        due = ari_due(due, &when, store, md, state, now, &replaces, p);
+        if (json_is_object(json_object_get(state, "ari"))) {
+            res->next_wakeup = min_time(res->next_wakeup, apr_time_from_sec(
+                json_integer_value(json_object_get(json_object_get(state,
+                                   "ari"), "next_fetch"))));
+        }
         if (due == ACME_DUE_NO) {
             res->next_wakeup = min_time(res->next_wakeup, when);
+            json_decref(state);
             continue;
         }
-        acme_store_state_load(&state, store, md->name, p);
         next_try = apr_time_from_sec(st_int(state, "next_try"));
         last_ok = apr_time_from_sec(st_int(state, "last_success"));
         if (next_try > now) {
@@ -763,6 +974,16 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             acme_log(ACME_LOG_ERR, "%s: %s", md->name, err.msg);
             json_decref(state);
             continue;
+        }
+        if (replaces) {
+            /* RFC 9773: say which certificate this order replaces */
+            acme_worker_req_t *r;
+            if (acme_worker_req_parse(&r, p, job->request,
+                                      strlen(job->request), NULL)
+                == APR_SUCCESS) {
+                r->replaces = replaces;
+                job->request = acme_worker_req_format(p, r);
+            }
         }
         APR_ARRAY_PUSH(jobs, job_t *) = job;
     }

@@ -7,6 +7,8 @@
 
 #include "acme_worker.h"
 #include "acme_account.h"
+#include "acme_ari.h"
+#include "acme_problem.h"
 #include "acme_challenge_cert.h"
 #include "acme_dns.h"
 #include "acme_issue.h"
@@ -60,6 +62,7 @@ const char *acme_worker_req_format(apr_pool_t *p, const acme_worker_req_t *req)
 {
     json_t *o = json_object();
 
+    set_opt_str(o, "type", req->type);
     set_opt_str(o, "name", req->name);
     set_opt_str(o, "directory", req->directory);
     set_opt_str(o, "ca_file", req->ca_file);
@@ -78,6 +81,10 @@ const char *acme_worker_req_format(apr_pool_t *p, const acme_worker_req_t *req)
     json_object_set_new(o, "dns_timeout", json_integer(req->dns_timeout));
     set_opt_str(o, "profile", req->profile);
     set_opt_str(o, "preferred_chain", req->preferred_chain);
+    set_opt_str(o, "replaces", req->replaces);
+    if (req->cert_ids) {
+        json_object_set_new(o, "cert_ids", str_array(req->cert_ids));
+    }
     return dump(p, o);
 }
 
@@ -93,6 +100,13 @@ const char *acme_worker_res_format(apr_pool_t *p, const acme_worker_res_t *res)
     set_opt_str(o, "error", res->error);
     set_opt_str(o, "problem_type", res->problem_type);
     set_opt_str(o, "failed_name", res->failed_name);
+    if (res->windows) {
+        json_t *w = json_loads(res->windows, 0, NULL);
+        json_object_set_new(o, "ari", json_boolean(res->ari));
+        if (w) {
+            json_object_set_new(o, "windows", w);
+        }
+    }
     if (res->retry_after > 0) {
         json_object_set_new(o, "retry_after", json_integer(res->retry_after));
     }
@@ -146,7 +160,18 @@ apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
                                                                 "dns_timeout"));
     req->profile = acme_json_str(p, o, "profile");
     req->preferred_chain = acme_json_str(p, o, "preferred_chain");
+    req->replaces = acme_json_str(p, o, "replaces");
+    req->type = acme_json_str(p, o, "type");
+    req->cert_ids = from_str_array(p, json_object_get(o, "cert_ids"));
     json_decref(o);
+    if (req->type && !strcmp(req->type, "ari")) {
+        if (!req->directory) {
+            return acme_err_set(err, p, ACME_EPROTO, "worker ARI request "
+                                "lacks the directory");
+        }
+        *preq = req;
+        return APR_SUCCESS;
+    }
     if (!req->directory || !req->account_key_pem || !req->names->nelts
         || !req->csr_b64url || !req->challenges->nelts
         || !req->challenge_dir) {
@@ -179,10 +204,16 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
     res->error = acme_json_str(p, o, "error");
     res->problem_type = acme_json_str(p, o, "problem_type");
     res->failed_name = acme_json_str(p, o, "failed_name");
+    res->ari = json_is_true(json_object_get(o, "ari"));
+    if (json_is_object(json_object_get(o, "windows"))) {
+        char *w = json_dumps(json_object_get(o, "windows"), JSON_COMPACT);
+        res->windows = apr_pstrdup(p, w ? w : "{}");
+        free(w);
+    }
     res->retry_after = (long)json_integer_value(json_object_get(o,
                                                                 "retry_after"));
     json_decref(o);
-    if (res->ok && !res->chain_pem) {
+    if (res->ok && !res->chain_pem && !res->windows) {
         return acme_err_set(err, p, ACME_EPROTO, "worker result is ok but "
                             "has no chain");
     }
@@ -405,6 +436,49 @@ static void fail(acme_worker_res_t *res, apr_pool_t *p, const acme_err_t *err)
     res->retry_after = (long)apr_time_sec(err->retry_after);
 }
 
+/* The worker's ARI job: renewalInfo for each CertID (unauthenticated
+ * GETs; no account involved). */
+static void worker_ari(acme_worker_res_t *res, const acme_worker_req_t *req,
+                       apr_pool_t *p)
+{
+    acme_client_t *c;
+    acme_err_t err;
+    json_t *out;
+    char *text;
+    int i;
+
+    if (acme_client_create(&c, p, req->directory, req->ca_file, &err)
+        != APR_SUCCESS || acme_client_load_directory(c, &err)
+        != APR_SUCCESS) {
+        fail(res, p, &err);
+        return;
+    }
+    out = json_object();
+    res->ari = c->url_renewal_info != NULL;
+    for (i = 0; res->ari && i < req->cert_ids->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(req->cert_ids, i, const char *);
+        acme_ari_window_t w;
+        if (!acme_is_b64url(apr_pstrndup(p, id, strcspn(id, ".")), 512)) {
+            continue;
+        }
+        if (acme_ari_fetch(&w, c, p, id, &err) != APR_SUCCESS) {
+            json_object_set_new(out, id, json_pack("{s:s}", "error",
+                                                   err.msg ? err.msg : "?"));
+            continue;
+        }
+        json_object_set_new(out, id, json_pack("{s:s, s:s, s:I, s:s?}",
+            "start", acme_ari_format_time(p, w.start),
+            "end", acme_ari_format_time(p, w.end),
+            "retry_after", (json_int_t)apr_time_sec(w.retry_after),
+            "explanation", w.explanation_url));
+    }
+    text = json_dumps(out, JSON_COMPACT);
+    res->windows = apr_pstrdup(p, text ? text : "{}");
+    free(text);
+    json_decref(out);
+    res->ok = 1;
+}
+
 void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
                      apr_pool_t *p)
 {
@@ -420,9 +494,14 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
     acme_err_t err;
     json_t *reg = NULL;
     const char *tried = "";
+    const char *replaces = req->replaces;
 
     memset(res, 0, sizeof(*res));
     acme_err_clear(&err);
+    if (req->type && !strcmp(req->type, "ari")) {
+        worker_ari(res, req, p);
+        return;
+    }
     if (acme_key_from_pem(&key, p, req->account_key_pem,
                           strlen(req->account_key_pem), &err) != APR_SUCCESS
         || acme_client_create(&c, p, req->directory, req->ca_file, &err)
@@ -494,8 +573,18 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
         ireq.solver = &solver;
         ireq.profile = req->profile;
         ireq.preferred_chain = req->preferred_chain;
+        ireq.replaces = replaces;
         if (acme_issue(&ires, c, p, &ireq, &err) == APR_SUCCESS) {
             break;
+        }
+        if (replaces && (acme_problem_is(&err, "alreadyReplaced")
+                         || (err.msg && strstr(err.msg, "HTTP 409")))) {
+            /* RFC 9773: the CA will not take this replacement (already
+             * replaced); order without it */
+            acme_log(ACME_LOG_WARN, "the CA refused replaces=%s (%s); "
+                     "ordering without it", replaces, err.msg);
+            replaces = NULL;
+            continue;
         }
         res->failed_name = ireq.failed_name;
         if (ireq.failed_type && types->nelts > 1) {

@@ -25,6 +25,7 @@
 #define ACME_WORKER_MAX_MSG (4 * 1024 * 1024)
 
 typedef struct acme_worker_req_t {
+    const char *type;                /* "order" (default) or "ari" */
     const char *name;                /* lineage, for log lines */
     const char *directory;           /* the CA's directory URL */
     const char *ca_file;             /* CA bundle for the CA's TLS or NULL */
@@ -43,6 +44,8 @@ typedef struct acme_worker_req_t {
     long dns_timeout;                /* seconds to wait for them */
     const char *profile;             /* the CA profile to ask for */
     const char *preferred_chain;     /* issuer CN of the preferred chain */
+    const char *replaces;            /* ARI CertID of the replaced cert */
+    apr_array_header_t *cert_ids;    /* "ari": the CertIDs to look up */
 } acme_worker_req_t;
 
 typedef struct acme_worker_res_t {
@@ -55,6 +58,10 @@ typedef struct acme_worker_res_t {
     const char *problem_type;        /* ACME problem type, when known */
     long retry_after;                /* seconds the CA asked to wait */
     const char *failed_name;         /* the name whose validation failed */
+    int ari;                         /* "ari": the CA offers renewalInfo */
+    const char *windows;             /* "ari": JSON {certid: {"start",
+                                        "end","retry_after","explanation"}
+                                        or {"error"}} */
 } acme_worker_res_t;
 
 /* Serialises a request / result as JSON text (pool memory). */

@@ -106,6 +106,18 @@ static apr_status_t lineage_ctl(acmectl_t **pout, acmectl_t *ctl,
     if (!ctl->manual_cleanup_hook) {
         c->manual_cleanup_hook = apr_table_get(params, "manual_cleanup_hook");
     }
+    if (!ctl->preferred_chain) {
+        c->preferred_chain = apr_table_get(params, "preferred_chain");
+    }
+    if (!ctl->profile) {
+        c->profile = apr_table_get(params, "preferred_profile");
+    }
+    if ((v = apr_table_get(params, "reuse_key")) && !strcasecmp(v, "True")) {
+        c->reuse_key = 1;
+    }
+    if ((v = apr_table_get(params, "must_staple")) && !strcasecmp(v, "True")) {
+        c->must_staple = 1;
+    }
     split_list(c->pref_challs, p, apr_table_get(params, "pref_challs"));
     split_list(c->webroots, p, apr_table_get(params, "webroot_path"));
     apr_table_do(add_map, c, l->conf->webroot_map, NULL);

@@ -309,6 +309,106 @@ case_ari_error() {
     t_pass
 }
 
+
+# ---------------------------------------------------------------------------
+# The module: the supervisor asks for renewal information through the
+# unprivileged worker, records the window in state/NAME.json "ari", and
+# renews when the chosen time has come, with "replaces" in the new order.
+
+MOD_NAME=mod-ari.example.test
+MOD_STORE=$WORK/mod-store
+MOD_HTTPS_PORT=${ARI_HTTPS_PORT:-8447}
+
+mod_state_py() {
+    STORE=$MOD_STORE NAME=$MOD_NAME state_py "$1"
+}
+
+mod_live_version() {
+    readlink "$MOD_STORE/live/$MOD_NAME/cert.pem" 2>/dev/null \
+        | sed -n 's/.*cert\([0-9]*\)\.pem$/\1/p'
+}
+
+mod_config() {
+    cat <<EOF
+LoadModule acme_module "$TOP/mod_acme.so"
+LogLevel info ssl:warn
+ACMECertificateAuthority $PROXY_URL/dir
+ACMECACertificateFile "$ACME_CA_BUNDLE"
+ACMEStoreDir "$MOD_STORE"
+ACMEAgreeToS on
+ACMEPortMap 80:$HTTP01_PORT
+ACMECheckInterval 2s
+ACMEWorkerBinary "$WORK/acmectl-mod"
+<VirtualHost 127.0.0.1:$MOD_HTTPS_PORT>
+    ServerName $MOD_NAME
+    SSLEngine on
+    ACMEDomain $MOD_NAME
+</VirtualHost>
+<VirtualHost 127.0.0.1:$HTTP01_PORT>
+    ServerName $MOD_NAME
+</VirtualHost>
+EOF
+}
+
+mod_version_is() {
+    test "$(mod_live_version)" = "$1"
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.5 s.
+wait_for() {
+    local n=$(( $1 * 2 )) i
+    shift
+    for i in $(seq "$n"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+case_module_ari() {
+    local old_id
+    t_begin "module: ARI window in the past -> the supervisor renews with replaces"
+    if [ "$(id -u)" -ne 0 ]; then
+        t_skip "needs root (httpd with an unprivileged worker)"; return
+    fi
+    cp "$TOP/acmectl" "$WORK/acmectl-mod" && chmod 755 "$WORK/acmectl-mod"
+    proxy_control '{"clear_requests": true, "already_replaced": 0, "ari": {"start_offset": 2592000, "end_offset": 2764800, "retry_after": 3600}}' \
+        || { t_fail "cannot configure the proxy"; return; }
+    apache_start ari "$MOD_HTTPS_PORT $HTTP01_PORT" "$(mod_config)" \
+        || { t_fail "apache did not start"; return; }
+    if ! wait_for 60 mod_version_is 1; then
+        t_fail "no first certificate within 60 s"
+        e2e_show_file "$(apache_dir ari)/logs/error.log" 20; return
+    fi
+    # the supervisor records the (future) window for the new certificate
+    if ! wait_for 30 mod_state_py "assert st['ari']['chosen'] > now"; then
+        t_fail "no ARI window recorded for the certificate"
+        e2e_show_file "$(apache_dir ari)/logs/error.log" 20; return
+    fi
+    old_id=$(cert_id "$MOD_STORE/live/$MOD_NAME/cert.pem")
+    t_check "recorded cert_id is the certificate's CertID" \
+        mod_state_py "assert st['ari']['cert_id'] == '$old_id', st['ari']" || return
+    t_check "a window next month renews nothing" mod_version_is 1 || return
+    # the CA moves the window into the past; the record expires
+    proxy_control '{"clear_requests": true, "ari": {"start_offset": -7200, "end_offset": -3600, "retry_after": 3600}}'
+    python3 -c '
+import json, os, sys
+p = sys.argv[1]; st = json.load(open(p))
+st["ari"]["next_fetch"] = 0
+json.dump(st, open(p + ".tmp", "w")); os.replace(p + ".tmp", p)
+' "$MOD_STORE/state/$MOD_NAME.json"
+    if ! wait_for 60 mod_version_is 2; then
+        t_fail "the module did not renew within 60 s of a past window"
+        e2e_show_file "$(apache_dir ari)/logs/error.log" 20; return
+    fi
+    t_check "the module's newOrder replaces the old CertID" \
+        log_py "assert any((o.get('payload') or {}).get('replaces') == '$old_id' for o in orders), [o.get('payload') for o in orders]" || return
+    t_check "state says the renewal was for ARI" \
+        mod_state_py "assert st.get('due_reason') == 'ari', st.get('due_reason')" || return
+    apache_stop ari
+    t_pass
+}
+
 case_certonly && {
     case_past_window
     case_future_window
@@ -316,5 +416,6 @@ case_certonly && {
     case_no_ari
     case_ari_error
 }
+case_module_ari
 
 t_summary
