@@ -55,6 +55,7 @@ static int acme_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    acme_status_prepare(ptemp, base);
     acme_supervisor_start(pconf, base);
     return OK;
 }
@@ -82,6 +83,9 @@ static void acme_register_hooks(apr_pool_t *p)
     ap_hook_protocol_get(acme_protocol_get, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_ssl_answer_challenge(acme_answer_tls_challenge, NULL, NULL,
                                  APR_HOOK_MIDDLE);
+    /* status: SetHandler acme-status, and a section in server-status */
+    ap_hook_handler(acme_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    acme_status_register_hooks(p);
     /* tls-sni-01 without ALPN: mod_ssl's optional hook, by name */
     apr_optional_hook_add("init_server",
                           (void (*)(void))acme_ssl_init_server, NULL, NULL,

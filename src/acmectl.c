@@ -21,6 +21,8 @@ static const char usage[] =
 "commands:\n"
 "  certonly        obtain a certificate into the store (Certbot's certonly)\n"
 "  certificates    list the certificates in the store\n"
+"  status          state, expiry, next renewal and last error of every\n"
+"                  lineage (--cert-name, --json)\n"
 "  renew           renew every certificate that is due (or --cert-name)\n"
 "  revoke          revoke a certificate (--cert-name or --cert-path)\n"
 "  delete          delete a lineage from the store (--cert-name)\n"
@@ -90,7 +92,8 @@ static const char usage[] =
 "  -n, --non-interactive        never prompt\n"
 "  -q, --quiet                  print nothing but errors\n"
 "  -v, --verbose                log the protocol on stderr\n"
-"  --json                       machine-readable output (certificates)\n";
+"  --json                       machine-readable output (certificates,\n"
+"                               status)\n";
 
 int acmectl_fail(acmectl_t *ctl, const char *fmt, ...)
 {
@@ -536,6 +539,9 @@ int main(int argc, const char *const *argv)
     }
     if (!strcmp(ctl->command, "certificates")) {
         return acmectl_cmd_certificates(ctl);
+    }
+    if (!strcmp(ctl->command, "status")) {
+        return acmectl_cmd_status(ctl);
     }
     return acmectl_fail(ctl, "unknown command '%s' (see acmectl --help)",
                         ctl->command);

@@ -97,6 +97,7 @@ apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
 /* Commands; each returns the process exit status. */
 int acmectl_cmd_certonly(acmectl_t *ctl);
 int acmectl_cmd_certificates(acmectl_t *ctl);
+int acmectl_cmd_status(acmectl_t *ctl);
 int acmectl_cmd_worker(acmectl_t *ctl);
 int acmectl_cmd_renew(acmectl_t *ctl);
 int acmectl_cmd_revoke(acmectl_t *ctl);

@@ -172,6 +172,19 @@ int acme_protocol_switch(conn_rec *c, request_rec *r, server_rec *s,
                          const char *protocol);
 const char *acme_protocol_get(const conn_rec *c);
 
+/* --- mod_acme_status.c --- */
+
+/* post_config part (root): writes the public certificate summaries the
+ * status handler reads as the children's user (STORE/status/, see
+ * docs/status.md). Failures are logged, never fatal. */
+void acme_status_prepare(apr_pool_t *ptemp, server_rec *base);
+
+/* handler hook: "acme-status" (SetHandler acme-status). */
+int acme_status_handler(request_rec *r);
+
+/* Registers the optional mod_status section (status_hook). */
+void acme_status_register_hooks(apr_pool_t *p);
+
 /* --- mod_acme_supervisor.c --- */
 
 /* Starts the supervisor process for this generation (post_config of the
