@@ -28,6 +28,7 @@ static const char usage[] =
 "  delete          delete a lineage from the store (--cert-name)\n"
 "  update_account  --rollover-key: replace the account key (RFC 8555\n"
 "                  keyChange); -m: change the contact\n"
+"  import          adopt Certbot's lineages and accounts (--certbot-dir)\n"
 "  version         print the version\n"
 "\n"
 "certonly options:\n"
@@ -70,6 +71,16 @@ static const char usage[] =
 "                               RENEWED_DOMAINS)\n"
 "  --post-hook CMD              once after the run (FAILED_DOMAINS)\n"
 "  --no-directory-hooks         skip STORE/renewal-hooks/{pre,deploy,post}\n"
+"\n"
+"import options (Certbot's directory into the store; renewals reuse its\n"
+"account, the certificates are served as they are):\n"
+"  --certbot-dir DIR, --from DIR  Certbot's config dir to import from;\n"
+"                               then --config-dir is the store. Without it,\n"
+"                               --config-dir DIR names Certbot's dir (as in\n"
+"                               Certbot) and the store is the default\n"
+"                               (default source /etc/letsencrypt)\n"
+"  --cert-name NAME             only this lineage (repeatable)\n"
+"  --force                      replace lineages already in the store\n"
 "\n"
 "revoke options:\n"
 "  --cert-path FILE             the certificate to revoke\n"
@@ -160,7 +171,7 @@ enum {
     OPT_NO_DIR_HOOKS, OPT_CERT_PATH, OPT_REASON, OPT_DELETE_AFTER,
     OPT_NO_DELETE_AFTER, OPT_PREF_CHAIN, OPT_PROFILE, OPT_SUBSET,
     OPT_REUSE_KEY, OPT_MUST_STAPLE, OPT_IGNORE_DUP, OPT_EXPAND,
-    OPT_ROLLOVER, OPT_KEEP
+    OPT_ROLLOVER, OPT_KEEP, OPT_CERTBOT_DIR
 };
 
 static const struct option long_opts[] = {
@@ -190,6 +201,9 @@ static const struct option long_opts[] = {
     { "dns-resolver", required_argument, NULL, OPT_DNS_RESOLVER },
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
     { "force-renewal", no_argument, NULL, OPT_FORCE },
+    { "force", no_argument, NULL, OPT_FORCE },
+    { "certbot-dir", required_argument, NULL, OPT_CERTBOT_DIR },
+    { "from", required_argument, NULL, OPT_CERTBOT_DIR },
     { "renew-by-default", no_argument, NULL, OPT_FORCE },
     { "pre-hook", required_argument, NULL, OPT_PRE_HOOK },
     { "post-hook", required_argument, NULL, OPT_POST_HOOK },
@@ -271,7 +285,11 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
         case 'q': ctl->quiet = 1; break;
         case 'v': ctl->verbose++; break;
         case 'h': fputs(usage, stdout); exit(0);
-        case OPT_CERT_NAME: ctl->cert_name = optarg; break;
+        case OPT_CERT_NAME:
+            ctl->cert_name = optarg;
+            APR_ARRAY_PUSH(ctl->cert_names, const char *) = optarg;
+            break;
+        case OPT_CERTBOT_DIR: ctl->certbot_dir = optarg; break;
         case OPT_DUPLICATE: ctl->duplicate = 1; break;
         case OPT_STANDALONE: ctl->authenticator = "standalone"; break;
         case OPT_WEBROOT: ctl->authenticator = "webroot"; break;
@@ -315,7 +333,10 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
         case OPT_AGREE_TOS: ctl->agree_tos = 1; break;
         case OPT_EAB_KID: ctl->eab_kid = optarg; break;
         case OPT_EAB_HMAC: ctl->eab_hmac = optarg; break;
-        case OPT_CONFIG_DIR: ctl->config_dir = optarg; break;
+        case OPT_CONFIG_DIR:
+            ctl->config_dir = optarg;
+            ctl->config_dir_set = 1;
+            break;
         case OPT_JSON: ctl->json = 1; break;
         case OPT_HOOK_TIMEOUT:
             ctl->hook_timeout = apr_time_from_sec(atoi(optarg));
@@ -491,6 +512,7 @@ int main(int argc, const char *const *argv)
     ctl->unmapped = apr_array_make(pool, 1, sizeof(const char *));
     ctl->webroot_map = apr_table_make(pool, 4);
     ctl->pref_challs = apr_array_make(pool, 2, sizeof(const char *));
+    ctl->cert_names = apr_array_make(pool, 1, sizeof(const char *));
 
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")
         || !strcmp(argv[1], "help")) {
@@ -536,6 +558,9 @@ int main(int argc, const char *const *argv)
     }
     if (!strcmp(ctl->command, "worker")) {
         return acmectl_cmd_worker(ctl);
+    }
+    if (!strcmp(ctl->command, "import")) {
+        return acmectl_cmd_import(ctl);
     }
     if (!strcmp(ctl->command, "certificates")) {
         return acmectl_cmd_certificates(ctl);

@@ -63,6 +63,9 @@ typedef struct acmectl_t {
     int ignore_dup_limit;              /* --ignore-duplicate-limit */
     int rollover_key;                  /* update_account --rollover-key */
     int keep_until_expiring;           /* --keep-until-expiring */
+    const char *certbot_dir;           /* import: --certbot-dir (--from) */
+    int config_dir_set;                /* --config-dir was given */
+    apr_array_header_t *cert_names;    /* every --cert-name, in order */
 } acmectl_t;
 
 /* Prints "acmectl: <message>" on stderr (the one line a failure prints)
@@ -103,6 +106,7 @@ int acmectl_cmd_renew(acmectl_t *ctl);
 int acmectl_cmd_revoke(acmectl_t *ctl);
 int acmectl_cmd_delete(acmectl_t *ctl);
 int acmectl_cmd_update_account(acmectl_t *ctl);
+int acmectl_cmd_import(acmectl_t *ctl);
 
 /* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
 const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t);

@@ -1,0 +1,349 @@
+/* mod_acme: Certbot's account files: JWK private keys (private_key.json)
+ * to OpenSSL keys, regr.json, and where Certbot keeps them. */
+#include <string.h>
+
+#include <apr_uri.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
+#include "acme_certbot.h"
+#include "acme_util.h"
+
+#define CERTBOT_JSON_MAX (256 * 1024)
+#define JWK_MEMBER_MAX 2048      /* base64url characters: RSA 8192 fits */
+
+/* Decodes the base64url member `name` of a JWK. Returns ACME_EINVAL (with
+ * the reason) when it is missing, not a string, empty or not base64url. */
+static apr_status_t jwk_bytes(unsigned char **pdata, apr_size_t *plen,
+                              apr_pool_t *p, json_t *jwk, const char *name,
+                              acme_err_t *err)
+{
+    const char *v = json_string_value(json_object_get(jwk, name));
+
+    if (!v) {
+        return acme_err_set(err, p, ACME_EINVAL, "JWK: member \"%s\" is "
+                            "missing or not a string", name);
+    }
+    if (!acme_is_b64url(v, JWK_MEMBER_MAX)
+        || acme_b64url_decode(pdata, plen, p, v) != APR_SUCCESS
+        || *plen == 0) {
+        return acme_err_set(err, p, ACME_EINVAL, "JWK: member \"%s\" is not "
+                            "base64url", name);
+    }
+    return APR_SUCCESS;
+}
+
+/* Pushes a JWK member as an unsigned big number. */
+static apr_status_t push_bn(OSSL_PARAM_BLD *bld, apr_array_header_t *bns,
+                            const char *param, apr_pool_t *p, json_t *jwk,
+                            const char *name, acme_err_t *err)
+{
+    unsigned char *data;
+    apr_size_t len;
+    BIGNUM *bn;
+    apr_status_t rv;
+
+    rv = jwk_bytes(&data, &len, p, jwk, name, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    bn = BN_bin2bn(data, (int)len, NULL);
+    if (!bn) {
+        return acme_err_set(err, p, ACME_ECRYPTO, "JWK: member \"%s\": %s",
+                            name, acme_ssl_error(p));
+    }
+    APR_ARRAY_PUSH(bns, BIGNUM *) = bn;     /* freed after the build */
+    if (BN_is_zero(bn)) {
+        return acme_err_set(err, p, ACME_EINVAL, "JWK: member \"%s\" is "
+                            "zero", name);
+    }
+    if (!OSSL_PARAM_BLD_push_BN(bld, param, bn)) {
+        return acme_err_set(err, p, ACME_ECRYPTO, "JWK: member \"%s\": %s",
+                            name, acme_ssl_error(p));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t ec_params(OSSL_PARAM_BLD *bld, apr_array_header_t *bns,
+                              const char **palg, apr_pool_t *p, json_t *jwk,
+                              int want_private, acme_err_t *err)
+{
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    const char *group;
+    unsigned char *x, *y, *d, *pub;
+    apr_size_t xlen, ylen, dlen, size;
+    apr_status_t rv;
+
+    if (!crv) {
+        return acme_err_set(err, p, ACME_EINVAL, "JWK: EC key without "
+                            "\"crv\"");
+    }
+    if (!strcmp(crv, "P-256")) {
+        group = "P-256";
+        size = 32;
+    }
+    else if (!strcmp(crv, "P-384")) {
+        group = "P-384";
+        size = 48;
+    }
+    else {
+        return acme_err_set(err, p, ACME_EINVAL, "JWK: curve \"%s\" is not "
+                            "supported (P-256, P-384 or RSA keys only)", crv);
+    }
+    if ((rv = jwk_bytes(&x, &xlen, p, jwk, "x", err)) != APR_SUCCESS
+        || (rv = jwk_bytes(&y, &ylen, p, jwk, "y", err)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (xlen != size || ylen != size) {
+        return acme_err_set(err, p, ACME_EINVAL, "JWK: \"x\" and \"y\" of a "
+                            "%s key must be %d bytes (got %d and %d)", crv,
+                            (int)size, (int)xlen, (int)ylen);
+    }
+    /* the uncompressed point: 0x04 || x || y */
+    pub = apr_palloc(p, 1 + 2 * size);
+    pub[0] = 0x04;
+    memcpy(pub + 1, x, size);
+    memcpy(pub + 1 + size, y, size);
+    if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                         group, 0)
+        || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+                                             pub, 1 + 2 * size)) {
+        return acme_err_set(err, p, ACME_ECRYPTO, "JWK: %s",
+                            acme_ssl_error(p));
+    }
+    if (want_private) {
+        rv = jwk_bytes(&d, &dlen, p, jwk, "d", err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (dlen > size) {
+            return acme_err_set(err, p, ACME_EINVAL, "JWK: \"d\" of a %s key "
+                                "is longer than %d bytes", crv, (int)size);
+        }
+        rv = push_bn(bld, bns, OSSL_PKEY_PARAM_PRIV_KEY, p, jwk, "d", err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    *palg = "EC";
+    return APR_SUCCESS;
+}
+
+static apr_status_t rsa_params(OSSL_PARAM_BLD *bld, apr_array_header_t *bns,
+                               const char **palg, apr_pool_t *p, json_t *jwk,
+                               int want_private, acme_err_t *err)
+{
+    static const struct { const char *member, *param; } pub[] = {
+        { "n", OSSL_PKEY_PARAM_RSA_N }, { "e", OSSL_PKEY_PARAM_RSA_E },
+    }, priv[] = {
+        { "d", OSSL_PKEY_PARAM_RSA_D },
+        { "p", OSSL_PKEY_PARAM_RSA_FACTOR1 },
+        { "q", OSSL_PKEY_PARAM_RSA_FACTOR2 },
+        { "dp", OSSL_PKEY_PARAM_RSA_EXPONENT1 },
+        { "dq", OSSL_PKEY_PARAM_RSA_EXPONENT2 },
+        { "qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1 },
+    };
+    apr_status_t rv;
+    size_t i;
+
+    for (i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
+        rv = push_bn(bld, bns, pub[i].param, p, jwk, pub[i].member, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (want_private) {
+        if (json_object_get(jwk, "oth")) {
+            return acme_err_set(err, p, ACME_EINVAL, "JWK: RSA keys with more "
+                                "than two primes (\"oth\") are not "
+                                "supported");
+        }
+        for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+            rv = push_bn(bld, bns, priv[i].param, p, jwk, priv[i].member,
+                         err);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+    }
+    *palg = "RSA";
+    return APR_SUCCESS;
+}
+
+apr_status_t acme_jwk_to_key(acme_key_t **pkey, apr_pool_t *p, json_t *jwk,
+                             int want_private, acme_err_t *err)
+{
+    apr_status_t rv;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL, *check = NULL;
+    EVP_PKEY *pkey_ssl = NULL;
+    apr_array_header_t *bns = apr_array_make(p, 8, sizeof(BIGNUM *));
+    const char *kty, *alg = NULL;
+    int i;
+
+    *pkey = NULL;
+    if (!json_is_object(jwk)) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "JWK: not a JSON object");
+        goto cleanup;
+    }
+    kty = json_string_value(json_object_get(jwk, "kty"));
+    bld = OSSL_PARAM_BLD_new();
+    if (!bld) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "JWK: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+    if (kty && !strcmp(kty, "EC")) {
+        rv = ec_params(bld, bns, &alg, p, jwk, want_private, err);
+    }
+    else if (kty && !strcmp(kty, "RSA")) {
+        rv = rsa_params(bld, bns, &alg, p, jwk, want_private, err);
+    }
+    else {
+        rv = acme_err_set(err, p, ACME_EINVAL, "JWK: key type \"%s\" is not "
+                          "supported (EC or RSA)", kty ? kty : "(none)");
+    }
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    params = OSSL_PARAM_BLD_to_param(bld);
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
+    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, &pkey_ssl, want_private
+                             ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                             params) <= 0 || !pkey_ssl) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "JWK: not a usable %s key: %s",
+                          alg, acme_ssl_error(p));
+        goto cleanup;
+    }
+    /* the public part is valid (the point is on the curve, ...) and, for a
+     * private key, belongs to the private part */
+    check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey_ssl, NULL);
+    if (!check || EVP_PKEY_public_check(check) != 1
+        || (want_private && EVP_PKEY_pairwise_check(check) != 1)) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "JWK: the %s key is not "
+                          "consistent (%s)", alg, acme_ssl_error(p));
+        goto cleanup;
+    }
+    *pkey = acme_key_wrap(p, pkey_ssl);
+    pkey_ssl = NULL;
+    rv = APR_SUCCESS;
+cleanup:
+    for (i = 0; i < bns->nelts; i++) {
+        BN_clear_free(APR_ARRAY_IDX(bns, i, BIGNUM *));
+    }
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_CTX_free(check);
+    EVP_PKEY_free(pkey_ssl);
+    return rv;
+}
+
+/* Reads and parses a JSON file of a Certbot account. */
+static apr_status_t load_json(json_t **pjson, apr_pool_t *p, const char *dir,
+                              const char *file, acme_err_t *err)
+{
+    const char *path = apr_pstrcat(p, dir, "/", file, NULL);
+    char *text = NULL;
+    apr_size_t len = 0;
+    json_error_t jerr;
+    apr_status_t rv;
+
+    *pjson = NULL;
+    rv = acme_file_read(&text, &len, p, path, CERTBOT_JSON_MAX);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        return acme_err_set(err, p, APR_STATUS_IS_ENOENT(rv)
+                            ? ACME_ENOTFOUND : rv, "cannot read %s: %s",
+                            path, apr_strerror(rv, buf, sizeof(buf)));
+    }
+    *pjson = json_loadb(text, len, 0, &jerr);
+    if (!*pjson || !json_is_object(*pjson)) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "%s: not a JSON object%s%s",
+                          path, *pjson ? "" : ": ", *pjson ? "" : jerr.text);
+        if (*pjson) {
+            json_decref(*pjson);
+            *pjson = NULL;
+        }
+        return rv;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t acme_certbot_account_load(acme_key_t **pkey, const char **purl,
+                                       json_t **pbody, apr_pool_t *p,
+                                       const char *dir, acme_err_t *err)
+{
+    apr_status_t rv;
+    json_t *jwk = NULL, *regr = NULL, *body;
+    const char *uri;
+
+    *pkey = NULL;
+    *purl = NULL;
+    if (pbody) {
+        *pbody = NULL;
+    }
+    rv = load_json(&regr, p, dir, "regr.json", err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    uri = json_string_value(json_object_get(regr, "uri"));
+    if (!uri || strncmp(uri, "https://", 8) != 0) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "%s/regr.json: no account URL "
+                          "(\"uri\")", dir);
+        goto cleanup;
+    }
+    rv = load_json(&jwk, p, dir, "private_key.json", err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = acme_jwk_to_key(pkey, p, jwk, 1, err);
+    if (rv != APR_SUCCESS) {
+        acme_err_wrap(err, p, "%s/private_key.json", dir);
+        goto cleanup;
+    }
+    *purl = apr_pstrdup(p, uri);
+    if (pbody) {
+        body = json_object_get(regr, "body");
+        *pbody = json_is_object(body) ? json_incref(body) : json_object();
+    }
+cleanup:
+    if (jwk) {
+        json_decref(jwk);
+    }
+    if (regr) {
+        json_decref(regr);
+    }
+    return rv;
+}
+
+const char *acme_certbot_account_dir(apr_pool_t *p, const char *config_dir,
+                                     const char *server_url)
+{
+    apr_uri_t uri;
+    const char *out;
+    char *path, *part, *last;
+
+    memset(&uri, 0, sizeof(uri));
+    if (!server_url || apr_uri_parse(p, server_url, &uri) != APR_SUCCESS
+        || !uri.hostname || !*uri.hostname || strchr(uri.hostname, '/')
+        || uri.hostname[0] == '.') {
+        return NULL;
+    }
+    /* Certbot: urlparse(server).netloc + .path, '/' as directories */
+    out = apr_pstrcat(p, config_dir, "/accounts/", uri.hostname,
+                      uri.port_str && *uri.port_str ? ":" : "",
+                      uri.port_str ? uri.port_str : "", NULL);
+    path = apr_pstrdup(p, uri.path ? uri.path : "");
+    for (part = apr_strtok(path, "/", &last); part;
+         part = apr_strtok(NULL, "/", &last)) {
+        if (!strcmp(part, ".") || !strcmp(part, "..")) {
+            continue;
+        }
+        out = apr_pstrcat(p, out, "/", part, NULL);
+    }
+    return out;
+}
