@@ -31,6 +31,7 @@ util-linux
 bind9
 bind9-utils
 bind9-dnsutils
+certbot
 "
 
 if [ "$(id -u)" -ne 0 ]; then
