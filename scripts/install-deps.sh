@@ -32,6 +32,9 @@ bind9
 bind9-utils
 bind9-dnsutils
 certbot
+debhelper
+dpkg-dev
+fakeroot
 "
 
 if [ "$(id -u)" -ne 0 ]; then
