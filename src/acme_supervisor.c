@@ -25,6 +25,9 @@
 /* A certificate renewed because of its window is not renewed again sooner:
  * a window larger than the lifetime must not turn into an issuance loop. */
 #define MIN_RENEW_INTERVAL apr_time_from_sec(3600)
+/* Certificates whose backoff ends this close to a pass that starts others
+ * go with them: one restart instead of several. */
+#define BATCH_SLACK apr_time_from_sec(60)
 
 const char *acme_due_name(acme_due_e due)
 {
@@ -634,6 +637,16 @@ static const char *job_activate(job_t *job, acme_store_t *store,
     return NULL;
 }
 
+/* Whether the last success was a renewal for the window or ARI (the only
+ * ones the one-hour hold-back is for; a first issuance is not). */
+static int renewed_for_window(json_t *state)
+{
+    const char *r = json_string_value(json_object_get(state, "due_reason"));
+
+    return r && (!strcmp(r, acme_due_name(ACME_DUE_WINDOW))
+                 || !strcmp(r, acme_due_name(ACME_DUE_ARI)));
+}
+
 /* The names of a that are not in b. */
 static apr_array_header_t *subtract(apr_pool_t *p,
                                    const apr_array_header_t *a,
@@ -870,6 +883,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     const char *account_id = NULL, *account_url = NULL, *account_pem = NULL;
     apr_array_header_t *jobs, *renewed, *failed;
     apr_time_t now = apr_time_now();
+    int *soon, round;
     apr_size_t len;
     acme_err_t err;
     apr_status_t rv;
@@ -887,6 +901,11 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     jobs = apr_array_make(p, 4, sizeof(job_t *));
     renewed = apr_array_make(p, 4, sizeof(const char *));
     failed = apr_array_make(p, 4, sizeof(const char *));
+    soon = apr_pcalloc(p, sizeof(int) * (apr_size_t)(conf->mds->nelts + 1));
+    /* Round 0 starts what is due; round 1 adds what would be due within
+     * BATCH_SLACK anyway (their backoff jitter differs), so that they are
+     * activated by the same single restart. */
+    for (round = 0; round < 2; round++)
     for (i = 0; i < conf->mds->nelts; i++) {
         acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
         json_t *state = NULL;
@@ -894,6 +913,10 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         acme_due_e due;
         const char *replaces = NULL;
         job_t *job = NULL;
+
+        if (round == 1 && (!soon[i] || !jobs->nelts)) {
+            continue;
+        }
 
         md->ca_url = conf->ca_url;
         due = acme_sup_due(&when, store, md, now, p);
@@ -911,7 +934,10 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         }
         next_try = apr_time_from_sec(st_int(state, "next_try"));
         last_ok = apr_time_from_sec(st_int(state, "last_success"));
-        if (next_try > now) {
+        if (next_try > now && !(round == 1 && soon[i])) {
+            if (round == 0 && next_try - now <= BATCH_SLACK) {
+                soon[i] = 1;
+            }
             res->next_wakeup = min_time(res->next_wakeup, next_try);
             json_decref(state);
             continue;
@@ -926,7 +952,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             json_decref(state);
             continue;
         }
-        if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now) {
+        if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
+            && renewed_for_window(state)) {
             res->next_wakeup = min_time(res->next_wakeup,
                                         last_ok + MIN_RENEW_INTERVAL);
             json_decref(state);
