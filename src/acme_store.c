@@ -346,3 +346,52 @@ cleanup:
     }
     return rv;
 }
+
+const char *acme_store_lock_holder(const acme_store_t *s, apr_pool_t *p)
+{
+    char *data = NULL;
+    apr_size_t len;
+
+    if (acme_file_read(&data, &len, p, acme_store_path(s, p, ".lock", NULL),
+                       1024) != APR_SUCCESS || !len) {
+        return NULL;
+    }
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r')) {
+        data[--len] = '\0';
+    }
+    return data;
+}
+
+apr_status_t acme_store_lock_as(apr_file_t **plock, acme_store_t *s,
+                                const char *who, int nonblock,
+                                const char **pholder, apr_pool_t *p)
+{
+    apr_status_t rv;
+    apr_size_t n;
+    apr_off_t zero = 0;
+
+    if (pholder) {
+        *pholder = NULL;
+    }
+    rv = acme_store_lock(plock, s, 1, p);
+    if (rv == APR_EAGAIN) {
+        if (pholder) {
+            *pholder = acme_store_lock_holder(s, p);
+        }
+        if (nonblock) {
+            return rv;
+        }
+        rv = acme_store_lock(plock, s, 0, p);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* who holds it, for the one that has to wait */
+    apr_file_trunc(*plock, 0);
+    apr_file_seek(*plock, APR_SET, &zero);
+    n = strlen(who);
+    apr_file_write_full(*plock, who, n, NULL);
+    apr_file_write_full(*plock, "\n", 1, NULL);
+    apr_file_flush(*plock);
+    return APR_SUCCESS;
+}

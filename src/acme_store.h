@@ -195,4 +195,15 @@ apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
 apr_status_t acme_store_lock(apr_file_t **plock, acme_store_t *s,
                              int nonblock, apr_pool_t *p);
 
+/* Takes the store lock like acme_store_lock and records `who` (e.g.
+ * "pid 123 (mod_acme supervisor)") in it. When the lock is busy and
+ * nonblock is 0, *pholder (may be NULL) first receives the current
+ * holder's description and the call then waits. */
+apr_status_t acme_store_lock_as(apr_file_t **plock, acme_store_t *s,
+                                const char *who, int nonblock,
+                                const char **pholder, apr_pool_t *p);
+
+/* The description the current lock holder recorded, or NULL. */
+const char *acme_store_lock_holder(const acme_store_t *s, apr_pool_t *p);
+
 #endif

@@ -41,6 +41,7 @@ const char *acme_due_name(acme_due_e due)
     case ACME_DUE_CA: return "CA changed";
     case ACME_DUE_REVOKED: return "revoked";
     case ACME_DUE_ARI: return "ari";
+    case ACME_DUE_REQUESTED: return "requested";
     }
     return "?";
 }
@@ -883,6 +884,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     const char *account_id = NULL, *account_url = NULL, *account_pem = NULL;
     apr_array_header_t *jobs, *renewed, *failed;
     apr_time_t now = apr_time_now();
+    apr_file_t *lock = NULL;
     int *soon, round;
     apr_size_t len;
     acme_err_t err;
@@ -897,6 +899,15 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                  err.msg);
         return rv;
     }
+    /* one writer at a time: acmectl takes the same lock */
+    if (acme_store_lock_as(&lock, store, apr_psprintf(p, "pid %d (mod_acme "
+                           "supervisor)", (int)getpid()), 0, NULL, p)
+        != APR_SUCCESS) {
+        lock = NULL;
+        acme_log(ACME_LOG_WARN, "cannot lock the store %s; going on",
+                 conf->store_dir);
+    }
+    now = apr_time_now();           /* the wait may have been long */
     ari_refresh(store, conf, now, p);
     jobs = apr_array_make(p, 4, sizeof(job_t *));
     renewed = apr_array_make(p, 4, sizeof(const char *));
@@ -927,6 +938,11 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                 json_integer_value(json_object_get(json_object_get(state,
                                    "ari"), "next_fetch"))));
         }
+        if (due == ACME_DUE_NO
+            && st_int(state, "renew_requested") > st_int(state,
+                                                         "last_attempt")) {
+            due = ACME_DUE_REQUESTED;
+        }
         if (due == ACME_DUE_NO) {
             res->next_wakeup = min_time(res->next_wakeup, when);
             json_decref(state);
@@ -934,6 +950,11 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         }
         next_try = apr_time_from_sec(st_int(state, "next_try"));
         last_ok = apr_time_from_sec(st_int(state, "last_success"));
+        /* `acmectl renew --cert-name` asked the server to renew now */
+        if (st_int(state, "renew_requested") > st_int(state, "last_attempt")) {
+            due = ACME_DUE_REQUESTED;
+            next_try = 0;
+        }
         if (next_try > now && !(round == 1 && soon[i])) {
             if (round == 0 && next_try - now <= BATCH_SLACK) {
                 soon[i] = 1;
@@ -1208,5 +1229,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                                hook_timeout(conf), NULL, p);
     }
 cleanup:
+    if (lock) {
+        apr_file_close(lock);
+    }
     return APR_SUCCESS;
 }

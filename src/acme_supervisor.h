@@ -68,7 +68,8 @@ typedef enum {
     ACME_DUE_KEYTYPE,                 /* the configured key type changed */
     ACME_DUE_CA,                      /* issued by another CA (server) */
     ACME_DUE_REVOKED,                 /* revoked (acmectl revoke) */
-    ACME_DUE_ARI                      /* the CA's renewal window (RFC 9773) */
+    ACME_DUE_ARI,                     /* the CA's renewal window (RFC 9773) */
+    ACME_DUE_REQUESTED                /* acmectl renew asked for it */
 } acme_due_e;
 
 /* Returns a short word for a due reason ("missing", "window", ...). */

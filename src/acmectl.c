@@ -476,6 +476,25 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
+    /* one writer at a time: the server's supervisor takes the same lock;
+     * held until acmectl exits */
+    {
+        apr_file_t *lock;
+        const char *holder = NULL;
+        const char *who = apr_psprintf(p, "pid %d (acmectl %s)",
+                                       (int)getpid(), ctl->command);
+        rv = acme_store_lock_as(&lock, store, who, 1, &holder, p);
+        if (rv == APR_EAGAIN) {
+            acmectl_say(ctl, "Waiting for the store lock (held by %s)\n",
+                        holder ? holder : "another process");
+            rv = acme_store_lock_as(&lock, store, who, 0, NULL, p);
+        }
+        if (rv != APR_SUCCESS) {
+            rv = acme_err_set(err, p, rv, "cannot lock the store %s",
+                              ctl->config_dir);
+            goto cleanup;
+        }
+    }
     *pclient = c;
     *pstore = store;
     *paccount_id = id;

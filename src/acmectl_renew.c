@@ -1,6 +1,8 @@
 /* acmectl renew, revoke, delete: a lineage's life after certonly, in
  * Certbot's words and with Certbot's hooks. */
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,6 +310,83 @@ done:
     json_decref(state);
 }
 
+/* A module lineage: record the request in its state, wake the server's
+ * supervisor (SIGUSR2 to STORE/.supervisor.pid) and wait for the outcome.
+ * The server renews and restarts itself; acmectl never races it. */
+static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
+                                  const acme_lineage_t *l)
+{
+    apr_pool_t *p = ctl->pool;
+    apr_time_t asked = apr_time_now(), deadline;
+    apr_file_t *lock;
+    const char *holder = NULL, *pidtext;
+    char *data = NULL;
+    apr_size_t len;
+    json_t *st = NULL;
+    long pid = 0;
+
+    if (ctl->dry_run) {
+        return acmectl_fail(ctl, "%s is managed by the Apache module; "
+                            "--dry-run cannot ask the server", l->name);
+    }
+    if (acme_store_lock_as(&lock, store, apr_psprintf(p, "pid %d (acmectl "
+                           "renew)", (int)getpid()), 0, &holder, p)
+        != APR_SUCCESS) {
+        return acmectl_fail(ctl, "cannot lock the store %s", ctl->config_dir);
+    }
+    acme_store_state_load(&st, store, l->name, p);
+    json_object_set_new(st, "renew_requested",
+                        json_integer(apr_time_sec(asked)));
+    acme_store_state_save(store, l->name, st, p);
+    json_decref(st);
+    apr_file_close(lock);
+
+    pidtext = acme_store_path(store, p, ".supervisor.pid", NULL);
+    if (acme_file_read(&data, &len, p, pidtext, 64) == APR_SUCCESS) {
+        pid = atol(data);
+    }
+    if (pid <= 1 || kill((pid_t)pid, SIGUSR2) != 0) {
+        acmectl_say(ctl, "No running server answers for %s (%s); the request "
+                    "is recorded and the server renews it at its next check "
+                    "or start.\n", l->name, pid > 1 ? "its supervisor is "
+                    "gone" : "no supervisor pid file");
+        return 0;
+    }
+    acmectl_say(ctl, "Asked the server (supervisor pid %ld) to renew %s; "
+                "waiting...\n", pid, l->name);
+    deadline = asked + apr_time_from_sec(600);
+    while (apr_time_now() < deadline) {
+        apr_sleep(apr_time_from_msec(500));
+        st = NULL;
+        if (acme_store_state_load(&st, store, l->name, p) != APR_SUCCESS) {
+            continue;
+        }
+        if (json_integer_value(json_object_get(st, "last_attempt"))
+            >= apr_time_sec(asked)
+            && json_integer_value(json_object_get(st, "renew_requested"))
+               <= json_integer_value(json_object_get(st, "last_attempt"))) {
+            const char *status = json_string_value(json_object_get(st,
+                                                                   "status"));
+            int ok = status && !strcmp(status, "valid");
+            const char *why = json_string_value(json_object_get(st,
+                                                                "last_error"));
+            if (ok) {
+                acmectl_say(ctl, "The server renewed %s (version %d); it "
+                            "activates it with a graceful restart.\n",
+                            l->name, (int)json_integer_value(json_object_get(
+                                st, "version")));
+            }
+            json_decref(st);
+            return ok ? 0 : acmectl_fail(ctl, "the server's renewal of %s "
+                                         "failed: %s", l->name,
+                                         why ? why : "see its error log");
+        }
+        json_decref(st);
+    }
+    return acmectl_fail(ctl, "the server did not renew %s within 10 minutes; "
+                        "see its error log", l->name);
+}
+
 int acmectl_cmd_renew(acmectl_t *ctl)
 {
     apr_pool_t *p = ctl->pool;
@@ -344,7 +423,14 @@ int acmectl_cmd_renew(acmectl_t *ctl)
         if (!apr_table_get(l->conf->params, "authenticator")
             || !strcmp(apr_table_get(l->conf->params, "authenticator"),
                        "mod_acme")) {
-            /* the module's own lineages: its supervisor renews them */
+            /* the module's own lineages: its supervisor renews them; named
+             * on the command line, the running server is asked to */
+            if (ctl->cert_name) {
+                return request_server_renewal(ctl, store, l);
+            }
+            acmectl_say(ctl, "%s is renewed by the Apache module (use "
+                        "--cert-name %s to ask the server to renew it now)\n",
+                        name, name);
             continue;
         }
         acme_due_e why = lineage_due(&when, store, l, ctl->key_type_set

@@ -23,6 +23,7 @@
 #include "apr_strings.h"
 
 #include "mod_acme.h"
+#include "acme_util.h"
 
 APLOG_USE_MODULE(acme);
 
@@ -109,17 +110,39 @@ static void close_listeners(void)
     }
 }
 
-/* Sleeps until `until` in 1 s slices; returns non-zero when the parent is
- * gone. */
+/* Set by SIGUSR2: `acmectl renew` asks for a pass now. */
+static volatile sig_atomic_t sup_poked;
+
+static void sup_on_poke(int sig)
+{
+    (void)sig;
+    sup_poked = 1;
+}
+
+/* Sleeps until `until` in 1 s slices (or until poked); returns non-zero
+ * when the parent is gone. */
 static int sup_sleep(apr_time_t until, pid_t parent)
 {
-    while (apr_time_now() < until) {
+    while (apr_time_now() < until && !sup_poked) {
         if (getppid() != parent) {
             return 1;
         }
         sleep(1);
     }
+    sup_poked = 0;
     return getppid() != parent;
+}
+
+/* STORE/.supervisor.pid: where `acmectl renew` sends its SIGUSR2. */
+static void write_pid_file(const acme_sup_conf_t *conf, apr_pool_t *p)
+{
+    const char *path = apr_pstrcat(p, conf->store_dir, "/.supervisor.pid",
+                                   NULL);
+    const char *text = apr_psprintf(p, "%d\n", (int)getpid());
+
+    acme_file_write_atomic(path, text, strlen(text),
+                           APR_FPROT_UREAD | APR_FPROT_UWRITE
+                           | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
 }
 
 /* The supervisor's main loop; never returns. */
@@ -140,12 +163,14 @@ static void sup_main(sup_proc_t *sp)
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
+    signal(SIGUSR2, sup_on_poke);
     close_listeners();
 
     apr_pool_create(&root, NULL);
     apr_pool_tag(root, "mod_acme_supervisor");
     acme_init(root);
     acme_log_install(base);
+    write_pid_file(conf, root);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
                  "mod_acme: supervisor started (pid %" APR_PID_T_FMT
                  ", %d certificate(s), check every %" APR_TIME_T_FMT "s)",
