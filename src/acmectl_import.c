@@ -142,8 +142,21 @@ static int live_version(const char **pdir, const char *live_dir, int kind,
         return 0;
     }
     buf[n] = '\0';
-    target = buf[0] == '/' ? apr_pstrdup(p, buf)
-                           : apr_pstrcat(p, live_dir, "/", buf, NULL);
+    if (buf[0] == '/') {
+        target = apr_pstrdup(p, buf);
+    }
+    else if (!strncmp(buf, "../../", 6)) {
+        /* Certbot's relative link: from <dir>/live/<name>/ up to <dir> */
+        char *top = apr_pstrdup(p, live_dir), *slash;
+        int up;
+        for (up = 0; up < 2 && (slash = strrchr(top, '/')); up++) {
+            *slash = '\0';
+        }
+        target = apr_pstrcat(p, top, "/", buf + 6, NULL);
+    }
+    else {
+        target = apr_pstrcat(p, live_dir, "/", buf, NULL);
+    }
     base = strrchr(target, '/');
     v = archive_version(base + 1, &k);
     if (v == 0 || k != kind) {
