@@ -42,6 +42,22 @@ later with POST /_control can change the answers:
                               oversize   status 200, bytes (of "x")
                               swap_chain forward, then answer with the PEM
                                          in file (a certificate download)
+                              trickle    status 200, headers, then the body
+                                         ("x" * bytes, or "body") one byte
+                                         every "interval" seconds, for at
+                                         most "seconds" (slow loris)
+                              forge_chain forward, then answer a certificate
+                                         download with a chain made here:
+                                         a leaf for the public key of the
+                                         last CSR seen in a finalize payload
+                                         ("key": "csr", default) or a fresh
+                                         one ("key": "fresh"), SANs "names"
+                                         (default: the CSR's), validity
+                                         "not_before"/"not_after" (seconds
+                                         from now; default -3600/+86400),
+                                         issued by a CA the proxy makes at
+                                         start (its certificate follows).
+                                         Needs python3-cryptography.
 
 Control and inspection (never forwarded):
   POST /_control   JSON merged into the behaviours; {"clear_requests": true}
@@ -102,6 +118,7 @@ class State:
         self.config = {"ari": None, "already_replaced": 0, "rules": []}
         self.requests = []
         self.directory_paths = {}     # "newOrder" -> "/order-plz"
+        self.last_csr = None          # DER of the last finalize CSR
         self.update(config or {})
 
     def update(self, changes):
@@ -283,6 +300,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 jws_url = prot.get("url")
             except (ValueError, AttributeError, TypeError):
                 payload = None
+        if isinstance(payload, dict) and isinstance(payload.get("csr"), str):
+            try:
+                self.server.state.last_csr = b64url_decode(payload["csr"])
+            except (ValueError, TypeError):
+                pass
         endpoint = None
         for name, p in self.server.directory_paths().items():
             if p == urllib.parse.urlsplit(path).path:
@@ -459,7 +481,107 @@ def act_swap_chain(h, rule, req, body):
     return h.forward(req, body, edit)
 
 
+MAX_TRICKLE = 900
+
+
+def act_trickle(h, rule, req, body):
+    data = rule.get("body")
+    data = data.encode() if isinstance(data, str) else \
+        b"x" * min(int(rule.get("bytes", 4096)), 1024 * 1024)
+    interval = max(float(rule.get("interval", 1)), 0.01)
+    end = time.time() + min(float(rule.get("seconds", 120)), MAX_TRICKLE)
+    status = int(rule.get("status", 200))
+    h.send_response(status)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(len(data)))
+    h.end_headers()
+    h.wfile.flush()
+    h.close_connection = True
+    try:
+        for i in range(len(data)):
+            if time.time() >= end:
+                break
+            h.wfile.write(data[i:i + 1])
+            h.wfile.flush()
+            time.sleep(interval)
+    except OSError:
+        pass                      # the client gave up: that is the point
+    return status
+
+
+_FORGE_CA = []
+
+
+def forge_ca():
+    """A throwaway issuing CA (key, certificate), made once."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    if not _FORGE_CA:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                             "ca_proxy forged issuer")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=30))
+                .not_valid_after(now + datetime.timedelta(days=3650))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                               critical=True)
+                .sign(key, hashes.SHA256()))
+        _FORGE_CA.append((key, cert))
+    return _FORGE_CA[0]
+
+
+def forge_pem(rule, csr_der):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    ca_key, ca_cert = forge_ca()
+    csr = x509.load_der_x509_csr(csr_der) if csr_der else None
+    if rule.get("key") == "fresh" or csr is None:
+        pub = ec.generate_private_key(ec.SECP256R1()).public_key()
+    else:
+        pub = csr.public_key()
+    names = rule.get("names")
+    if not names and csr is not None:
+        try:
+            names = csr.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName).value.get_values_for_type(
+                x509.DNSName)
+        except x509.ExtensionNotFound:
+            names = []
+    names = names or ["forged.invalid"]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    nb = now + datetime.timedelta(seconds=float(rule.get("not_before", -3600)))
+    na = now + datetime.timedelta(seconds=float(rule.get("not_after", 86400)))
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(ca_cert.subject).public_key(pub)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(nb).not_valid_after(na)
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(n) for n in names]), critical=True)
+            .sign(ca_key, hashes.SHA256()))
+    enc = serialization.Encoding.PEM
+    return leaf.public_bytes(enc) + ca_cert.public_bytes(enc)
+
+
+def act_forge_chain(h, rule, req, body):
+    pem = forge_pem(rule, h.server.state.last_csr)
+
+    def edit(status, headers, data):
+        h.send(status, pem if status == 200 else data,
+               [(k, v) for k, v in headers if k.lower() != "link"])
+        return status
+    return h.forward(req, body, edit)
+
+
 ACTIONS = {
+    "trickle": act_trickle,
+    "forge_chain": act_forge_chain,
     "problem": act_problem,
     "raw": act_raw,
     "delay": act_delay,
