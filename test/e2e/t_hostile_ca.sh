@@ -53,9 +53,9 @@ sleep 2
 # archive_listing: the lineage's archive files (name and size)
 archive_listing() { (cd "$STORE/archive/$H_NAME" && ls -l --time-style=+ | awk 'NR > 1 { print $5, $NF }'); }
 
-# hostile_case TITLE RULES_JSON ERROR_REGEX [WAIT_SECONDS [MIN_NEXT_TRY_DELTA]]
+# hostile_case TITLE RULES_JSON ERROR_REGEX [WAIT_SECONDS [MIN_NEXT_TRY_DELTA [MAX_NEXT_TRY_DELTA]]]
 hostile_case() {
-    local title=$1 rules=$2 want=$3 wait=${4:-40} min_delta=${5:-1}
+    local title=$1 rules=$2 want=$3 wait=${4:-40} min_delta=${5:-1} max_delta=${6:-}
     local serial ver act rst att arch t0 now st err fails next elapsed
     t_begin "hostile CA: $title"
     serial=$(h_served_serial) || { t_fail "nothing served before the case"; return; }
@@ -86,6 +86,9 @@ hostile_case() {
     # (2 s of slack: the attempt's own time base vs ours)
     [ $((next - t0 - elapsed)) -ge $((min_delta - 2)) ] \
         || { t_fail "next_try is only $((next - t0 - elapsed))s after the attempt, want >= ${min_delta}s"; return; }
+    if [ -n "$max_delta" ] && [ $((next - now)) -gt "$max_delta" ]; then
+        t_fail "next_try is $((next - now))s away ($(( (next - now) / 86400 )) days), want <= ${max_delta}s: renewals stop for good"; return
+    fi
     [ "$(h_live_version)" = "$ver" ] || { t_fail "live/ moved from version $ver to $(h_live_version)"; return; }
     [ "$(archive_listing)" = "$arch" ] || { t_fail "archive/ changed: $(archive_listing | tr '\n' ' ')"; return; }
     store_consistent "$STORE" "$H_NAME" || { t_fail "store inconsistent"; return; }
@@ -106,6 +109,13 @@ R_CERT='{"method": "POST", "path_prefix": "/certZ/"}'
 hostile_case "429 with Retry-After 3600 on newOrder: next_try honours it" \
     "[{\"match\": $R_ORDER, \"action\": \"problem\", \"status\": 429, \"type\": \"urn:ietf:params:acme:error:rateLimited\", \"detail\": \"slow down (ca_proxy)\", \"retry_after\": 3600}]" \
     'rateLimited|slow down' 40 3600
+# A hostile (or broken) CA can ask for an absurd wait: Retry-After of
+# 99999999999 s (3000 years). Honouring it verbatim stops renewals for good
+# (until someone deletes the state file); the wait should be capped. We
+# accept anything up to 31 days.
+hostile_case "429 with Retry-After 99999999999 (3000 years): the wait is capped (<= 31 days)" \
+    "[{\"match\": $R_ORDER, \"action\": \"problem\", \"status\": 429, \"type\": \"urn:ietf:params:acme:error:rateLimited\", \"detail\": \"forever (ca_proxy)\", \"retry_after\": 99999999999}]" \
+    'rateLimited|forever' 40 1 $((31 * 86400))
 hostile_case "malformed JSON directory" \
     "[{\"match\": $R_DIR, \"action\": \"malformed\"}]" \
     'directory|JSON|json|parse'
@@ -197,6 +207,9 @@ knob_case() {
     n=$(count_certs "$STORE/archive/$H_NAME/chain$v.pem")
     check_cert_verifies "$STORE/archive/$H_NAME/cert$v.pem" "$STORE/archive/$H_NAME/chain$v.pem" \
         || { t_fail "the module's stored chain does not verify to pebble's root"; return; }
+    if [ -z "$want_chain" ] && [ "$title" = PEBBLE_CHAIN_LENGTH=5 ] && [ "$n" -lt 3 ]; then
+        t_fail "the module stored $n chain certificates with a 5-long chain"; return
+    fi
     if [ -n "$want_chain" ] && [ "$n" != "$want_chain" ]; then
         t_fail "the module stored $n chain certificates, want $want_chain"; return
     fi
@@ -243,7 +256,7 @@ fi
 knob_case "PEBBLE_WFE_NONCEREJECT=50 and PEBBLE_AUTHZREUSE=100" "" \
     PEBBLE_WFE_NONCEREJECT=50 PEBBLE_AUTHZREUSE=100
 knob_case "PEBBLE_CHAIN_LENGTH=1" "${HOSTILE_CHAIN1:-1}" PEBBLE_CHAIN_LENGTH=1
-knob_case "PEBBLE_CHAIN_LENGTH=5" "${HOSTILE_CHAIN5:-4}" PEBBLE_CHAIN_LENGTH=5
+knob_case "PEBBLE_CHAIN_LENGTH=5" "${HOSTILE_CHAIN5:-}" PEBBLE_CHAIN_LENGTH=5
 
 e2e_log "t_hostile_ca took ${SECONDS}s"
 t_summary
