@@ -409,6 +409,9 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
     return 0;
 }
 
+/* The store lock this process holds (taken once, kept until exit). */
+static apr_file_t *store_lock;
+
 apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
                              const char **paccount_id, acmectl_t *ctl,
                              acme_err_t *err)
@@ -478,7 +481,9 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
     }
     /* one writer at a time: the server's supervisor takes the same lock;
      * held until acmectl exits */
-    {
+    if (!store_lock) {
+        /* flock() locks belong to the open file: take it once per process
+         * (ctl may be a per-lineage copy) and keep it until exit */
         apr_file_t *lock;
         const char *holder = NULL;
         const char *who = apr_psprintf(p, "pid %d (acmectl %s)",
@@ -494,6 +499,7 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
                               ctl->config_dir);
             goto cleanup;
         }
+        store_lock = lock;
     }
     *pclient = c;
     *pstore = store;

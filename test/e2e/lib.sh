@@ -784,7 +784,10 @@ store_snapshot() {
     [ -e "$dir" ] || return 0
     (
         cd "$dir" || exit 1
-        find . -mindepth 1 \( -type d -empty \) -prune -o -print0 \
+        # .lock and .supervisor.pid are runtime files (who holds the lock,
+        # where the supervisor is), not store content
+        find . -mindepth 1 \( -type d -empty \) -prune \
+            -o \( -path ./.lock -o -path ./.supervisor.pid \) -prune -o -print0 \
             | LC_ALL=C sort -z \
             | while IFS= read -r -d '' p; do
                   if [ -L "$p" ]; then
