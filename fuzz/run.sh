@@ -7,6 +7,8 @@
 # fuzz/crashes/<target>-<kind>-<sha1> and the target's log tail printed.
 # Environment: FUZZ_SECONDS, FUZZ_JOBS (parallel workers per target,
 # default 1), FUZZ_NO_BUILD=1 (use fuzz/build as it is).
+# The reproducers in fuzz/crashes/<target>-* are replayed first: one that
+# still fails fails the target (without fuzzing it).
 # Replay a reproducer: fuzz/build/<target> fuzz/crashes/<file>
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +26,18 @@ failed=0
 mkdir -p "$HERE/crashes"
 for t in "$@"; do
     [ -x "$B/$t" ] || { echo "not ok - $t: not built"; failed=$((failed + 1)); continue; }
+    # the committed reproducers first: each must no longer crash
+    rep_bad=""
+    for r in "$HERE/crashes/$t"-*; do
+        [ -f "$r" ] || continue
+        "$B/$t" "$r" >"$B/$t.replay.log" 2>&1 || rep_bad="$rep_bad ${r#$HERE/}"
+    done
+    if [ -n "$rep_bad" ]; then
+        failed=$((failed + 1))
+        echo "not ok - $t: a committed reproducer still fails:$rep_bad"
+        grep -E 'ERROR: |SUMMARY: |runtime error' "$B/$t.replay.log" | head -n 3 | sed 's/^/#   /'
+        continue
+    fi
     scratch=$(mktemp -d)
     art=$(mktemp -d)
     cp "$HERE/corpus/$t/"* "$scratch/" 2>/dev/null
