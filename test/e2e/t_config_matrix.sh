@@ -227,7 +227,7 @@ for dir in $DIRECTIVES; do
         elif [ "$want" = fail ]; then
             # the file and the line (httpd's "on line N of FILE" or the
             # module's "FILE:N:"), and the directive's name
-            if ! printf '%s' "$out" | grep -qE "(line $ln of $D/httpd.conf|$D/httpd.conf:$ln[: ])"; then
+            if ! printf '%s' "$out" | grep -qE "(line $ln of $D/httpd.conf|$D/httpd.conf:${ln}[: ])"; then
                 verdict="FAIL(no file:line $ln)"
             elif ! printf '%s' "$out" | grep -q "$d"; then
                 verdict="FAIL(directive not named)"

@@ -180,6 +180,7 @@ crash_whole() {
     staging_private || { t_fail "staging key readable after the crash"; return; }
     e2e_log "left behind: challenges [$(ls -A "$STORE/challenges" | tr '\n' ' ')] staging [$(ls -A "$STORE/staging/$H_NAME" 2>/dev/null | tr '\n' ' ')]"
     rm -f "$(apache_dir "$H_INST")/run/httpd.pid"
+    # shellcheck disable=SC2034  # lib.sh's list: the killed instance is gone
     E2E_APACHES=()
     h_start "$PROXY_URL/dir" || { t_fail "Apache does not start after the crash"; h_show_log; return; }
     # the state was not written by the killed pass: the lineage is still due

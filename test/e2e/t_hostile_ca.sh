@@ -225,7 +225,7 @@ knob_case() {
     h_start "$PROXY_URL/dir" || { t_fail "Apache did not start again"; return; }
     [ "$LAST_RC" = 0 ] || { t_fail "acmectl certonly failed"; last_failure_diag; return; }
     local ln
-    ln=$(ls "$cs/live" | grep -v README | head -n 1)
+    ln=$(basename "$(find "$cs/live" -mindepth 1 -maxdepth 1 -type d | head -n 1)")
     check_cert_verifies "$cs/live/$ln/cert.pem" "$cs/live/$ln/chain.pem" \
         || { t_fail "acmectl's chain does not verify"; return; }
     [ "$(count_certs "$cs/live/$ln/chain.pem")" = "$n" ] \
