@@ -35,6 +35,9 @@ certbot
 debhelper
 dpkg-dev
 fakeroot
+python3-cryptography
+clang
+libclang-rt-14-dev
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -349,12 +349,20 @@ apr_interval_time_t acme_http_retry_after(const acme_http_resp_t *resp)
     }
     secs = strtol(v, &end, 10);
     if (end != v && *end == '\0') {
-        return secs > 0 ? apr_time_from_sec(secs) : 0;
+        if (secs <= 0) {
+            return 0;
+        }
+        /* a CA may not park us for years (nor overflow apr_time_t) */
+        return apr_time_from_sec(secs > ACME_HTTP_RETRY_AFTER_MAX
+                                 ? ACME_HTTP_RETRY_AFTER_MAX : secs);
     }
     when = apr_date_parse_rfc(v);
     if (when == APR_DATE_BAD) {
         return 0;
     }
     when -= apr_time_now();
+    if (when > apr_time_from_sec(ACME_HTTP_RETRY_AFTER_MAX)) {
+        when = apr_time_from_sec(ACME_HTTP_RETRY_AFTER_MAX);
+    }
     return when > 0 ? when : 0;
 }

@@ -6,6 +6,8 @@
 #include "acme_common.h"
 
 #define ACME_HTTP_MAX_BODY (1024 * 1024)  /* cap on what is read from a CA */
+#define ACME_HTTP_RETRY_AFTER_MAX (7L * 86400) /* Retry-After is capped at a
+                                                  week (seconds) */
 
 typedef struct acme_http_t acme_http_t;
 
@@ -54,7 +56,8 @@ apr_array_header_t *acme_http_links(apr_pool_t *p,
                                     const char *rel);
 
 /* Parses a Retry-After value (delta-seconds or HTTP-date) into an interval
- * from now; 0 when absent or unparsable. */
+ * from now, at most ACME_HTTP_RETRY_AFTER_MAX; 0 when absent or
+ * unparsable. */
 apr_interval_time_t acme_http_retry_after(const acme_http_resp_t *resp);
 
 #endif

@@ -9,12 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <apr_file_info.h>
+
 #include "acme_supervisor.h"
 #include "acme_cert.h"
 #include "acme_ari.h"
 #include "acme_client.h"
 #include "acme_csr.h"
 #include "acme_hook.h"
+#include "acme_http.h"
 #include "acme_ratelimit.h"
 #include "acme_renewal_hooks.h"
 #include "acme_names.h"
@@ -676,6 +679,28 @@ static apr_time_t min_time(apr_time_t a, apr_time_t b)
     return (!a || (b && b < a)) ? b : a;
 }
 
+/* Removes every answer file from STORE/challenges/ (only called while no
+ * worker runs). */
+static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
+{
+    const char *dir = acme_store_path(store, p, "challenges", NULL);
+    apr_dir_t *d;
+    apr_finfo_t fi;
+
+    if (apr_dir_open(&d, dir, p) != APR_SUCCESS) {
+        return;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
+           == APR_SUCCESS) {
+        if (fi.filetype == APR_REG && fi.name[0] != '.') {
+            acme_log(ACME_LOG_INFO, "removing the orphaned challenge answer "
+                     "%s", fi.name);
+            apr_file_remove(apr_pstrcat(p, dir, "/", fi.name, NULL), p);
+        }
+    }
+    apr_dir_close(d);
+}
+
 /* --- ARI (RFC 9773) --- */
 
 /* The CertID of a lineage's current certificate, or NULL (no AKI, no
@@ -908,6 +933,9 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                  conf->store_dir);
     }
     now = apr_time_now();           /* the wait may have been long */
+    /* No worker runs between passes: an answer still in challenges/ was
+     * left by one that was killed. It must not be served forever. */
+    clean_challenges(store, p);
     ari_refresh(store, conf, now, p);
     jobs = apr_array_make(p, 4, sizeof(job_t *));
     renewed = apr_array_make(p, 4, sizeof(const char *));
@@ -1019,7 +1047,19 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         }
         if (job_prepare(&job, store, conf, md, NULL, due, state, account_pem,
                         account_url, p, &err) != APR_SUCCESS) {
-            acme_log(ACME_LOG_ERR, "%s: %s", md->name, err.msg);
+            /* e.g. no space for the staging key: backoff like any failure */
+            int failures = (int)st_int(state, "failures") + 1;
+            apr_interval_time_t wait = acme_sup_backoff(failures);
+            acme_log(ACME_LOG_ERR, "%s: %s; next attempt in %d s", md->name,
+                     err.msg, (int)apr_time_sec(wait));
+            st_set_str(state, "status", "error");
+            st_set_str(state, "last_error", err.msg);
+            st_set_int(state, "failures", failures);
+            st_set_int(state, "last_attempt", apr_time_sec(now));
+            st_set_int(state, "next_try", apr_time_sec(now + wait));
+            acme_store_state_save(store, md->name, state, p);
+            res->failed++;
+            res->next_wakeup = min_time(res->next_wakeup, now + wait);
             json_decref(state);
             continue;
         }
@@ -1061,7 +1101,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                                           != APR_SUCCESS) {
             why = err.msg;
         }
-        if (!why && !account_url && wres->account_url) {
+        if (!why && wres->account_url
+            && (!account_url || strcmp(account_url, wres->account_url))) {
             json_t *reg = wres->registration
                 ? json_loads(wres->registration, 0, NULL) : NULL;
             if (acme_store_account_save(&account_id, store, conf->ca_url,
@@ -1197,7 +1238,11 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             apr_interval_time_t wait = acme_sup_backoff(failures);
             if (wres && wres->retry_after > 0
                 && apr_time_from_sec(wres->retry_after) > wait) {
-                wait = apr_time_from_sec(wres->retry_after);
+                /* honoured, but never more than a week */
+                wait = apr_time_from_sec(wres->retry_after
+                                         > ACME_HTTP_RETRY_AFTER_MAX
+                                         ? ACME_HTTP_RETRY_AFTER_MAX
+                                         : wres->retry_after);
             }
             res->failed++;
             APR_ARRAY_PUSH(failed, const char *) =

@@ -495,6 +495,7 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
     json_t *reg = NULL;
     const char *tried = "";
     const char *replaces = req->replaces;
+    int reregistered = 0;
 
     memset(res, 0, sizeof(*res));
     acme_err_clear(&err);
@@ -576,6 +577,32 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
         ireq.replaces = replaces;
         if (acme_issue(&ires, c, p, &ireq, &err) == APR_SUCCESS) {
             break;
+        }
+        if (req->account_url && !reregistered
+            && acme_problem_is(&err, "accountDoesNotExist")) {
+            /* the CA forgot the account (reset, deactivated): register the
+             * same key again and go on; the supervisor stores the new URL */
+            acme_account_req_t areq;
+            acme_err_t rerr;
+            char *text;
+            reregistered = 1;
+            memset(&areq, 0, sizeof(areq));
+            areq.contacts = req->contacts;
+            areq.agree_tos = req->agree_tos;
+            areq.eab_kid = req->eab_kid;
+            areq.eab_hmac = req->eab_hmac;
+            acme_log(ACME_LOG_WARN, "the CA does not know the account %s "
+                     "any more; registering again", req->account_url);
+            if (acme_account_register(&reg, c, p, key, &areq, &rerr)
+                == APR_SUCCESS) {
+                text = json_dumps(reg, JSON_COMPACT);
+                res->registration = apr_pstrdup(p, text ? text : "{}");
+                free(text);
+                res->account_url = c->account_url;
+                continue;
+            }
+            acme_err_set(&err, p, err.rv, "%s; registering again failed: %s",
+                         err.msg ? err.msg : "", rerr.msg);
         }
         if (replaces && (acme_problem_is(&err, "alreadyReplaced")
                          || (err.msg && strstr(err.msg, "HTTP 409")))) {

@@ -29,5 +29,22 @@ if [ "${ACME_SKIP_E2E:-0}" != 1 ]; then
     fi
 fi
 
+# Fuzzing (libFuzzer; a bounded time per target, FUZZ_SECONDS): each
+# target counts as one test. Skipped when clang cannot build fuzzers.
+if [ "${ACME_SKIP_FUZZ:-0}" != 1 ] && [ -x fuzz/run.sh ] \
+   && command -v clang >/dev/null 2>&1; then
+    fuzz_out=$(mktemp)
+    FUZZ_SECONDS=${FUZZ_SECONDS:-10} sh fuzz/run.sh 2>&1 | tee "$fuzz_out"
+    line=$(grep '^fuzz: [0-9]* passed, [0-9]* failed' "$fuzz_out" | tail -n1)
+    if [ -n "$line" ]; then
+        passed=$((passed + $(echo "$line" | awk '{print $2}')))
+        failed=$((failed + $(echo "$line" | awk '{print $4}')))
+    else
+        echo "fuzz: the fuzz run ended without a summary line"
+        failed=$((failed + 1))
+    fi
+    rm -f "$fuzz_out"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
