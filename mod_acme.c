@@ -101,6 +101,8 @@ AP_DECLARE_MODULE(acme) = {
     acme_cmds,                  /* command table */
     acme_register_hooks,        /* set up other request processing hooks */
 #if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
-    AP_MODULE_FLAG_NONE
+    AP_MODULE_FLAG_ALWAYS_MERGE   /* every vhost its own record: a shared
+                                     * one would repeat the main server's
+                                     * ACMEDomains */
 #endif
 };

@@ -7,6 +7,7 @@
  * it on stop; it exits by itself when the parent goes away. */
 #include <errno.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -145,6 +146,99 @@ static void write_pid_file(const acme_sup_conf_t *conf, apr_pool_t *p)
                            | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
 }
 
+/* Runs httpd's configuration test with the parent's own command line
+ * (binary from /proc/PID/exe, arguments from /proc/PID/cmdline without
+ * "-k ACTION", plus "-t"). Returns 1 when the test passes, 0 with *pwhy
+ * set when it fails, -1 when it cannot be run (then the restart goes on,
+ * as before this check existed). */
+static int parent_configtest(pid_t parent, const char **pwhy, apr_pool_t *p)
+{
+    char exe[1024], *args = NULL, tmpl[] = "/tmp/acme-configtest-XXXXXX";
+    const char *argv[64];
+    apr_size_t len = 0, i;
+    apr_status_t rv;
+    ssize_t n;
+    int argc = 0, fd = -1, status = 0, result = -1;
+    pid_t pid;
+    apr_time_t deadline;
+
+    n = readlink(apr_psprintf(p, "/proc/%d/exe", (int)parent), exe,
+                 sizeof(exe) - 1);
+    /* /proc files have no size: read until EOF */
+    fd = open(apr_psprintf(p, "/proc/%d/cmdline", (int)parent), O_RDONLY);
+    if (fd >= 0) {
+        ssize_t r;
+        args = apr_palloc(p, 16385);
+        while (len < 16384 && (r = read(fd, args + len, 16384 - len)) > 0) {
+            len += (apr_size_t)r;
+        }
+        args[len] = '\0';
+        close(fd);
+        fd = -1;
+    }
+    rv = len ? APR_SUCCESS : APR_EOF;
+    if (n <= 0 || rv != APR_SUCCESS) {
+        return -1;
+    }
+    exe[n] = '\0';
+    argv[argc++] = exe;
+    /* skip argv[0]; drop "-k ACTION" */
+    for (i = strlen(args) + 1; i < len && argc < 60; i += strlen(args + i) + 1) {
+        if (!strcmp(args + i, "-k")) {
+            i += strlen(args + i) + 1;
+            continue;
+        }
+        argv[argc++] = args + i;
+    }
+    argv[argc++] = "-t";
+    argv[argc] = NULL;
+    fd = mkstemp(tmpl);
+    if (fd < 0) {
+        return -1;
+    }
+    unlink(tmpl);
+    pid = fork();
+    if (pid < 0) {
+        close(fd);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    deadline = apr_time_now() + apr_time_from_sec(60);
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (apr_time_now() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        apr_sleep(apr_time_from_msec(50));
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        result = 1;
+    }
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        result = -1;
+    }
+    else {
+        char buf[1024];
+        ssize_t r;
+        lseek(fd, 0, SEEK_SET);
+        r = read(fd, buf, sizeof(buf) - 1);
+        buf[r > 0 ? r : 0] = '\0';
+        for (i = 0; buf[i]; i++) {
+            if (buf[i] == '\n') buf[i] = ' ';
+        }
+        *pwhy = apr_pstrdup(p, buf);
+        result = 0;
+    }
+    close(fd);
+    return result;
+}
+
 /* The supervisor's main loop; never returns. */
 static void sup_main(sup_proc_t *sp)
 {
@@ -180,6 +274,7 @@ static void sup_main(sup_proc_t *sp)
     for (;;) {
         acme_sup_result_t res;
         apr_time_t now, wake;
+        int config_blocked = 0;
         apr_status_t rv;
 
         apr_pool_create(&scratch, root);
@@ -195,7 +290,28 @@ static void sup_main(sup_proc_t *sp)
         if (getppid() != sp->parent) {
             break;
         }
-        if (res.activated > 0) {
+        if (res.activated > 0 && sp->restart && !config_blocked) {
+            const char *why = NULL;
+            apr_pool_t *tp;
+            apr_pool_create(&tp, root);
+            int ct = parent_configtest(sp->parent, &why, tp);
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, base,
+                         "mod_acme: configuration test before the restart: "
+                         "%s", ct > 0 ? "passed" : ct == 0 ? "failed"
+                         : "could not be run");
+            if (ct == 0) {
+                /* a graceful restart with a broken configuration would stop
+                 * the server: keep serving the old certificates instead */
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, base,
+                             "mod_acme: %d certificate(s) renewed, but the "
+                             "configuration test fails (%s); not restarting: "
+                             "fix the configuration, then restart httpd to "
+                             "activate them", res.activated, why);
+                config_blocked = 1;
+            }
+            apr_pool_destroy(tp);
+        }
+        if (res.activated > 0 && !config_blocked) {
             if (sp->restart) {
                 ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
                              "mod_acme: %d certificate(s) activated, "
