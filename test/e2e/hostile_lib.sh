@@ -33,37 +33,8 @@ hostile_binaries() {
     ACMECTL=$H_ACMECTL
 }
 
-# proxy_start: ca_proxy.py on a free loopback port in front of pebble;
-# sets PROXY_PORT and PROXY_URL (as t_ari.sh does).
-proxy_start() {
-    local pf=$WORK/ca_proxy.port i
-    rm -f "$pf"
-    python3 "$E2E_LIB_DIR/ca_proxy.py" --port 0 --port-file "$pf" \
-        --upstream "$ACME_SERVER" --upstream-ca "$ACME_CA_BUNDLE" \
-        --cert "$WORK/pebble-api/localhost.pem" \
-        --key "$WORK/pebble-api/localhost.key" \
-        >>"$WORK/ca_proxy.log" 2>&1 </dev/null &
-    E2E_PIDS+=("ca_proxy:$!")
-    for i in $(seq 100); do
-        [ -s "$pf" ] && break
-        sleep 0.1
-    done
-    [ -s "$pf" ] || { e2e_show_file "$WORK/ca_proxy.log"; e2e_die "ca_proxy did not start"; }
-    PROXY_PORT=$(cat "$pf")
-    PROXY_URL="https://localhost:$PROXY_PORT"
-    wait_port "$PROXY_PORT" 10 || e2e_die "ca_proxy does not answer on $PROXY_PORT"
-}
 
-# proxy_control JSON
-proxy_control() {
-    curl -sf --max-time 10 --cacert "$ACME_CA_BUNDLE" -X POST -d "$1" \
-        "$PROXY_URL/_control" >/dev/null
-}
 
-# proxy_requests FILE
-proxy_requests() {
-    curl -sf --max-time 10 --cacert "$ACME_CA_BUNDLE" -o "$1" "$PROXY_URL/_requests"
-}
 
 # h_config CA_URL [EXTRA_GLOBAL [EXTRA_VHOST]]: the module configuration.
 h_config() {

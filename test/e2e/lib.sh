@@ -848,3 +848,41 @@ last_failure_diag() {
     e2e_show_file "$WORK/last.err" 10
     e2e_show_file "$WORK/last.out" 10
 }
+
+# ---------------------------------------------------------------------------
+# ca_proxy.py: an HTTPS reverse proxy in front of pebble that can misbehave
+# on request (ARI, alreadyReplaced, errors, slow answers, forged chains).
+
+# proxy_start: ca_proxy.py on a free loopback port in front of pebble, with
+# pebble's API certificate (it names localhost and 127.0.0.1); sets
+# PROXY_PORT and PROXY_URL.
+proxy_start() {
+    local pf=$WORK/ca_proxy.port i
+    rm -f "$pf"
+    python3 "$E2E_LIB_DIR/ca_proxy.py" --port 0 --port-file "$pf" \
+        --upstream "$ACME_SERVER" --upstream-ca "$ACME_CA_BUNDLE" \
+        --cert "$WORK/pebble-api/localhost.pem" \
+        --key "$WORK/pebble-api/localhost.key" \
+        >>"$WORK/ca_proxy.log" 2>&1 </dev/null &
+    E2E_PIDS+=("ca_proxy:$!")
+    for i in $(seq 100); do
+        [ -s "$pf" ] && break
+        sleep 0.1
+    done
+    [ -s "$pf" ] || { e2e_show_file "$WORK/ca_proxy.log"; e2e_die "ca_proxy did not start"; }
+    PROXY_PORT=$(cat "$pf")
+    PROXY_URL="https://localhost:$PROXY_PORT"
+    wait_port "$PROXY_PORT" 10 || e2e_die "ca_proxy does not answer on $PROXY_PORT"
+}
+
+# proxy_control JSON: changes the proxy's behaviours.
+proxy_control() {
+    curl -sf --max-time 10 --cacert "$ACME_CA_BUNDLE" -X POST -d "$1" \
+        "$PROXY_URL/_control" >/dev/null
+}
+
+# proxy_requests FILE: the proxy's request log (JSON) into FILE.
+proxy_requests() {
+    curl -sf --max-time 10 --cacert "$ACME_CA_BUNDLE" -o "$1" \
+        "$PROXY_URL/_requests"
+}
