@@ -431,6 +431,26 @@ case_expand() {
     t_pass
 }
 
+# --reuse-key keeps the lineage's key; without it every version gets a new
+# one; a renewal keeps reuse_key from the renewal conf.
+case_reuse_key() {
+    local k1 k2 k3
+    t_begin "--reuse-key: version 2 has version 1's key; renew keeps reuse_key from the renewal conf"
+    certonly_web "$STORE" -d rk.example.test; ok_run || return
+    certonly_web "$STORE" -d rk.example.test --reuse-key; ok_run || return
+    issued "$STORE" rk.example.test 2 rk.example.test || return
+    k1=$(openssl pkey -in "$STORE/archive/rk.example.test/privkey1.pem" -pubout | sha256sum)
+    k2=$(openssl pkey -in "$STORE/archive/rk.example.test/privkey2.pem" -pubout | sha256sum)
+    [ "$k1" = "$k2" ] || { t_fail "--reuse-key made a new key"; return; }
+    acmectl_run renew --cert-name rk.example.test --force-renewal --config-dir "$STORE"
+    ok_run || return
+    k3=$(openssl pkey -in "$STORE/archive/rk.example.test/privkey3.pem" -pubout | sha256sum)
+    [ "$k3" = "$k1" ] || { t_fail "renew did not keep reuse_key from the renewal conf"; return; }
+    grep -q '^reuse_key = True' "$STORE/renewal/rk.example.test.conf" \
+        || { t_fail "renewal conf lacks reuse_key = True"; return; }
+    t_pass
+}
+
 # ===========================================================================
 # 4. --allow-subset-of-names
 
@@ -809,6 +829,7 @@ if [ "$web_ok" = 1 ]; then
     fi
     case_revoke
     case_expand
+    case_reuse_key
     case_subset
     case_dup_guard
     case_profile
