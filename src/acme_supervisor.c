@@ -1249,11 +1249,15 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                 acme_array_join(p, job->md->names, " ");
             st_set_str(job->state, "status", "error");
             st_set_int(job->state, "failures", failures);
-            st_set_int(job->state, "next_try", apr_time_sec(now + wait));
+            /* the backoff counts from the end of the attempt, which may
+             * have taken long (a slow CA) */
+            st_set_int(job->state, "next_try",
+                       apr_time_sec(apr_time_now() + wait));
             st_set_str(job->state, "last_error", why);
             st_set_str(job->state, "last_problem",
                        wres ? wres->problem_type : NULL);
-            res->next_wakeup = min_time(res->next_wakeup, now + wait);
+            res->next_wakeup = min_time(res->next_wakeup,
+                                        apr_time_now() + wait);
             acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
                      "next attempt in %d s", job->md->name, why,
                      (int)apr_time_sec(wait));
