@@ -49,7 +49,8 @@ rotate() {
 
 # issue_one TOOL N REP
 issue_one() {
-    local tool=$1 n=$2 rep=$3 inst=is st names t0 t1 tr pid deadline=$((120 + n * 15)) i watcher=
+    local tool=$1 n=$2 rep=$3 inst=is st names t0 t1 tr pid deadline i watcher=
+    deadline=$((120 + n * 15))
     st=$WORK/issue-$tool-$n-$rep
     names=$WORK/names-$n
     names_file "$n" "$names"

@@ -22,6 +22,7 @@ for p in wrk certbot python3-cryptography apache2-bin; do
 done
 if [ -n "$missing" ]; then
     echo "setup.sh: installing:$missing"
+    # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 fi
 [ -f /usr/lib/apache2/modules/mod_md.so ] || { echo "setup.sh: mod_md.so missing" >&2; exit 1; }
