@@ -354,6 +354,17 @@ apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
     l->not_after = acme_cert_not_after(leaf);
     l->serial = acme_cert_serial_hex(p, leaf);
     l->issuer_cn = acme_cert_issuer_cn(p, leaf);
+    {
+        /* the key type from the certificate's public key: no private key
+         * parse (costly with OpenSSL 3's decoders) just to know its type */
+        EVP_PKEY *pub = X509_get_pubkey(acme_cert_x509(leaf));
+        acme_key_type_e kt;
+        l->key_type = -1;
+        if (pub && acme_key_get_type(&kt, acme_key_wrap(p, pub))
+                   == APR_SUCCESS) {
+            l->key_type = (int)kt;
+        }
+    }
 
     conf_path = acme_store_path(s, p, "renewal",
                                 apr_pstrcat(p, name, ".conf", NULL), NULL);

@@ -50,6 +50,8 @@ typedef struct acme_lineage_t {
     apr_time_t not_after;
     const char *serial;        /* lowercase hex */
     const char *issuer_cn;
+    int key_type;              /* acme_key_type_e of the certificate's key,
+                                  -1 when unsupported */
     acme_renewal_conf_t *conf; /* NULL when renewal/<name>.conf is missing */
 } acme_lineage_t;
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <apr_file_info.h>
+#include <apr_hash.h>
 
 #include "acme_supervisor.h"
 #include "acme_cert.h"
@@ -85,8 +86,6 @@ acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
 {
     acme_lineage_t *l;
     apr_interval_time_t life, before;
-    acme_key_t *key;
-    acme_key_type_e type;
 
     *pwhen = now;
     if (acme_store_lineage_load(&l, store, md->name, p, NULL) != APR_SUCCESS) {
@@ -95,9 +94,7 @@ acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
     if (!acme_names_equal(l->names, md->names)) {
         return ACME_DUE_NAMES;
     }
-    if (acme_key_load(&key, p, l->privkey_path, NULL) == APR_SUCCESS
-        && acme_key_get_type(&type, key) == APR_SUCCESS
-        && type != md->key_type) {
+    if (l->key_type >= 0 && (acme_key_type_e)l->key_type != md->key_type) {
         return ACME_DUE_KEYTYPE;
     }
     if (md->ca_url && l->conf && apr_table_get(l->conf->params, "server")
@@ -703,31 +700,45 @@ static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
 
 /* --- ARI (RFC 9773) --- */
 
+/* A lineage's CertID and serial, computed once per pass. */
+typedef struct {
+    const char *id;
+    const char *serial;
+} cert_id_t;
+
 /* The CertID of a lineage's current certificate, or NULL (no AKI, no
- * certificate). */
+ * certificate); cached in `cache` (name -> cert_id_t) for the pass. */
 static const char *lineage_cert_id(const acme_store_t *store,
                                    const char *name, const char **pserial,
-                                   apr_pool_t *p)
+                                   apr_hash_t *cache, apr_pool_t *p)
 {
+    cert_id_t *c = apr_hash_get(cache, name, APR_HASH_KEY_STRING);
     acme_lineage_t *l;
     apr_array_header_t *certs;
-    const char *id;
 
-    if (acme_store_lineage_load(&l, store, name, p, NULL) != APR_SUCCESS
-        || acme_chain_load(&certs, p, l->cert_path, NULL) != APR_SUCCESS
-        || acme_ari_cert_id(&id, p, APR_ARRAY_IDX(certs, 0, acme_cert_t *),
-                            NULL) != APR_SUCCESS) {
-        return NULL;
+    if (!c) {
+        c = apr_pcalloc(p, sizeof(*c));
+        if (acme_store_lineage_load(&l, store, name, p, NULL) == APR_SUCCESS
+            && acme_chain_load(&certs, p, l->cert_path, NULL) == APR_SUCCESS
+            && acme_ari_cert_id(&c->id, p, APR_ARRAY_IDX(certs, 0,
+                                                         acme_cert_t *),
+                                NULL) == APR_SUCCESS) {
+            c->serial = l->serial;
+        }
+        else {
+            c->id = NULL;
+        }
+        apr_hash_set(cache, apr_pstrdup(p, name), APR_HASH_KEY_STRING, c);
     }
-    *pserial = l->serial;
-    return id;
+    *pserial = c->serial;
+    return c->id;
 }
 
 /* Asks the CA (through a worker: the supervisor does not talk to it) for
  * the renewal windows of the lineages whose recorded window is missing or
  * stale, and records them in state/NAME.json "ari". */
 static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
-                        apr_time_t now, apr_pool_t *p)
+                        apr_time_t now, apr_hash_t *ids_cache, apr_pool_t *p)
 {
     apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
     apr_array_header_t *mds = apr_array_make(p, 4, sizeof(acme_md_t *));
@@ -755,7 +766,7 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
         json_t *st = NULL, *ari;
         int fresh;
 
-        id = lineage_cert_id(store, md->name, &serial, p);
+        id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
         if (!id) {
             continue;
         }
@@ -876,7 +887,8 @@ cleanup:
 static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
                           const acme_store_t *store, const acme_md_t *md,
                           json_t *state, apr_time_t now,
-                          const char **preplaces, apr_pool_t *p)
+                          const char **preplaces, apr_hash_t *ids_cache,
+                          apr_pool_t *p)
 {
     json_t *ari = json_object_get(state, "ari");
     const char *serial = NULL, *id;
@@ -886,7 +898,7 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
     if (!json_is_object(ari)) {
         return due;
     }
-    id = lineage_cert_id(store, md->name, &serial, p);
+    id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
     if (!id || !json_is_string(json_object_get(ari, "cert_id"))
         || strcmp(json_string_value(json_object_get(ari, "cert_id")), id)) {
         return due;              /* a record for an older certificate */
@@ -910,6 +922,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     apr_array_header_t *jobs, *renewed, *failed;
     apr_time_t now = apr_time_now();
     apr_file_t *lock = NULL;
+    apr_hash_t *ids_cache;
     int *soon, round;
     apr_size_t len;
     acme_err_t err;
@@ -936,7 +949,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     /* No worker runs between passes: an answer still in challenges/ was
      * left by one that was killed. It must not be served forever. */
     clean_challenges(store, p);
-    ari_refresh(store, conf, now, p);
+    ids_cache = apr_hash_make(p);
+    ari_refresh(store, conf, now, ids_cache, p);
     jobs = apr_array_make(p, 4, sizeof(job_t *));
     renewed = apr_array_make(p, 4, sizeof(const char *));
     failed = apr_array_make(p, 4, sizeof(const char *));
@@ -960,7 +974,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         md->ca_url = conf->ca_url;
         due = acme_sup_due(&when, store, md, now, p);
         acme_store_state_load(&state, store, md->name, p);
-        due = ari_due(due, &when, store, md, state, now, &replaces, p);
+        due = ari_due(due, &when, store, md, state, now, &replaces,
+                      ids_cache, p);
         if (json_is_object(json_object_get(state, "ari"))) {
             res->next_wakeup = min_time(res->next_wakeup, apr_time_from_sec(
                 json_integer_value(json_object_get(json_object_get(state,
