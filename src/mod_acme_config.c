@@ -985,38 +985,114 @@ static int resolve_domain(acme_domain_t *d, server_rec *s, server_rec *base,
     return 1;
 }
 
-/* Returns non-zero if some vhost (or the main server) serves name. */
-static int name_is_served(server_rec *base, const char *name)
-{
-    server_rec *t;
+/* Names looked up many times at start-up (10,000 vhosts): exact names in a
+ * hash, patterns (wildcards) in a short list. */
+typedef struct {
+    apr_hash_t *exact;            /* lowercased name -> value */
+    apr_array_header_t *patterns; /* name_pat_t */
+} name_index_t;
 
-    for (t = base; t; t = t->next) {
-        if (server_serves(t, name)) {
-            return 1;
-        }
-    }
-    return 0;
+typedef struct {
+    const char *pattern;
+    void *value;
+} name_pat_t;
+
+static int is_pattern(const char *n)
+{
+    return strchr(n, '*') || strchr(n, '?');
 }
 
-/* Returns the domain that covers host, or NULL. */
-static acme_domain_t *domain_for_host(apr_array_header_t *all,
-                                      const char *host)
+static name_index_t *index_make(apr_pool_t *p)
 {
-    int i, k;
+    name_index_t *x = apr_pcalloc(p, sizeof(*x));
 
-    if (!host) {
+    x->exact = apr_hash_make(p);
+    x->patterns = apr_array_make(p, 4, sizeof(name_pat_t));
+    return x;
+}
+
+/* Adds name -> value (the first value added for a name stays). */
+static void index_add(name_index_t *x, apr_pool_t *p, const char *name,
+                      void *value)
+{
+    if (!name) {
+        return;
+    }
+    if (is_pattern(name)) {
+        name_pat_t *pt = apr_array_push(x->patterns);
+        pt->pattern = name;
+        pt->value = value;
+        return;
+    }
+    name = acme_str_tolower(apr_pstrdup(p, name));
+    if (!apr_hash_get(x->exact, name, APR_HASH_KEY_STRING)) {
+        apr_hash_set(x->exact, name, APR_HASH_KEY_STRING, value);
+    }
+}
+
+/* The value for name: an exact name first, then the first pattern that
+ * matches (a wildcard name, or a ServerAlias with * and ?). */
+static void *index_find(const name_index_t *x, apr_pool_t *p,
+                        const char *name)
+{
+    void *v;
+    int i;
+
+    if (!name) {
         return NULL;
     }
-    for (i = 0; i < all->nelts; i++) {
-        acme_domain_t *d = APR_ARRAY_IDX(all, i, acme_domain_t *);
-        for (k = 0; d->names && k < d->names->nelts; k++) {
-            const char *n = APR_ARRAY_IDX(d->names, k, const char *);
-            if (!strcasecmp(n, host) || acme_name_matches(n, host)) {
-                return d;
-            }
+    v = apr_hash_get(x->exact, acme_str_tolower(apr_pstrdup(p, name)),
+                     APR_HASH_KEY_STRING);
+    if (v) {
+        return v;
+    }
+    for (i = 0; i < x->patterns->nelts; i++) {
+        name_pat_t *pt = &APR_ARRAY_IDX(x->patterns, i, name_pat_t);
+        if (!strcasecmp(pt->pattern, name)
+            || acme_name_matches(pt->pattern, name)
+            || (!acme_name_is_wildcard(name)
+                && !ap_strcasecmp_match(name, pt->pattern))) {
+            return pt->value;
         }
     }
     return NULL;
+}
+
+/* Every name some server answers for (ServerName, ServerAlias, wildcard
+ * aliases). */
+static name_index_t *served_index(server_rec *base, apr_pool_t *p)
+{
+    name_index_t *x = index_make(p);
+    server_rec *t;
+    int i;
+
+    for (t = base; t; t = t->next) {
+        index_add(x, p, t->server_hostname, t);
+        for (i = 0; t->names && i < t->names->nelts; i++) {
+            index_add(x, p, APR_ARRAY_IDX(t->names, i, const char *), t);
+        }
+        for (i = 0; t->wild_names && i < t->wild_names->nelts; i++) {
+            name_pat_t *pt = apr_array_push(x->patterns);
+            pt->pattern = APR_ARRAY_IDX(t->wild_names, i, const char *);
+            pt->value = t;
+        }
+    }
+    return x;
+}
+
+/* Every ACMEDomain name -> its domain. */
+static name_index_t *domain_index(apr_array_header_t *all, apr_pool_t *p)
+{
+    name_index_t *x = index_make(p);
+    int i, k;
+
+    for (i = 0; i < all->nelts; i++) {
+        acme_domain_t *d = APR_ARRAY_IDX(all, i, acme_domain_t *);
+        for (k = 0; d->names && k < d->names->nelts; k++) {
+            index_add(x, p, APR_ARRAY_IDX(d->names, k, const char *), d);
+        }
+    }
+    return x;
 }
 
 /* Warns when http-01 is allowed and nothing listens on the port the CA's
@@ -1048,6 +1124,7 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                              sizeof(acme_domain_t *));
     apr_hash_t *seen = apr_hash_make(ptemp);
     int failed = 0, http01 = 0, tlsalpn01 = 0, i, k;
+    name_index_t *served, *by_name;
     server_rec *s;
 
     /* every ACMEDomain, main server first */
@@ -1076,6 +1153,7 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         }
     }
 
+    served = served_index(base, ptemp);
     for (i = 0; i < all->nelts; i++) {
         acme_domain_t *d = APR_ARRAY_IDX(all, i, acme_domain_t *);
         for (k = 0; k < d->names->nelts; k++) {
@@ -1090,7 +1168,7 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             else {
                 apr_hash_set(seen, n, APR_HASH_KEY_STRING, d);
             }
-            if (d->vhost_node && !name_is_served(base, n)) {
+            if (d->vhost_node && !index_find(served, ptemp, n)) {
                 domain_error(base, d, "no <VirtualHost> serves %s: add it to "
                              "a ServerName or ServerAlias, or remove it from "
                              "ACMEDomain", n);
@@ -1135,13 +1213,14 @@ int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     /* which certificate each server presents: its own ACMEDomain, else one
      * whose names cover its ServerName */
+    by_name = domain_index(all, ptemp);
     for (s = base; s; s = s->next) {
         acme_srv_conf_t *sc = acme_srv_conf(s);
         if (s->is_virtual && sc->domains->nelts) {
             sc->serving = APR_ARRAY_IDX(sc->domains, 0, acme_domain_t *);
         }
         else {
-            sc->serving = domain_for_host(all, s->server_hostname);
+            sc->serving = index_find(by_name, ptemp, s->server_hostname);
         }
     }
     return OK;
