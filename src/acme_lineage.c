@@ -536,15 +536,9 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
     }
     acme_log(ACME_LOG_INFO, "lineage %s: stored version %d", name, version);
 
-    path = apr_pstrcat(p, live_dir, "/README", NULL);
-    if (!acme_store_exists(path, p)) {
-        rv = acme_file_write_atomic(path, readme_text, strlen(readme_text),
-                                    0x0644, p);
-        if (rv != APR_SUCCESS) {
-            acme_err_set(err, p, rv, "cannot write %s: %s", path,
-                         acme_store_strerror(p, rv));
-            goto cleanup;
-        }
+    rv = acme_store_live_readme(s, name, p, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
     }
 
     if (!conf) {
@@ -606,5 +600,22 @@ apr_status_t acme_store_lineage_delete(acme_store_t *s, const char *name,
         }
     }
 cleanup:
+    return rv;
+}
+
+apr_status_t acme_store_live_readme(const acme_store_t *s, const char *name,
+                                    apr_pool_t *p, acme_err_t *err)
+{
+    const char *path = acme_store_path(s, p, "live", name, "README", NULL);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!acme_store_exists(path, p)) {
+        rv = acme_file_write_atomic(path, readme_text, strlen(readme_text),
+                                    0x0644, p);
+        if (rv != APR_SUCCESS) {
+            acme_err_set(err, p, rv, "cannot write %s: %s", path,
+                         acme_store_strerror(p, rv));
+        }
+    }
     return rv;
 }

@@ -120,6 +120,11 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                                      int *pversion, apr_pool_t *p,
                                      acme_err_t *err);
 
+/* Writes live/<name>/README (what the four files are) when it is
+ * missing. */
+apr_status_t acme_store_live_readme(const acme_store_t *s, const char *name,
+                                    apr_pool_t *p, acme_err_t *err);
+
 /* Removes live/<name>, archive/<name>, renewal/<name>.conf and
  * state/<name>.json; pieces already missing are not an error. */
 apr_status_t acme_store_lineage_delete(acme_store_t *s, const char *name,

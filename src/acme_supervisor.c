@@ -141,7 +141,7 @@ typedef struct job_t {
     apr_pool_t *p;
     acme_key_t *key;
     const char *key_pem;
-    const char *request;
+    acme_worker_req_t req;           /* formatted when the worker starts */
     json_t *state;
     pid_t pid;
     int out_fd;
@@ -192,7 +192,7 @@ static apr_status_t job_start(job_t *job, acme_sup_conf_t *conf,
 {
     int in[2] = { -1, -1 }, out[2] = { -1, -1 };
     apr_status_t rv = APR_SUCCESS;
-    const char *msg = job->request;
+    const char *msg = acme_worker_req_format(job->p, &job->req);
     apr_size_t left = strlen(msg);
     pid_t pid;
 
@@ -533,7 +533,6 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
                                 acme_err_t *err)
 {
     job_t *job = apr_pcalloc(p, sizeof(*job));
-    acme_worker_req_t req;
     const unsigned char *csr;
     apr_size_t csr_len, key_len;
     const char *dir;
@@ -573,27 +572,26 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
                           apr_strerror(rv, buf, sizeof(buf)));
         goto cleanup;
     }
-    memset(&req, 0, sizeof(req));
-    req.name = md->name;
-    req.directory = conf->ca_url;
-    req.ca_file = conf->ca_file;
-    req.account_key_pem = account_key_pem;
-    req.account_url = account_url;
-    req.contacts = conf->contacts;
-    req.agree_tos = conf->agree_tos;
-    req.eab_kid = conf->eab_kid;
-    req.eab_hmac = conf->eab_hmac;
-    req.names = (apr_array_header_t *)job->names;
-    req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
-    req.challenges = md->challenges;
-    req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
-    req.dns_hook = md->dns_hook != NULL;
-    req.dns_resolver = md->dns_resolver;
-    req.dns_timeout = md->dns_timeout > 0
+    memset(&job->req, 0, sizeof(job->req));
+    job->req.name = md->name;
+    job->req.directory = conf->ca_url;
+    job->req.ca_file = conf->ca_file;
+    job->req.account_key_pem = account_key_pem;
+    job->req.account_url = account_url;
+    job->req.contacts = conf->contacts;
+    job->req.agree_tos = conf->agree_tos;
+    job->req.eab_kid = conf->eab_kid;
+    job->req.eab_hmac = conf->eab_hmac;
+    job->req.names = (apr_array_header_t *)job->names;
+    job->req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
+    job->req.challenges = md->challenges;
+    job->req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
+    job->req.dns_hook = md->dns_hook != NULL;
+    job->req.dns_resolver = md->dns_resolver;
+    job->req.dns_timeout = md->dns_timeout > 0
         ? (long)apr_time_sec(md->dns_timeout) : 120;
-    req.profile = md->profile;
-    req.preferred_chain = md->preferred_chain;
-    job->request = acme_worker_req_format(p, &req);
+    job->req.profile = md->profile;
+    job->req.preferred_chain = md->preferred_chain;
     *pjob = job;
 cleanup:
     return rv;
@@ -796,7 +794,7 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     job->p = p;
     job->out_fd = job->in_fd = -1;
     job->hook_output = apr_table_make(p, 1);
-    job->request = acme_worker_req_format(p, &req);
+    job->req = req;
     one = apr_array_make(p, 1, sizeof(job_t *));
     APR_ARRAY_PUSH(one, job_t *) = job;
     run_jobs(one, 0, 1, conf);
@@ -1078,16 +1076,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             json_decref(state);
             continue;
         }
-        if (replaces) {
-            /* RFC 9773: say which certificate this order replaces */
-            acme_worker_req_t *r;
-            if (acme_worker_req_parse(&r, p, job->request,
-                                      strlen(job->request), NULL)
-                == APR_SUCCESS) {
-                r->replaces = replaces;
-                job->request = acme_worker_req_format(p, r);
-            }
-        }
+        /* RFC 9773: say which certificate this order replaces */
+        job->req.replaces = replaces;
         APR_ARRAY_PUSH(jobs, job_t *) = job;
     }
     res->attempted = jobs->nelts;
@@ -1132,17 +1122,11 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             }
             if (reg) json_decref(reg);
             if (i == 0 && first_batch < jobs->nelts && account_url) {
-                /* rewrite the remaining requests with the account URL */
+                /* the remaining requests use the new account */
                 int j;
                 for (j = first_batch; j < jobs->nelts; j++) {
-                    job_t *o = APR_ARRAY_IDX(jobs, j, job_t *);
-                    acme_worker_req_t *r;
-                    if (acme_worker_req_parse(&r, o->p, o->request,
-                                              strlen(o->request), NULL)
-                        == APR_SUCCESS) {
-                        r->account_url = account_url;
-                        o->request = acme_worker_req_format(o->p, r);
-                    }
+                    APR_ARRAY_IDX(jobs, j, job_t *)->req.account_url =
+                        account_url;
                 }
             }
         }

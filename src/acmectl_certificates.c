@@ -9,16 +9,13 @@
 #include "acmectl.h"
 #include "acme_util.h"
 
+/* The key type, as the lineage read it from the certificate's public key
+ * (no private key is parsed to list certificates). */
 static const char *key_type_of(apr_pool_t *p, const acme_lineage_t *l)
 {
-    acme_key_t *key;
-    acme_key_type_e type;
-
-    if (acme_key_load(&key, p, l->privkey_path, NULL) != APR_SUCCESS
-        || acme_key_get_type(&type, key) != APR_SUCCESS) {
-        return "unknown";
-    }
-    return acme_key_type_name(type);
+    (void)p;
+    return l->key_type >= 0 ? acme_key_type_name((acme_key_type_e)l->key_type)
+                            : "unknown";
 }
 
 int acmectl_cmd_certificates(acmectl_t *ctl)

@@ -362,21 +362,6 @@ static apr_status_t links_write(import_t *im, const char *name, int n,
     return APR_SUCCESS;
 }
 
-static const char readme[] =
-    "This directory contains your keys and certificates.\n"
-    "\n"
-    "`privkey.pem`  : the private key for your certificate.\n"
-    "`fullchain.pem`: the certificate file used in most server software.\n"
-    "`chain.pem`    : used for OCSP stapling in Nginx >=1.3.7.\n"
-    "`cert.pem`     : will break many server configurations, and should not "
-    "be used\n"
-    "                 without reading further documentation.\n"
-    "\n"
-    "WARNING: DO NOT MOVE OR RENAME THESE FILES!\n"
-    "\n"
-    "The files are symbolic links into ../../archive/<name>/ (imported from\n"
-    "Certbot by acmectl import); a renewal adds a new numbered set there and\n"
-    "moves these links to it.\n";
 
 /* Writes renewal/<name>.conf: Certbot's, with our paths and account id.
  * Certbot's own directories (config_dir, work_dir, logs_dir) are left
@@ -636,10 +621,7 @@ static void lineage_import(import_t *im, const char *name, apr_pool_t *p)
     if (flip && links_write(im, name, l->current, &why, p) != APR_SUCCESS) {
         goto failed;
     }
-    if (!exists(apr_pstrcat(p, our_live, "/README", NULL), p)) {
-        acme_file_write_atomic(apr_pstrcat(p, our_live, "/README", NULL),
-                               readme, strlen(readme), 0x0644, p);
-    }
+    acme_store_live_readme(im->store, name, p, NULL);
     if (conf_write(im, l, account_id, &why, p) != APR_SUCCESS) {
         goto failed;
     }
