@@ -505,6 +505,15 @@ static void st_set_str(json_t *st, const char *key, const char *v)
     json_object_set_new(st, key, v ? json_string(v) : json_null());
 }
 
+/* `acmectl renew --cert-name` counts its requests in renew_requests; an
+ * attempt answers them all by copying the count to renew_requests_done.
+ * (A counter, not a time: a request made in the second an attempt ended
+ * is not lost.) */
+static int renewal_requested(json_t *st)
+{
+    return st_int(st, "renew_requests") > st_int(st, "renew_requests_done");
+}
+
 void acme_sup_key_params(apr_table_t *params, acme_key_type_e type)
 {
     switch (type) {
@@ -979,9 +988,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                 json_integer_value(json_object_get(json_object_get(state,
                                    "ari"), "next_fetch"))));
         }
-        if (due == ACME_DUE_NO
-            && st_int(state, "renew_requested") > st_int(state,
-                                                         "last_attempt")) {
+        if (due == ACME_DUE_NO && renewal_requested(state)) {
             due = ACME_DUE_REQUESTED;
         }
         if (due == ACME_DUE_NO) {
@@ -991,10 +998,14 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         }
         next_try = apr_time_from_sec(st_int(state, "next_try"));
         last_ok = apr_time_from_sec(st_int(state, "last_success"));
-        /* `acmectl renew --cert-name` asked the server to renew now */
-        if (st_int(state, "renew_requested") > st_int(state, "last_attempt")) {
+        /* `acmectl renew --cert-name` asked the server to renew now; the
+         * attempt below answers every request made so far (its outcome is
+         * saved with the state, which acmectl waits for) */
+        if (renewal_requested(state)) {
             due = ACME_DUE_REQUESTED;
             next_try = 0;
+            st_set_int(state, "renew_requests_done",
+                       st_int(state, "renew_requests"));
         }
         if (next_try > now && !(round == 1 && soon[i])) {
             if (round == 0 && next_try - now <= BATCH_SLACK) {

@@ -323,6 +323,8 @@ static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
     char *data = NULL;
     apr_size_t len;
     json_t *st = NULL;
+    json_int_t seq;
+    apr_status_t rv;
     long pid = 0;
 
     if (ctl->dry_run) {
@@ -335,11 +337,17 @@ static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
         return acmectl_fail(ctl, "cannot lock the store %s", ctl->config_dir);
     }
     acme_store_state_load(&st, store, l->name, p);
+    seq = json_integer_value(json_object_get(st, "renew_requests")) + 1;
+    json_object_set_new(st, "renew_requests", json_integer(seq));
     json_object_set_new(st, "renew_requested",
                         json_integer(apr_time_sec(asked)));
-    acme_store_state_save(store, l->name, st, p);
+    rv = acme_store_state_save(store, l->name, st, p);
     json_decref(st);
     apr_file_close(lock);
+    if (rv != APR_SUCCESS) {
+        return acmectl_fail(ctl, "cannot record the request in %s's state",
+                            l->name);
+    }
 
     pidtext = acme_store_path(store, p, ".supervisor.pid", NULL);
     if (acme_file_read(&data, &len, p, pidtext, 64) == APR_SUCCESS) {
@@ -361,10 +369,8 @@ static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
         if (acme_store_state_load(&st, store, l->name, p) != APR_SUCCESS) {
             continue;
         }
-        if (json_integer_value(json_object_get(st, "last_attempt"))
-            >= apr_time_sec(asked)
-            && json_integer_value(json_object_get(st, "renew_requested"))
-               <= json_integer_value(json_object_get(st, "last_attempt"))) {
+        if (json_integer_value(json_object_get(st, "renew_requests_done"))
+            >= seq) {
             const char *status = json_string_value(json_object_get(st,
                                                                    "status"));
             int ok = status && !strcmp(status, "valid");
