@@ -84,6 +84,20 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
                              const char **paccount_id, acmectl_t *ctl,
                              acme_err_t *err);
 
+/* Returns non-zero when err is the CA's accountDoesNotExist: it no longer
+ * knows the stored account (it was reset, or forgot it). */
+int acmectl_account_gone(const acme_err_t *err);
+
+/* After acmectl_account_gone(): registers the client's account key again
+ * (contacts of -m, else those stored with the account; --agree-tos and the
+ * EAB options), stores the new account URL under account_id's directory and
+ * says so on stdout. On success the client uses the new account; the
+ * caller retries what failed, once. */
+apr_status_t acmectl_account_reregister(acmectl_t *ctl, acme_client_t *client,
+                                        acme_store_t *store,
+                                        const char *account_id,
+                                        acme_err_t *err);
+
 /* Obtains a certificate for names with the solver of ctl's authenticator,
  * validates it and (save) stores it as the next version of lineage, with
  * ctl's renewal parameters. *pversion gets the archive version. */

@@ -6,16 +6,127 @@
 
 #include "acmectl.h"
 #include "acme_account.h"
+#include "acme_problem.h"
 #include "acme_util.h"
+
+/* The contacts stored with an account (regr.json's body.contact), or an
+ * empty array. */
+static apr_array_header_t *stored_contacts(acme_store_t *store,
+                                           const char *server,
+                                           const char *id, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 1, sizeof(const char *));
+    char *text = NULL;
+    json_t *regr = NULL, *ct, *v;
+    size_t i;
+
+    if (!id || acme_file_read(&text, NULL, p, apr_pstrcat(p,
+            acme_store_account_dir(store, p, server), "/", id, "/regr.json",
+            NULL), 256 * 1024) != APR_SUCCESS) {
+        goto cleanup;
+    }
+    regr = json_loads(text, 0, NULL);
+    ct = json_object_get(json_object_get(regr, "body"), "contact");
+    json_array_foreach(ct, i, v) {
+        if (json_string_value(v) && *json_string_value(v)) {
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p,
+                json_string_value(v));
+        }
+    }
+cleanup:
+    if (regr) {
+        json_decref(regr);
+    }
+    return out;
+}
+
+int acmectl_account_gone(const acme_err_t *err)
+{
+    return acme_problem_is(err, "accountDoesNotExist");
+}
+
+apr_status_t acmectl_account_reregister(acmectl_t *ctl, acme_client_t *client,
+                                        acme_store_t *store,
+                                        const char *account_id,
+                                        acme_err_t *err)
+{
+    apr_pool_t *p = ctl->pool;
+    const char *old_url = client->account_url ? client->account_url : "?";
+    const char *id = NULL;
+    acme_account_req_t req;
+    json_t *reg = NULL;
+    apr_status_t rv;
+
+    memset(&req, 0, sizeof(req));
+    req.contacts = ctl->contacts->nelts ? ctl->contacts
+        : stored_contacts(store, ctl->server, account_id, p);
+    req.agree_tos = ctl->agree_tos;
+    req.eab_kid = ctl->eab_kid;
+    req.eab_hmac = ctl->eab_hmac;
+    acme_log(ACME_LOG_WARN, "the CA does not know the account %s any more; "
+             "registering its key again", old_url);
+    /* the same key: the account id (and every renewal conf naming it) stays
+     * valid, and a CA that still knows the key under another URL just
+     * returns that account */
+    rv = acme_account_register(&reg, client, p, client->account_key, &req,
+                               err);
+    if (rv != APR_SUCCESS) {
+        acme_err_wrap(err, p, "the CA no longer knows account %s (was the "
+                      "CA reset?) and registering a new one failed", old_url);
+        goto cleanup;
+    }
+    rv = acme_store_account_save(&id, store, ctl->server,
+                                 client->account_key, client->account_url,
+                                 reg, p, err);
+    if (rv != APR_SUCCESS) {
+        acme_err_wrap(err, p, "the CA no longer knows account %s; a new one "
+                      "(%s) was registered but could not be stored", old_url,
+                      client->account_url);
+        goto cleanup;
+    }
+    acmectl_say(ctl, "The CA no longer knows account %s; registered a new "
+                "one: %s\n", old_url, client->account_url);
+cleanup:
+    if (reg) {
+        json_decref(reg);
+    }
+    return rv;
+}
+
+/* Sets the account's contact to -m's addresses. */
+static apr_status_t post_contact(acmectl_t *ctl, acme_client_t *client,
+                                 acme_err_t *err)
+{
+    apr_pool_t *p = ctl->pool;
+    json_t *payload = json_object(), *ct = json_array();
+    acme_http_resp_t *resp;
+    char *text;
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < ctl->contacts->nelts; i++) {
+        const char *c = APR_ARRAY_IDX(ctl->contacts, i, const char *);
+        json_array_append_new(ct, json_string(strchr(c, ':') ? c
+            : apr_pstrcat(p, "mailto:", c, NULL)));
+    }
+    json_object_set_new(payload, "contact", ct);
+    text = json_dumps(payload, JSON_COMPACT);
+    json_decref(payload);
+    rv = acme_client_post(&resp, client, p, client->account_url, text, 0,
+                          NULL, err);
+    free(text);
+    return rv;
+}
 
 int acmectl_cmd_update_account(acmectl_t *ctl)
 {
     apr_pool_t *p = ctl->pool;
     acme_client_t *client;
     acme_store_t *store;
-    acme_key_t *new_key, *old_key;
+    acme_key_t *new_key;
     const char *old_id, *new_id, *url;
     acme_err_t err;
+    apr_status_t rv;
     json_t *reg = NULL;
 
     if (!ctl->rollover_key && !ctl->contacts->nelts) {
@@ -31,37 +142,36 @@ int acmectl_cmd_update_account(acmectl_t *ctl)
     if (acmectl_connect(&client, &store, &old_id, ctl, &err) != APR_SUCCESS) {
         return acmectl_fail(ctl, "%s", err.msg);
     }
-    old_key = client->account_key;
-    url = client->account_url;
     if (ctl->contacts->nelts) {
-        json_t *payload = json_object(), *ct = json_array();
-        acme_http_resp_t *resp;
-        char *text;
-        int i;
-        for (i = 0; i < ctl->contacts->nelts; i++) {
-            const char *c = APR_ARRAY_IDX(ctl->contacts, i, const char *);
-            json_array_append_new(ct, json_string(strchr(c, ':') ? c
-                : apr_pstrcat(p, "mailto:", c, NULL)));
+        rv = post_contact(ctl, client, &err);
+        if (rv != APR_SUCCESS && acmectl_account_gone(&err)) {
+            /* registered again with -m's contact: nothing more to change */
+            rv = acmectl_account_reregister(ctl, client, store, old_id, &err);
         }
-        json_object_set_new(payload, "contact", ct);
-        text = json_dumps(payload, JSON_COMPACT);
-        json_decref(payload);
-        if (acme_client_post(&resp, client, p, url, text, 0, NULL, &err)
-            != APR_SUCCESS) {
-            free(text);
+        if (rv != APR_SUCCESS) {
             return acmectl_fail(ctl, "updating the contact failed: %s",
                                 err.msg);
         }
-        free(text);
-        acmectl_say(ctl, "Contact of %s updated.\n", url);
+        acmectl_say(ctl, "Contact of %s updated.\n", client->account_url);
     }
     if (ctl->rollover_key) {
         if (acme_key_generate(&new_key, p, ACME_KEY_EC256, &err)
-            != APR_SUCCESS
-            || acme_account_key_change(client, p, new_key, &err)
-               != APR_SUCCESS) {
+            != APR_SUCCESS) {
             return acmectl_fail(ctl, "%s", err.msg);
         }
+        rv = acme_account_key_change(client, p, new_key, &err);
+        if (rv != APR_SUCCESS && acmectl_account_gone(&err)) {
+            /* the CA forgot the account: register the old key again, then
+             * roll it over as asked */
+            rv = acmectl_account_reregister(ctl, client, store, old_id, &err);
+            if (rv == APR_SUCCESS) {
+                rv = acme_account_key_change(client, p, new_key, &err);
+            }
+        }
+        if (rv != APR_SUCCESS) {
+            return acmectl_fail(ctl, "%s", err.msg);
+        }
+        url = client->account_url;
         /* the CA now knows only the new key: store it before anything else,
          * then drop the old one */
         if (acme_store_account_save(&new_id, store, ctl->server, new_key, url,
@@ -73,7 +183,6 @@ int acmectl_cmd_update_account(acmectl_t *ctl)
         if (strcmp(new_id, old_id)) {
             acme_store_account_delete(store, ctl->server, old_id, p);
         }
-        (void)old_key;
         acmectl_say(ctl, "Account %s rolled over to a new key (account id "
                     "%s, was %s).\n", url, new_id, old_id);
     }

@@ -166,7 +166,7 @@ apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
     const unsigned char *csr;
     apr_size_t csr_len, key_len;
     apr_status_t rv;
-    int i;
+    int i, reregistered = 0;
 
     names = apr_array_copy(p, req_names);
     dropped = apr_array_make(p, 1, sizeof(const char *));
@@ -221,6 +221,16 @@ apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
         rv = acme_issue(&res, client, p, &req, err);
         if (rv == APR_SUCCESS) {
             break;
+        }
+        if (!reregistered && acmectl_account_gone(err)) {
+            /* the CA was reset or forgot the account: register again and
+             * go on with the order */
+            reregistered = 1;
+            rv = acmectl_account_reregister(ctl, client, store, account, err);
+            if (rv != APR_SUCCESS) {
+                goto cleanup;
+            }
+            continue;
         }
         /* --allow-subset-of-names: drop the name that failed, go on with
          * the rest in a new order */

@@ -623,6 +623,7 @@ int acmectl_cmd_revoke(acmectl_t *ctl)
     acme_err_t err;
     json_t *state;
     acmectl_t *c = ctl;
+    apr_status_t rv;
     int len;
 
     if (!ctl->cert_name == !ctl->cert_path) {
@@ -660,9 +661,21 @@ int acmectl_cmd_revoke(acmectl_t *ctl)
     if (len <= 0) {
         return acmectl_fail(ctl, "%s: cannot encode the certificate", path);
     }
-    if (acmectl_connect(&client, &store, &account, c, &err) != APR_SUCCESS
-        || acme_cert_revoke(client, p, der, (apr_size_t)len, ctl->reason,
-                            NULL, &err) != APR_SUCCESS) {
+    rv = acmectl_connect(&client, &store, &account, c, &err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_cert_revoke(client, p, der, (apr_size_t)len, ctl->reason,
+                              NULL, &err);
+        if (rv != APR_SUCCESS && acmectl_account_gone(&err)) {
+            /* the CA was reset or forgot the account: register again, then
+             * ask once more */
+            rv = acmectl_account_reregister(c, client, store, account, &err);
+            if (rv == APR_SUCCESS) {
+                rv = acme_cert_revoke(client, p, der, (apr_size_t)len,
+                                      ctl->reason, NULL, &err);
+            }
+        }
+    }
+    if (rv != APR_SUCCESS) {
         OPENSSL_free(der);
         return acmectl_fail(ctl, "revoking %s failed: %s", path, err.msg);
     }

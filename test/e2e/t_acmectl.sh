@@ -579,6 +579,70 @@ case_eab() {
     expect_failed "$before" "$st" 'eab|external|binding|eab-kid' && t_pass
 }
 
+# l. the CA forgot the account (reset, new database): pebble keeps no state,
+# so a restart forgets every account. acmectl registers the stored key again
+# (same account id, new URL), says so, and goes on.
+account_dir() { printf '%s/accounts/localhost:%s/dir\n' "$STORE" "$PEBBLE_PORT"; }
+
+# forgot_check URL_BEFORE: stdout says the account was registered again, and
+# the store's only account has a new URL.
+forgot_check() {
+    local url1=$1 ids url2
+    if ! grep -qF "The CA no longer knows account $url1; registered a new one" "$WORK/last.out"; then
+        t_fail "stdout does not say the account was registered again"
+        e2e_show_file "$WORK/last.out"; return 1
+    fi
+    ids=$(ls "$(account_dir)")
+    if [ "$(printf '%s\n' "$ids" | wc -l)" != 1 ]; then
+        t_fail "want one account in the store, got: $ids"; return 1
+    fi
+    url2=$(jq -r .uri "$(account_dir)/$ids/regr.json")
+    if [ -z "$url2" ] || [ "$url2" = "$url1" ]; then
+        t_fail "regr.json still has the forgotten URL ($url2)"; return 1
+    fi
+}
+
+case_ca_forgot_account() {
+    local id url1
+    id=$(ls "$(account_dir)" | head -n 1)
+    url1=$(jq -r .uri "$(account_dir)/$id/regr.json" 2>/dev/null)
+    pebble_stop; pebble_start
+    t_begin "certonly after the CA forgot the account: registers again, issues"
+    acmectl_run certonly --webroot -w "$WEB_MAIN" -d forgotten.example.test \
+        --config-dir "$STORE" "${ACMECTL_CA_ARGS[@]}"
+    expect_issued "$STORE" forgotten.example.test 1 forgotten.example.test || return
+    forgot_check "$url1" || return
+    if [ "$(ls "$(account_dir)")" != "$id" ]; then
+        t_fail "the account id changed ($(ls "$(account_dir)"), was $id)"; return
+    fi
+    if ! grep -qx "account = $id" "$STORE/renewal/forgotten.example.test.conf"; then
+        t_fail "renewal conf does not name account $id"; return
+    fi
+    t_pass
+
+    t_begin "renew after the CA forgot the account: registers again, renews"
+    url1=$(jq -r .uri "$(account_dir)/$id/regr.json")
+    pebble_stop; pebble_start
+    acmectl_run renew --cert-name forgotten.example.test --force-renewal \
+        --config-dir "$STORE" "${ACMECTL_CA_ARGS[@]}"
+    expect_issued "$STORE" forgotten.example.test 2 forgotten.example.test || return
+    forgot_check "$url1" || return
+    t_pass
+
+    t_begin "update_account --rollover-key after the CA forgot the account"
+    url1=$(jq -r .uri "$(account_dir)/$id/regr.json")
+    pebble_stop; pebble_start
+    acmectl_run update_account --rollover-key --config-dir "$STORE" "${ACMECTL_CA_ARGS[@]}"
+    if [ "$LAST_RC" -ne 0 ]; then
+        t_fail "exit $LAST_RC: $(head -c 300 "$WORK/last.err")"; return
+    fi
+    forgot_check "$url1" || return
+    if ! grep -q "rolled over to a new key" "$WORK/last.out" || [ "$(ls "$(account_dir)")" = "$id" ]; then
+        t_fail "the key was not rolled over"; e2e_show_file "$WORK/last.out"; return
+    fi
+    t_pass
+}
+
 # ---------------------------------------------------------------------------
 
 make_hooks
@@ -600,6 +664,7 @@ if [ "$web_ok" = 1 ]; then
     case_bad_input
     case_certificates
     case_permissions
+    case_ca_forgot_account
     pebble_start PEBBLE_WFE_NONCEREJECT=50
     case_nonce_reject
     pebble_start PEBBLE_EAB=1
