@@ -8,6 +8,7 @@
 #include <apr_file_info.h>
 #include <apr_file_io.h>
 
+#include "acme_ari.h"
 #include "acme_cert.h"
 #include "acme_names.h"
 #include "acme_store.h"
@@ -354,6 +355,9 @@ apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
     l->not_after = acme_cert_not_after(leaf);
     l->serial = acme_cert_serial_hex(p, leaf);
     l->issuer_cn = acme_cert_issuer_cn(p, leaf);
+    if (acme_ari_cert_id(&l->ari_cert_id, p, leaf, NULL) != APR_SUCCESS) {
+        l->ari_cert_id = NULL;
+    }
     {
         /* the key type from the certificate's public key: no private key
          * parse (costly with OpenSSL 3's decoders) just to know its type */
@@ -566,6 +570,7 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
         goto cleanup;
     }
 cleanup:
+    acme_store_note_change(s, p);
     return rv;
 }
 
@@ -600,6 +605,7 @@ apr_status_t acme_store_lineage_delete(acme_store_t *s, const char *name,
         }
     }
 cleanup:
+    acme_store_note_change(s, p);
     return rv;
 }
 

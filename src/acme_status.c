@@ -42,31 +42,6 @@ static int name_ok(const char *name)
         && strlen(name) < 256;
 }
 
-/* The key type of a certificate's public key ("ec256", "rsa2048", ...),
- * from the certificate alone (the private key is not needed). */
-static const char *cert_key_type(const acme_cert_t *cert)
-{
-    EVP_PKEY *pk = X509_get0_pubkey(acme_cert_x509(cert));
-    int bits;
-
-    if (!pk) {
-        return "unknown";
-    }
-    bits = EVP_PKEY_get_bits(pk);
-    switch (EVP_PKEY_get_base_id(pk)) {
-    case EVP_PKEY_EC:
-        return bits == 256 ? acme_key_type_name(ACME_KEY_EC256)
-             : bits == 384 ? acme_key_type_name(ACME_KEY_EC384) : "unknown";
-    case EVP_PKEY_RSA:
-        return bits == 2048 ? acme_key_type_name(ACME_KEY_RSA2048)
-             : bits == 3072 ? acme_key_type_name(ACME_KEY_RSA3072)
-             : bits == 4096 ? acme_key_type_name(ACME_KEY_RSA4096)
-             : "unknown";
-    default:
-        return "unknown";
-    }
-}
-
 /* The key type a renewal conf asks for (Certbot's key_type, elliptic_curve,
  * rsa_key_size); def when it says nothing usable. */
 static acme_key_type_e conf_key_type(const acme_renewal_conf_t *conf,
@@ -124,8 +99,6 @@ apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
                                     apr_time_t now, apr_pool_t *p)
 {
     acme_lineage_t *l = NULL;
-    apr_array_header_t *certs = NULL;
-    acme_cert_t *cert;
     const char *key_type, *cert_id = NULL;
     acme_md_t dmd;
     acme_due_e due;
@@ -145,15 +118,9 @@ apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
     if (md && !acme_names_equal(l->names, md->names)) {
         return ACME_ENOTFOUND;    /* the server presents its fallback */
     }
-    if ((rv = acme_chain_load(&certs, p, l->cert_path, NULL))
-        != APR_SUCCESS) {
-        return rv;
-    }
-    cert = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
-    key_type = cert_key_type(cert);
-    if (acme_ari_cert_id(&cert_id, p, cert, NULL) != APR_SUCCESS) {
-        cert_id = NULL;
-    }
+    key_type = l->key_type >= 0
+        ? acme_key_type_name((acme_key_type_e)l->key_type) : "unknown";
+    cert_id = l->ari_cert_id;
     if (md) {
         dmd = *md;
     }
@@ -162,7 +129,7 @@ apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
         acme_key_type_parse(&kt, key_type, p, NULL);
         dmd = *md_from_conf(l, kt, p);
     }
-    due = acme_sup_due(&when, store, &dmd, now, p);
+    due = acme_sup_due_lineage(&when, store, &dmd, l, now, p);
 
     o = json_object();
     doms = json_array();

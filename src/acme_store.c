@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_file_info.h>
 #include <apr_file_io.h>
@@ -305,6 +306,7 @@ apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
     }
     path = apr_pstrcat(p, dir, "/", name, ".json", NULL);
     rv = acme_file_write_atomic(path, text, strlen(text), 0x0644, p);
+    acme_store_note_change(s, p);
     if (rv != APR_SUCCESS) {
         acme_log(ACME_LOG_ERR, "cannot write %s: %s", path,
                  acme_store_strerror(p, rv));
@@ -312,6 +314,38 @@ apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
 cleanup:
     free(text);
     return rv;
+}
+
+/* --- change mark --- */
+
+void acme_store_note_change(const acme_store_t *s, apr_pool_t *p)
+{
+    static unsigned long seq;
+    const char *path = acme_store_path(s, p, ".changes", NULL);
+    const char *text = apr_psprintf(p, "%ld %" APR_TIME_T_FMT " %lu\n",
+                                    (long)getpid(), apr_time_now(), ++seq);
+    apr_file_t *f;
+
+    /* not fsync'ed: after a crash, a restarted supervisor reads everything
+     * anyway */
+    if (apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                      | APR_FOPEN_TRUNCATE, 0x0644, p) == APR_SUCCESS) {
+        apr_file_write_full(f, text, strlen(text), NULL);
+        apr_file_close(f);
+    }
+}
+
+const char *acme_store_change_mark(const acme_store_t *s, apr_pool_t *p)
+{
+    char *data = NULL;
+    apr_size_t len = 0;
+
+    if (acme_file_read(&data, &len, p, acme_store_path(s, p, ".changes",
+                                                       NULL), 256)
+        != APR_SUCCESS || !data) {
+        return "";
+    }
+    return data;
 }
 
 /* --- locking --- */

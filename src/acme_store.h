@@ -52,6 +52,8 @@ typedef struct acme_lineage_t {
     const char *issuer_cn;
     int key_type;              /* acme_key_type_e of the certificate's key,
                                   -1 when unsupported */
+    const char *ari_cert_id;   /* its ARI CertID (RFC 9773), NULL when it
+                                  has no Authority Key Identifier */
     acme_renewal_conf_t *conf; /* NULL when renewal/<name>.conf is missing */
 } acme_lineage_t;
 
@@ -193,6 +195,18 @@ apr_status_t acme_store_state_load(json_t **pjson, const acme_store_t *s,
 /* Saves state/<name>.json atomically. */
 apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
                                    json_t *json, apr_pool_t *p);
+
+/* --- change mark --- */
+
+/* Records that the store changed (STORE/.changes gets new content). Every
+ * state, lineage and deletion write calls it, whoever writes: a reader that
+ * keeps decisions across passes (the supervisor's index) compares marks
+ * instead of re-reading every lineage. */
+void acme_store_note_change(const acme_store_t *s, apr_pool_t *p);
+
+/* The current change mark (the content of STORE/.changes), or "" when no
+ * write was ever noted. */
+const char *acme_store_change_mark(const acme_store_t *s, apr_pool_t *p);
 
 /* --- locking --- */
 

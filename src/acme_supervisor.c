@@ -33,6 +33,18 @@
  * go with them: one restart instead of several. */
 #define BATCH_SLACK apr_time_from_sec(60)
 
+/* What a pass learnt for the next one (an index of "nothing to do before"
+ * times instead of re-reading every certificate each pass). Valid while
+ * the store's change mark is the one the last pass left. */
+struct acme_sup_index_t {
+    apr_pool_t *pool;                 /* the conf's */
+    char mark[256];                   /* the change mark after that pass */
+    int valid;
+    int n;                            /* entries in quiet (conf->mds) */
+    apr_time_t *quiet;                /* per md: nothing to do before this
+                                         (0: look again) */
+};
+
 const char *acme_due_name(acme_due_e due)
 {
     switch (due) {
@@ -61,6 +73,8 @@ acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p)
     conf->worker_timeout = apr_time_from_sec(600);
     conf->uid = getuid();
     conf->gid = getgid();
+    conf->index = apr_pcalloc(p, sizeof(*conf->index));
+    conf->index->pool = p;
     return conf;
 }
 
@@ -85,10 +99,21 @@ acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
                         const acme_md_t *md, apr_time_t now, apr_pool_t *p)
 {
     acme_lineage_t *l;
+
+    if (acme_store_lineage_load(&l, store, md->name, p, NULL) != APR_SUCCESS) {
+        l = NULL;
+    }
+    return acme_sup_due_lineage(pwhen, store, md, l, now, p);
+}
+
+acme_due_e acme_sup_due_lineage(apr_time_t *pwhen, const acme_store_t *store,
+                                const acme_md_t *md, const acme_lineage_t *l,
+                                apr_time_t now, apr_pool_t *p)
+{
     apr_interval_time_t life, before;
 
     *pwhen = now;
-    if (acme_store_lineage_load(&l, store, md->name, p, NULL) != APR_SUCCESS) {
+    if (!l) {
         return ACME_DUE_MISSING;
     }
     if (!acme_names_equal(l->names, md->names)) {
@@ -721,20 +746,18 @@ static const char *lineage_cert_id(const acme_store_t *store,
 {
     cert_id_t *c = apr_hash_get(cache, name, APR_HASH_KEY_STRING);
     acme_lineage_t *l;
-    apr_array_header_t *certs;
+    apr_pool_t *tp;
 
     if (!c) {
+        /* the parsed lineage is dropped at once: only two strings stay */
         c = apr_pcalloc(p, sizeof(*c));
-        if (acme_store_lineage_load(&l, store, name, p, NULL) == APR_SUCCESS
-            && acme_chain_load(&certs, p, l->cert_path, NULL) == APR_SUCCESS
-            && acme_ari_cert_id(&c->id, p, APR_ARRAY_IDX(certs, 0,
-                                                         acme_cert_t *),
-                                NULL) == APR_SUCCESS) {
-            c->serial = l->serial;
+        apr_pool_create(&tp, p);
+        if (acme_store_lineage_load(&l, store, name, tp, NULL) == APR_SUCCESS
+            && l->ari_cert_id) {
+            c->id = apr_pstrdup(p, l->ari_cert_id);
+            c->serial = apr_pstrdup(p, l->serial);
         }
-        else {
-            c->id = NULL;
-        }
+        apr_pool_destroy(tp);
         apr_hash_set(cache, apr_pstrdup(p, name), APR_HASH_KEY_STRING, c);
     }
     *pserial = c->serial;
@@ -745,7 +768,8 @@ static const char *lineage_cert_id(const acme_store_t *store,
  * the renewal windows of the lineages whose recorded window is missing or
  * stale, and records them in state/NAME.json "ari". */
 static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
-                        apr_time_t now, apr_hash_t *ids_cache, apr_pool_t *p)
+                        apr_time_t now, apr_hash_t *ids_cache,
+                        apr_time_t *pari_until, apr_pool_t *p)
 {
     apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
     apr_array_header_t *mds = apr_array_make(p, 4, sizeof(acme_md_t *));
@@ -759,12 +783,15 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     int i;
 
     /* a CA without renewalInfo is asked again daily, not every pass */
+    *pari_until = 0;
     acme_store_state_load(&global, store, "_ari", p);
     if (global && json_is_string(json_object_get(global, "ca"))
         && !strcmp(json_string_value(json_object_get(global, "ca")),
                    conf->ca_url)
         && json_integer_value(json_object_get(global, "unsupported_until"))
            > apr_time_sec(now)) {
+        *pari_until = apr_time_from_sec(json_integer_value(json_object_get(
+                                        global, "unsupported_until")));
         goto cleanup;
     }
     for (i = 0; i < conf->mds->nelts; i++) {
@@ -773,6 +800,9 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
         json_t *st = NULL, *ari;
         int fresh;
 
+        if (conf->index->quiet[i] > now) {
+            continue;                /* its window was fresh last pass */
+        }
         id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
         if (!id) {
             continue;
@@ -821,6 +851,7 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
         json_object_set_new(global, "unsupported_until",
                             json_integer(apr_time_sec(now + DAY)));
         acme_store_state_save(store, "_ari", global, p);
+        *pari_until = now + DAY;
         goto cleanup;
     }
     windows = json_loads(wres->windows ? wres->windows : "{}", 0, NULL);
@@ -890,11 +921,14 @@ cleanup:
 
 /* Applies the recorded ARI window to a "not due" / "window" decision:
  * the CA's window decides when it is known for the current certificate.
- * Sets *preplaces to the CertID the new order replaces. */
+ * Sets *preplaces to the CertID the new order replaces, and *pari_next to
+ * when the window must be asked for again (ari_until, what ari_refresh
+ * said of the CA, when there is no record for this certificate). */
 static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
                           const acme_store_t *store, const acme_md_t *md,
                           json_t *state, apr_time_t now,
-                          const char **preplaces, apr_hash_t *ids_cache,
+                          const char **preplaces, apr_time_t ari_until,
+                          apr_time_t *pari_next, apr_hash_t *ids_cache,
                           apr_pool_t *p)
 {
     json_t *ari = json_object_get(state, "ari");
@@ -902,6 +936,7 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
     apr_time_t chosen;
 
     *preplaces = NULL;
+    *pari_next = ari_until;
     if (!json_is_object(ari)) {
         return due;
     }
@@ -911,6 +946,8 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
         return due;              /* a record for an older certificate */
     }
     *preplaces = id;
+    *pari_next = apr_time_from_sec(json_integer_value(json_object_get(ari,
+                                                          "next_fetch")));
     if (due != ACME_DUE_NO && due != ACME_DUE_WINDOW) {
         return due;              /* missing names, expiry, ... come first */
     }
@@ -918,6 +955,50 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
                                                                   "chosen")));
     *pwhen = chosen;
     return chosen <= now ? ACME_DUE_ARI : ACME_DUE_NO;
+}
+
+/* Starts a pass's use of the index: sized to conf->mds, forgotten when
+ * the store changed since the last pass ended (acmectl wrote to it). */
+static void index_begin(acme_sup_conf_t *conf, const acme_store_t *store,
+                        apr_pool_t *p)
+{
+    struct acme_sup_index_t *idx = conf->index;
+    const char *mark;
+
+    if (idx->n != conf->mds->nelts) {
+        idx->n = conf->mds->nelts;
+        idx->quiet = apr_pcalloc(idx->pool, sizeof(apr_time_t)
+                                 * (apr_size_t)(idx->n + 1));
+        idx->valid = 0;
+    }
+    mark = acme_store_change_mark(store, p);
+    if (!idx->valid || strcmp(mark, idx->mark)) {
+        memset(idx->quiet, 0, sizeof(apr_time_t) * (apr_size_t)(idx->n + 1));
+    }
+    idx->valid = 0;
+}
+
+/* Ends it: what this pass wrote is known, so its own mark is kept. */
+static void index_end(acme_sup_conf_t *conf, const acme_store_t *store,
+                      apr_pool_t *p)
+{
+    struct acme_sup_index_t *idx = conf->index;
+    const char *mark = acme_store_change_mark(store, p);
+
+    if (strlen(mark) < sizeof(idx->mark)) {
+        strcpy(idx->mark, mark);
+        idx->valid = 1;
+    }
+}
+
+/* Nothing to do for conf->mds[i] before `until`, nor before ari_next, when
+ * the CA's renewal window must be asked for again (0: every pass). */
+static void sup_quiet(acme_sup_conf_t *conf, acme_sup_result_t *res, int i,
+                      apr_time_t until, apr_time_t ari_next)
+{
+    res->next_wakeup = min_time(res->next_wakeup, until);
+    conf->index->quiet[i] = !ari_next ? 0 : until < ari_next ? until
+                                                             : ari_next;
 }
 
 apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
@@ -930,6 +1011,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     apr_time_t now = apr_time_now();
     apr_file_t *lock = NULL;
     apr_hash_t *ids_cache;
+    apr_pool_t *ip;                 /* per certificate, cleared each time */
+    apr_time_t ari_until = 0;
     int *soon, round;
     apr_size_t len;
     acme_err_t err;
@@ -956,8 +1039,10 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     /* No worker runs between passes: an answer still in challenges/ was
      * left by one that was killed. It must not be served forever. */
     clean_challenges(store, p);
+    index_begin(conf, store, p);
     ids_cache = apr_hash_make(p);
-    ari_refresh(store, conf, now, ids_cache, p);
+    ari_refresh(store, conf, now, ids_cache, &ari_until, p);
+    apr_pool_create(&ip, p);
     jobs = apr_array_make(p, 4, sizeof(job_t *));
     renewed = apr_array_make(p, 4, sizeof(const char *));
     failed = apr_array_make(p, 4, sizeof(const char *));
@@ -969,7 +1054,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     for (i = 0; i < conf->mds->nelts; i++) {
         acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
         json_t *state = NULL;
-        apr_time_t when, next_try, last_ok;
+        apr_time_t when, next_try, last_ok, ari_next;
         acme_due_e due;
         const char *replaces = NULL;
         job_t *job = NULL;
@@ -977,12 +1062,19 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         if (round == 1 && (!soon[i] || !jobs->nelts)) {
             continue;
         }
+        if (round == 0 && conf->index->quiet[i] > now) {
+            /* nothing to do before then, and the store has not changed */
+            res->next_wakeup = min_time(res->next_wakeup,
+                                        conf->index->quiet[i]);
+            continue;
+        }
 
         md->ca_url = conf->ca_url;
-        due = acme_sup_due(&when, store, md, now, p);
+        apr_pool_clear(ip);
+        due = acme_sup_due(&when, store, md, now, ip);
         acme_store_state_load(&state, store, md->name, p);
         due = ari_due(due, &when, store, md, state, now, &replaces,
-                      ids_cache, p);
+                      ari_until, &ari_next, ids_cache, p);
         if (json_is_object(json_object_get(state, "ari"))) {
             res->next_wakeup = min_time(res->next_wakeup, apr_time_from_sec(
                 json_integer_value(json_object_get(json_object_get(state,
@@ -992,7 +1084,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             due = ACME_DUE_REQUESTED;
         }
         if (due == ACME_DUE_NO) {
-            res->next_wakeup = min_time(res->next_wakeup, when);
+            sup_quiet(conf, res, i, when, ari_next);
             json_decref(state);
             continue;
         }
@@ -1011,7 +1103,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             if (round == 0 && next_try - now <= BATCH_SLACK) {
                 soon[i] = 1;
             }
-            res->next_wakeup = min_time(res->next_wakeup, next_try);
+            sup_quiet(conf, res, i, next_try, ari_next);
             json_decref(state);
             continue;
         }
@@ -1021,14 +1113,13 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             && json_string_value(json_object_get(state, "dropped_names"))
             && *json_string_value(json_object_get(state, "dropped_names"))
             && last_ok + DAY > now) {
-            res->next_wakeup = min_time(res->next_wakeup, last_ok + DAY);
+            sup_quiet(conf, res, i, last_ok + DAY, ari_next);
             json_decref(state);
             continue;
         }
         if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
             && renewed_for_window(state)) {
-            res->next_wakeup = min_time(res->next_wakeup,
-                                        last_ok + MIN_RENEW_INTERVAL);
+            sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL, ari_next);
             json_decref(state);
             continue;
         }
@@ -1065,7 +1156,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             st_set_str(state, "last_error", err.msg);
             st_set_int(state, "next_try", apr_time_sec(now + DAY));
             acme_store_state_save(store, md->name, state, p);
-            res->next_wakeup = min_time(res->next_wakeup, now + DAY);
+            sup_quiet(conf, res, i, now + DAY, ari_next);
             json_decref(state);
             continue;
         }
@@ -1083,13 +1174,14 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             st_set_int(state, "next_try", apr_time_sec(now + wait));
             acme_store_state_save(store, md->name, state, p);
             res->failed++;
-            res->next_wakeup = min_time(res->next_wakeup, now + wait);
+            sup_quiet(conf, res, i, now + wait, ari_next);
             json_decref(state);
             continue;
         }
         /* RFC 9773: say which certificate this order replaces */
         job->req.replaces = replaces;
         APR_ARRAY_PUSH(jobs, job_t *) = job;
+        conf->index->quiet[i] = 0;   /* its outcome is read next pass */
     }
     res->attempted = jobs->nelts;
     if (!jobs->nelts) {
@@ -1288,6 +1380,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                                hook_timeout(conf), NULL, p);
     }
 cleanup:
+    index_end(conf, store, p);
     if (lock) {
         apr_file_close(lock);
     }

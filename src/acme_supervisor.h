@@ -56,6 +56,8 @@ typedef struct acme_sup_conf_t {
     const char *deploy_hook;
     const char *post_hook;
     apr_interval_time_t hook_timeout; /* default 120 s */
+    struct acme_sup_index_t *index;   /* decisions kept across passes
+                                         (private to the supervisor) */
 } acme_sup_conf_t;
 
 /* Why a certificate is due, or ACME_DUE_NO. */
@@ -88,6 +90,11 @@ acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p);
 acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
                         const acme_md_t *md, apr_time_t now, apr_pool_t *p);
 
+/* acme_sup_due for a lineage already loaded (l; NULL when it is missing). */
+acme_due_e acme_sup_due_lineage(apr_time_t *pwhen, const acme_store_t *store,
+                                const acme_md_t *md, const acme_lineage_t *l,
+                                apr_time_t now, apr_pool_t *p);
+
 /* What one pass did. */
 typedef struct acme_sup_result_t {
     int attempted;                    /* orders started */
@@ -104,6 +111,9 @@ typedef struct acme_sup_result_t {
  * record attempts, errors and backoff in STORE/state/<name>.json.
  * Failures never touch live/. Returns APR_SUCCESS unless the store itself is
  * unusable; per-certificate failures are in the state files and the log.
+ * Passes on the same conf share an index: a certificate found with nothing
+ * to do is not read again before the time that could change, unless the
+ * store's change mark moved (someone else wrote to it) or conf->mds did.
  */
 apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                            apr_pool_t *p);

@@ -303,10 +303,77 @@ static void test_dns_hook_roundtrip(apr_pool_t *p)
     g_dns_hook = NULL;
 }
 
+/* Passes share an index: a certificate with nothing to do is not read again
+ * (a change behind the store's back goes unseen), but any write through the
+ * store (acmectl, a renewal request) makes the next pass look again. */
+static void test_index(apr_pool_t *p)
+{
+    acme_sup_conf_t *conf = acme_sup_conf_make(p);
+    const char *dir = tmpdir(p);
+    acme_sup_result_t res;
+    acme_store_t *s;
+    json_t *st;
+    apr_pool_t *pp;
+    const char *mark;
+
+    ACME_CHECK_RV(acme_store_open(&s, p, dir, 1, NULL));
+    store_lineage(s, p, "ix.example.test", apr_time_from_sec(90 * 86400),
+                  ACME_KEY_EC256);
+    conf->store_dir = dir;
+    conf->ca_url = "https://ca.invalid/dir";
+    conf->worker_path = "/bin/false";
+    conf->worker_timeout = apr_time_from_sec(2);
+    APR_ARRAY_PUSH(conf->mds, acme_md_t *) = md_make(p, "ix.example.test");
+
+    /* as after a CA that has no renewalInfo (ARI): asked again in a day */
+    st = json_pack("{s:s, s:I}", "ca", conf->ca_url, "unsupported_until",
+                   (json_int_t)apr_time_sec(apr_time_now()) + 86400);
+    ACME_CHECK_RV(acme_store_state_save(s, "_ari", st, p));
+    json_decref(st);
+
+    apr_pool_create(&pp, p);
+    ACME_CHECK_RV(acme_sup_pass(&res, conf, pp));
+    ACME_CHECK(res.attempted == 0, "fresh: nothing to do (%d)", res.attempted);
+    /* the next wake-up is the renewal time, about 60 days away, or the
+     * day after which the CA is asked for ARI again */
+    ACME_CHECK(res.next_wakeup - apr_time_now() > apr_time_from_sec(3600),
+               "next wake-up in %ld s",
+               (long)apr_time_sec(res.next_wakeup - apr_time_now()));
+    mark = acme_store_change_mark(s, p);
+    ACME_CHECK(*mark, "the store has a change mark");
+    apr_pool_clear(pp);
+
+    /* a certificate that is due (its key type is not the configured one)
+     * put there behind the store's back (the mark put back as the pass
+     * left it): the index says nothing to do, so the pass does not read it */
+    store_lineage(s, p, "ix.example.test", apr_time_from_sec(90 * 86400),
+                  ACME_KEY_EC384);
+    ACME_CHECK(strcmp(acme_store_change_mark(s, p), mark) != 0,
+               "a lineage write moves the mark");
+    ACME_CHECK_RV(acme_file_write_atomic(apr_pstrcat(p, dir, "/.changes",
+                                                     NULL), mark,
+                                         strlen(mark), 0x0644, p));
+    ACME_CHECK_RV(acme_sup_pass(&res, conf, pp));
+    ACME_CHECK(res.attempted == 0, "unchanged store: the index is used "
+               "(attempted %d)", res.attempted);
+    apr_pool_clear(pp);
+
+    /* a renewal request written through the store is seen at once */
+    acme_store_state_load(&st, s, "ix.example.test", p);
+    json_object_set_new(st, "renew_requests", json_integer(1));
+    ACME_CHECK_RV(acme_store_state_save(s, "ix.example.test", st, p));
+    json_decref(st);
+    ACME_CHECK_RV(acme_sup_pass(&res, conf, pp));
+    ACME_CHECK(res.attempted == 1, "after a request: attempted %d",
+               res.attempted);
+    apr_pool_destroy(pp);
+}
+
 int main(void)
 {
     ACME_TEST_RUN(test_backoff);
     ACME_TEST_RUN(test_due);
+    ACME_TEST_RUN(test_index);
     ACME_TEST_RUN(test_worker_messages);
     ACME_TEST_RUN(test_bad_workers);
     ACME_TEST_RUN(test_dns_hook_roundtrip);
