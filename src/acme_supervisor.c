@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,9 @@ struct acme_sup_index_t {
     int n;                            /* entries in quiet (conf->mds) */
     apr_time_t *quiet;                /* per md: nothing to do before this
                                          (0: look again) */
+    struct stat *state_st;            /* per md: its state file then (an
+                                         edit by hand is seen too) */
+    char *skip;                       /* this pass: the entry holds, skip */
 };
 
 const char *acme_due_name(acme_due_e due)
@@ -800,7 +804,7 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
         json_t *st = NULL, *ari;
         int fresh;
 
-        if (conf->index->quiet[i] > now) {
+        if (conf->index->skip[i]) {
             continue;                /* its window was fresh last pass */
         }
         id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
@@ -957,18 +961,50 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
     return chosen <= now ? ACME_DUE_ARI : ACME_DUE_NO;
 }
 
+/* The identity of md's state file (all zero when it is missing). */
+static void state_stat(struct stat *st, const acme_store_t *store,
+                       const acme_md_t *md, apr_pool_t *p)
+{
+    if (stat(acme_store_path(store, p, "state", apr_pstrcat(p, md->name,
+                             ".json", NULL), NULL), st) != 0) {
+        memset(st, 0, sizeof(*st));
+    }
+}
+
+/* Whether the index still holds for conf->mds[i] at now: its quiet time is
+ * ahead and its state file is the one it was decided on. */
+static int index_quiet(acme_sup_conf_t *conf, const acme_store_t *store,
+                       int i, apr_time_t now, apr_pool_t *p)
+{
+    struct acme_sup_index_t *idx = conf->index;
+    struct stat st, *was = &idx->state_st[i];
+
+    if (idx->quiet[i] <= now) {
+        return 0;
+    }
+    state_stat(&st, store, APR_ARRAY_IDX(conf->mds, i, acme_md_t *), p);
+    return st.st_ino == was->st_ino && st.st_size == was->st_size
+        && st.st_mtim.tv_sec == was->st_mtim.tv_sec
+        && st.st_mtim.tv_nsec == was->st_mtim.tv_nsec;
+}
+
 /* Starts a pass's use of the index: sized to conf->mds, forgotten when
- * the store changed since the last pass ended (acmectl wrote to it). */
+ * the store changed since the last pass ended (acmectl wrote to it); says
+ * which certificates the pass can skip. */
 static void index_begin(acme_sup_conf_t *conf, const acme_store_t *store,
-                        apr_pool_t *p)
+                        apr_time_t now, apr_pool_t *p)
 {
     struct acme_sup_index_t *idx = conf->index;
     const char *mark;
+    int i;
 
     if (idx->n != conf->mds->nelts) {
         idx->n = conf->mds->nelts;
         idx->quiet = apr_pcalloc(idx->pool, sizeof(apr_time_t)
                                  * (apr_size_t)(idx->n + 1));
+        idx->state_st = apr_pcalloc(idx->pool, sizeof(struct stat)
+                                    * (apr_size_t)(idx->n + 1));
+        idx->skip = apr_pcalloc(idx->pool, (apr_size_t)(idx->n + 1));
         idx->valid = 0;
     }
     mark = acme_store_change_mark(store, p);
@@ -976,6 +1012,9 @@ static void index_begin(acme_sup_conf_t *conf, const acme_store_t *store,
         memset(idx->quiet, 0, sizeof(apr_time_t) * (apr_size_t)(idx->n + 1));
     }
     idx->valid = 0;
+    for (i = 0; i < idx->n; i++) {
+        idx->skip[i] = (char)index_quiet(conf, store, i, now, p);
+    }
 }
 
 /* Ends it: what this pass wrote is known, so its own mark is kept. */
@@ -993,12 +1032,17 @@ static void index_end(acme_sup_conf_t *conf, const acme_store_t *store,
 
 /* Nothing to do for conf->mds[i] before `until`, nor before ari_next, when
  * the CA's renewal window must be asked for again (0: every pass). */
-static void sup_quiet(acme_sup_conf_t *conf, acme_sup_result_t *res, int i,
-                      apr_time_t until, apr_time_t ari_next)
+static void sup_quiet(acme_sup_conf_t *conf, const acme_store_t *store,
+                      acme_sup_result_t *res, int i, apr_time_t until,
+                      apr_time_t ari_next, apr_pool_t *p)
 {
     res->next_wakeup = min_time(res->next_wakeup, until);
     conf->index->quiet[i] = !ari_next ? 0 : until < ari_next ? until
                                                              : ari_next;
+    if (conf->index->quiet[i]) {
+        state_stat(&conf->index->state_st[i], store,
+                   APR_ARRAY_IDX(conf->mds, i, acme_md_t *), p);
+    }
 }
 
 apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
@@ -1039,7 +1083,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     /* No worker runs between passes: an answer still in challenges/ was
      * left by one that was killed. It must not be served forever. */
     clean_challenges(store, p);
-    index_begin(conf, store, p);
+    index_begin(conf, store, now, p);
     ids_cache = apr_hash_make(p);
     ari_refresh(store, conf, now, ids_cache, &ari_until, p);
     apr_pool_create(&ip, p);
@@ -1062,7 +1106,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         if (round == 1 && (!soon[i] || !jobs->nelts)) {
             continue;
         }
-        if (round == 0 && conf->index->quiet[i] > now) {
+        if (round == 0 && conf->index->skip[i]) {
             /* nothing to do before then, and the store has not changed */
             res->next_wakeup = min_time(res->next_wakeup,
                                         conf->index->quiet[i]);
@@ -1084,7 +1128,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             due = ACME_DUE_REQUESTED;
         }
         if (due == ACME_DUE_NO) {
-            sup_quiet(conf, res, i, when, ari_next);
+            sup_quiet(conf, store, res, i, when, ari_next, ip);
             json_decref(state);
             continue;
         }
@@ -1103,7 +1147,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             if (round == 0 && next_try - now <= BATCH_SLACK) {
                 soon[i] = 1;
             }
-            sup_quiet(conf, res, i, next_try, ari_next);
+            sup_quiet(conf, store, res, i, next_try, ari_next, ip);
             json_decref(state);
             continue;
         }
@@ -1113,13 +1157,14 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             && json_string_value(json_object_get(state, "dropped_names"))
             && *json_string_value(json_object_get(state, "dropped_names"))
             && last_ok + DAY > now) {
-            sup_quiet(conf, res, i, last_ok + DAY, ari_next);
+            sup_quiet(conf, store, res, i, last_ok + DAY, ari_next, ip);
             json_decref(state);
             continue;
         }
         if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
             && renewed_for_window(state)) {
-            sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL, ari_next);
+            sup_quiet(conf, store, res, i, last_ok + MIN_RENEW_INTERVAL,
+                      ari_next, ip);
             json_decref(state);
             continue;
         }
@@ -1156,7 +1201,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             st_set_str(state, "last_error", err.msg);
             st_set_int(state, "next_try", apr_time_sec(now + DAY));
             acme_store_state_save(store, md->name, state, p);
-            sup_quiet(conf, res, i, now + DAY, ari_next);
+            sup_quiet(conf, store, res, i, now + DAY, ari_next, ip);
             json_decref(state);
             continue;
         }
@@ -1174,7 +1219,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             st_set_int(state, "next_try", apr_time_sec(now + wait));
             acme_store_state_save(store, md->name, state, p);
             res->failed++;
-            sup_quiet(conf, res, i, now + wait, ari_next);
+            sup_quiet(conf, store, res, i, now + wait, ari_next, ip);
             json_decref(state);
             continue;
         }

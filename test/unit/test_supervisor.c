@@ -358,13 +358,33 @@ static void test_index(apr_pool_t *p)
                "(attempted %d)", res.attempted);
     apr_pool_clear(pp);
 
-    /* a renewal request written through the store is seen at once */
-    acme_store_state_load(&st, s, "ix.example.test", p);
-    json_object_set_new(st, "renew_requests", json_integer(1));
-    ACME_CHECK_RV(acme_store_state_save(s, "ix.example.test", st, p));
+    /* any write through the store (here another name's state) moves the
+     * mark: the next pass looks again, and orders */
+    st = json_object();
+    ACME_CHECK_RV(acme_store_state_save(s, "other.example.test", st, p));
     json_decref(st);
     ACME_CHECK_RV(acme_sup_pass(&res, conf, pp));
-    ACME_CHECK(res.attempted == 1, "after a request: attempted %d",
+    ACME_CHECK(res.attempted == 1, "after a store write: attempted %d",
+               res.attempted);
+    apr_pool_clear(pp);
+    /* the worker failed: backoff, nothing to do in the next pass */
+    ACME_CHECK_RV(acme_sup_pass(&res, conf, pp));
+    ACME_CHECK(res.attempted == 0, "backing off: attempted %d",
+               res.attempted);
+    apr_pool_clear(pp);
+    /* the state file edited by hand (the backoff cleared, as an
+     * administrator does after fixing the cause): seen without a mark */
+    mark = acme_store_change_mark(s, p);
+    acme_store_state_load(&st, s, "ix.example.test", p);
+    ACME_CHECK(json_integer_value(json_object_get(st, "next_try")) > 0,
+               "a backoff was recorded");
+    json_object_del(st, "next_try");
+    ACME_CHECK(json_dump_file(st, apr_pstrcat(p, dir,
+               "/state/ix.example.test.json", NULL), 0) == 0, "edit");
+    json_decref(st);
+    ACME_CHECK(!strcmp(mark, acme_store_change_mark(s, p)), "no mark");
+    ACME_CHECK_RV(acme_sup_pass(&res, conf, pp));
+    ACME_CHECK(res.attempted == 1, "after an edit by hand: attempted %d",
                res.attempted);
     apr_pool_destroy(pp);
 }
