@@ -1,7 +1,17 @@
 /* mod_acme: Certbot's account files: JWK private keys (private_key.json)
- * to OpenSSL keys, regr.json, and where Certbot keeps them. */
+ * to OpenSSL keys, regr.json, and where Certbot keeps them; its
+ * renewal-hooks/ scripts, read for copying. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
+#include <apr_file_info.h>
+#include <apr_file_io.h>
+#include <apr_portable.h>
 #include <apr_uri.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -346,4 +356,111 @@ const char *acme_certbot_account_dir(apr_pool_t *p, const char *config_dir,
         out = apr_pstrcat(p, out, "/", part, NULL);
     }
     return out;
+}
+
+/* Describes a file type for a message. */
+static const char *type_name(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO"
+        : S_ISSOCK(mode) ? "a socket" : S_ISCHR(mode) || S_ISBLK(mode)
+        ? "a device" : S_ISLNK(mode) ? "a symbolic link" : "not a regular "
+        "file";
+}
+
+apr_status_t acme_certbot_hook_read(char **pdata, apr_size_t *plen,
+                                    apr_fileperms_t *pperms, apr_pool_t *p,
+                                    const char *config_dir, const char *path,
+                                    apr_size_t maxlen, acme_err_t *err)
+{
+    char top[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
+    struct stat st;
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_size_t got = 0, toplen;
+    apr_os_file_t fd = -1;
+    apr_status_t rv;
+    char *data;
+    ssize_t n;
+
+    if (!realpath(config_dir, top)) {
+        rv = acme_err_set(err, p, APR_FROM_OS_ERROR(errno), "cannot resolve "
+                          "%s: %s", config_dir, strerror(errno));
+        goto cleanup;
+    }
+    if (lstat(path, &st) != 0) {
+        rv = acme_err_set(err, p, APR_FROM_OS_ERROR(errno), "%s",
+                          strerror(errno));
+        goto cleanup;
+    }
+    if (!realpath(path, real)) {
+        if (!S_ISLNK(st.st_mode)) {
+            rv = acme_err_set(err, p, APR_FROM_OS_ERROR(errno), "%s",
+                              strerror(errno));
+            goto cleanup;
+        }
+        n = readlink(path, target, sizeof(target) - 1);
+        target[n > 0 ? n : 0] = '\0';
+        rv = acme_err_set(err, p, ACME_EINVAL, "a symbolic link to %s, which "
+                          "does not exist", target);
+        goto cleanup;
+    }
+    toplen = strlen(top);
+    if (strcmp(top, "/") && (strncmp(real, top, toplen) || real[toplen]
+                             != '/')) {
+        /* never read what a link points at outside Certbot's directory:
+         * the user decides about that file */
+        rv = acme_err_set(err, p, ACME_EINVAL, "%s %s, outside %s",
+                          S_ISLNK(st.st_mode) ? "a symbolic link to"
+                          : "its real path is", real, top);
+        goto cleanup;
+    }
+    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "%s", type_name(st.st_mode));
+        goto cleanup;
+    }
+    /* O_NOFOLLOW and O_NONBLOCK: a link or FIFO swapped in since is not
+     * followed or waited on (APR has no way to say so) */
+    fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        rv = acme_err_set(err, p, APR_FROM_OS_ERROR(errno), "cannot open "
+                          "%s: %s", real, strerror(errno));
+        goto cleanup;
+    }
+    rv = apr_os_file_put(&f, &fd, APR_FOPEN_READ, p);
+    if (rv != APR_SUCCESS) {
+        close(fd);
+        acme_err_set(err, p, rv, "cannot open %s", real);
+        goto cleanup;
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_TYPE | APR_FINFO_SIZE
+                           | APR_FINFO_PROT, f);
+    if (rv != APR_SUCCESS || fi.filetype != APR_REG) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "%s changed while it was "
+                          "read", real);
+        goto cleanup;
+    }
+    if ((apr_size_t)fi.size > maxlen) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "larger than %lu bytes",
+                          (unsigned long)maxlen);
+        goto cleanup;
+    }
+    data = apr_palloc(p, (apr_size_t)fi.size + 1);
+    if (fi.size > 0) {
+        rv = apr_file_read_full(f, data, (apr_size_t)fi.size, &got);
+        if (rv != APR_SUCCESS) {
+            acme_err_set(err, p, rv, "cannot read %s", real);
+            goto cleanup;
+        }
+    }
+    data[got] = '\0';
+    *pdata = data;
+    *plen = got;
+    *pperms = fi.protection & (APR_UREAD | APR_UWRITE | APR_UEXECUTE
+                               | APR_GREAD | APR_GWRITE | APR_GEXECUTE
+                               | APR_WREAD | APR_WWRITE | APR_WEXECUTE);
+cleanup:
+    if (f) {
+        apr_file_close(f);
+    }
+    return rv;
 }

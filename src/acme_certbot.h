@@ -1,8 +1,12 @@
 /* mod_acme: reading what Certbot leaves in /etc/letsencrypt that the store
  * does not share as is: account keys as JSON Web Keys (private_key.json),
- * and the account directory a server URL maps to. Used by acmectl import. */
+ * the account directory a server URL maps to, and the scripts of
+ * renewal-hooks/ without following links out of the tree. Used by acmectl
+ * import. */
 #ifndef ACME_CERTBOT_H
 #define ACME_CERTBOT_H
+
+#include <apr_file_info.h>
 
 #include "acme_common.h"
 #include "acme_key.h"
@@ -40,5 +44,20 @@ apr_status_t acme_certbot_account_load(acme_key_t **pkey, const char **purl,
  * path. NULL for a URL without a host. */
 const char *acme_certbot_account_dir(apr_pool_t *p, const char *config_dir,
                                      const char *server_url);
+
+/*
+ * Reads a file of Certbot's renewal-hooks/<phase>/ (path) for copying: its
+ * content and permissions (apr_fileperms_t, setuid/setgid/sticky bits
+ * dropped). Only a regular file whose real path is inside config_dir is
+ * read: a symbolic link is followed only when its target is inside
+ * config_dir too, and the file is opened without following a link swapped
+ * in meanwhile. Returns ACME_EINVAL with the reason in err (a link out of
+ * the tree and where to, a dangling link, not a regular file, larger than
+ * maxlen), or the error of reading it.
+ */
+apr_status_t acme_certbot_hook_read(char **pdata, apr_size_t *plen,
+                                    apr_fileperms_t *pperms, apr_pool_t *p,
+                                    const char *config_dir, const char *path,
+                                    apr_size_t maxlen, acme_err_t *err);
 
 #endif

@@ -393,10 +393,41 @@ static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
                         "see its error log", l->name);
 }
 
+/* A hook command of the lineage's renewal conf (Certbot's pre_hook,
+ * post_hook, renew_hook; deploy_hook too), or NULL. */
+static const char *conf_hook(const acme_lineage_t *l, const char *key)
+{
+    const char *v = l->conf ? apr_table_get(l->conf->params, key) : NULL;
+
+    return v && *v && strcmp(v, "None") ? v : NULL;
+}
+
+/* Runs a lineage's own pre_hook before its renewal, as Certbot does: only
+ * without --pre-hook (which replaces it), and each command once a run. */
+static int lineage_pre_hook(acmectl_t *ctl, acme_store_t *store,
+                            const acme_lineage_t *l, apr_array_header_t *ran,
+                            apr_pool_t *p)
+{
+    const char *cmd = conf_hook(l, "pre_hook"), *msg = NULL;
+    int failures;
+
+    if (ctl->pre_hook || !cmd || acme_array_contains(ran, cmd)) {
+        return 0;
+    }
+    APR_ARRAY_PUSH(ran, const char *) = cmd;
+    failures = acme_renewal_hooks_run(store, "pre", cmd, 1, NULL,
+                                      ctl->hook_timeout, &msg, p);
+    if (msg) {
+        acmectl_say(ctl, "Pre-hook of %s failed: %s\n", l->name, msg);
+    }
+    return failures;
+}
+
 int acmectl_cmd_renew(acmectl_t *ctl)
 {
     apr_pool_t *p = ctl->pool;
     apr_array_header_t *names, *due, *due_ids, *renewed, *failed, *skipped;
+    apr_array_header_t *pre_ran, *post_cmds;
     apr_hash_t *clients = apr_hash_make(ctl->pool);
     acme_store_t *store;
     apr_table_t *env;
@@ -412,6 +443,11 @@ int acmectl_cmd_renew(acmectl_t *ctl)
     renewed = apr_array_make(p, 4, sizeof(const char *));
     failed = apr_array_make(p, 4, sizeof(const char *));
     skipped = apr_array_make(p, 4, sizeof(const char *));
+    pre_ran = apr_array_make(p, 2, sizeof(const char *));
+    post_cmds = apr_array_make(p, 2, sizeof(const char *));
+    if (ctl->post_hook) {
+        APR_ARRAY_PUSH(post_cmds, const char *) = ctl->post_hook;
+    }
     for (i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
         acme_lineage_t *l;
@@ -522,6 +558,15 @@ int acmectl_cmd_renew(acmectl_t *ctl)
 
         acme_err_clear(&err);
         acmectl_say(ctl, "Renewing %s\n", l->name);
+        /* the lineage's own hooks from its renewal conf (Certbot's
+         * pre_hook, post_hook, renew_hook), unless the command line gives
+         * that phase's hook */
+        hook_failures += lineage_pre_hook(ctl, store, l, pre_ran, p);
+        if (!ctl->post_hook && conf_hook(l, "post_hook")
+            && !acme_array_contains(post_cmds, conf_hook(l, "post_hook"))) {
+            APR_ARRAY_PUSH(post_cmds, const char *) = conf_hook(l,
+                                                                "post_hook");
+        }
         if (lineage_ctl(&c, ctl, l, &err) == APR_SUCCESS
             && acmectl_connect(&client, &st, &account, c, &err)
                == APR_SUCCESS) {
@@ -557,14 +602,19 @@ int acmectl_cmd_renew(acmectl_t *ctl)
         APR_ARRAY_PUSH(renewed, const char *) =
             acme_array_join(p, l->names, " ");
         if (!ctl->dry_run) {
-            const char *msg = NULL;
+            const char *msg = NULL, *deploy = ctl->deploy_hook;
             env = apr_table_make(p, 2);
             apr_table_set(env, "RENEWED_LINEAGE",
                           acme_store_path(store, p, "live", l->name, NULL));
             apr_table_set(env, "RENEWED_DOMAINS",
                           acme_array_join(p, l->names, " "));
-            hook_failures += acme_renewal_hooks_run(store, "deploy",
-                                                    ctl->deploy_hook,
+            if (!deploy) {
+                deploy = conf_hook(l, "renew_hook");
+            }
+            if (!deploy) {
+                deploy = conf_hook(l, "deploy_hook");
+            }
+            hook_failures += acme_renewal_hooks_run(store, "deploy", deploy,
                                                     ctl->no_directory_hooks,
                                                     env, ctl->hook_timeout,
                                                     &msg, p);
@@ -580,11 +630,16 @@ int acmectl_cmd_renew(acmectl_t *ctl)
         apr_table_set(env, "RENEWED_DOMAINS",
                       acme_array_join(p, renewed, " "));
         apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, failed, " "));
-        hook_failures += acme_renewal_hooks_run(store, "post", ctl->post_hook,
-                                                ctl->no_directory_hooks, env,
-                                                ctl->hook_timeout, &msg, p);
-        if (msg) {
-            acmectl_say(ctl, "Post-hook failed: %s\n", msg);
+        /* the directory's hooks, then each distinct command once */
+        for (i = 0; i < (post_cmds->nelts ? post_cmds->nelts : 1); i++) {
+            msg = NULL;
+            hook_failures += acme_renewal_hooks_run(store, "post",
+                post_cmds->nelts ? APR_ARRAY_IDX(post_cmds, i, const char *)
+                : NULL, ctl->no_directory_hooks || i > 0, env,
+                ctl->hook_timeout, &msg, p);
+            if (msg) {
+                acmectl_say(ctl, "Post-hook failed: %s\n", msg);
+            }
         }
     }
     if (skipped->nelts) {

@@ -24,6 +24,12 @@
 #   6. ACMERenewWindow 2000d: the module renews it (cert3.pem), served, with
 #      the imported account (pebble still has one account).
 #
+# Also: a third Certbot lineage, hooks.example.test, made with --pre-hook,
+# --deploy-hook and --post-hook: import keeps them in its renewal conf and
+# acmectl renew runs them; and a copy of Certbot's dir with scripts in
+# renewal-hooks/{pre,deploy,post}/ (links into and out of the tree, a FIFO,
+# a directory, ...): import copies the executables, reports the rest.
+#
 # Needs root and www-data (the module), and certbot. IMPORT_HTTPS_PORT
 # (default 8477) is the module's HTTPS port.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -57,18 +63,33 @@ pebble_accounts() { grep -c 'There are now [0-9]* accounts' "$WORK/pebble.log"; 
 pebble_orders() { grep -c 'POST /order-plz' "$WORK/pebble.log"; }
 account_dirs() { find "$1/accounts" -name regr.json 2>/dev/null | wc -l; }
 
-# certbot_certonly NAME: Debian's certbot against pebble (standalone).
+L3=hooks.example.test
+LHOOKS=$WORK/lineage-hooks
+LHOOKLOG=$WORK/lineage-hooks.log
+
+# certbot_certonly NAME [CERTBOT-OPTION...]: Debian's certbot against
+# pebble (standalone).
 certbot_certonly() {
+    local name=$1; shift
     mkdir -p "$CB"
     REQUESTS_CA_BUNDLE=$ACME_CA_BUNDLE timeout 120 certbot certonly \
-        --standalone --http-01-port "$HTTP01_PORT" -d "$1" \
+        --standalone --http-01-port "$HTTP01_PORT" -d "$name" \
         --server "$ACME_SERVER" --config-dir "$LE" --work-dir "$CB/work" \
         --logs-dir "$CB/logs" --agree-tos -m t@example.test \
-        --non-interactive >>"$CB/certbot.out" 2>&1
+        --non-interactive "$@" >>"$CB/certbot.out" 2>&1
 }
 
-t_begin "certbot certonly --standalone against pebble: two lineages, one account"
-if ! certbot_certonly "$L1" || ! certbot_certonly "$L2"; then
+# per-lineage hooks for $L3, as an administrator gives them to Certbot
+mkdir -p "$LHOOKS"
+printf '#!/bin/sh\necho pre >> "%s"\n' "$LHOOKLOG" > "$LHOOKS/pre"
+printf '#!/bin/sh\necho "deploy $RENEWED_LINEAGE $RENEWED_DOMAINS" >> "%s"\n' "$LHOOKLOG" > "$LHOOKS/deploy"
+printf '#!/bin/sh\necho "post $RENEWED_DOMAINS" >> "%s"\n' "$LHOOKLOG" > "$LHOOKS/post"
+chmod 755 "$LHOOKS"/*
+
+t_begin "certbot certonly --standalone against pebble: three lineages, one account"
+if ! certbot_certonly "$L1" || ! certbot_certonly "$L2" \
+   || ! certbot_certonly "$L3" --pre-hook "$LHOOKS/pre" \
+          --deploy-hook "$LHOOKS/deploy" --post-hook "$LHOOKS/post"; then
     e2e_show_file "$CB/certbot.out" 30
     t_fail "certbot certonly failed"
     t_summary; exit 1
@@ -241,6 +262,113 @@ case_acmectl_renew() {
     t_pass
 }
 case_acmectl_renew
+
+case_lineage_hooks() {
+    t_begin "Certbot's per-lineage hooks (pre_hook, renew_hook, post_hook): kept by import, run by acmectl renew"
+    local k v f=$S/renewal/$L3.conf want got
+    for k in pre_hook renew_hook post_hook; do
+        v=$(conf_param "$LE/renewal/$L3.conf" "$k")
+        [ -n "$v" ] || { t_fail "harness: Certbot wrote no $k in $L3.conf"; e2e_show_file "$LE/renewal/$L3.conf" 30; return; }
+        [ "$(conf_param "$f" "$k")" = "$v" ] || { t_fail "$k is '$(conf_param "$f" "$k")' in the store, Certbot's is '$v'"; return; }
+    done
+    : > "$LHOOKLOG"
+    if ! acmectl_run renew --config-dir "$S" --cert-name "$L3" --force-renewal --ca-bundle "$ACME_CA_BUNDLE"; then
+        last_failure_diag; t_fail "renew failed"; return
+    fi
+    t_check "$L3 version 2" check_lineage "$S" "$L3" 2 || return
+    want="pre|deploy $S/live/$L3 $L3|post $L3|"
+    got=$(tr '\n' '|' < "$LHOOKLOG")
+    [ "$got" = "$want" ] || { t_fail "hooks ran as '$got', want '$want'"; return; }
+    for k in pre_hook renew_hook post_hook; do
+        [ "$(conf_param "$f" "$k")" = "$(conf_param "$LE/renewal/$L3.conf" "$k")" ] \
+            || { t_fail "the renewal dropped $k from $L3.conf"; return; }
+    done
+    # a hook on the command line replaces the lineage's for that phase
+    : > "$LHOOKLOG"
+    if ! acmectl_run renew --config-dir "$S" --cert-name "$L3" --force-renewal --ca-bundle "$ACME_CA_BUNDLE" \
+            --deploy-hook "echo cli-deploy >> '$LHOOKLOG'"; then
+        last_failure_diag; t_fail "renew with --deploy-hook failed"; return
+    fi
+    got=$(tr '\n' '|' < "$LHOOKLOG")
+    [ "$got" = "pre|cli-deploy|post $L3|" ] || { t_fail "with --deploy-hook, hooks ran as '$got'"; return; }
+    t_pass
+}
+case_lineage_hooks
+
+case_hook_dirs() {
+    t_begin "import copies Certbot's renewal-hooks/ executables (modes kept); links out of the tree, odd files and existing names reported"
+    local B=$WORK/cb-hooks D=$WORK/store-hooks H before_src before f out
+    rm -rf "$B" "$D"
+    cp -a "$LE" "$B"
+    H=$B/renewal-hooks
+    mkdir -p "$H/pre" "$H/deploy" "$H/post" "$B/scripts"
+    printf '#!/bin/sh\necho pre\n' > "$H/pre/10-stop"; chmod 750 "$H/pre/10-stop"
+    printf '#!/bin/sh\necho deploy\n' > "$H/deploy/reload-mail"; chmod 755 "$H/deploy/reload-mail"
+    printf 'notes, not a hook\n' > "$H/deploy/notes.txt"; chmod 644 "$H/deploy/notes.txt"
+    printf '#!/bin/sh\necho in-tree\n' > "$B/scripts/in-tree.sh"; chmod 700 "$B/scripts/in-tree.sh"
+    ln -s ../../scripts/in-tree.sh "$H/deploy/in-tree-link"
+    printf '#!/bin/sh\necho outside\n' > "$WORK/outside-hook.sh"; chmod 755 "$WORK/outside-hook.sh"
+    ln -s "$WORK/outside-hook.sh" "$H/deploy/outside-link"
+    ln -s "../../archive/$L1/privkey1.pem" "$H/deploy/key-link"
+    ln -s /nonexistent/hook "$H/post/dangling"
+    mkdir "$H/post/subdir"
+    mkfifo "$H/post/fifo"
+    printf '#!/bin/sh\necho old\n' > "$H/post/backup~"; chmod 755 "$H/post/backup~"
+    printf '#!/bin/sh\necho certbot\n' > "$H/post/existing"; chmod 755 "$H/post/existing"
+    mkdir -p "$D/renewal-hooks/post"
+    printf '#!/bin/sh\necho ours\n' > "$D/renewal-hooks/post/existing"; chmod 700 "$D/renewal-hooks/post/existing"
+    # (no sha256 of the FIFO: reading it would block)
+    src_listing() { find "$H" "$B/scripts" -printf '%p %y %m %l\n' | LC_ALL=C sort; find "$H" "$B/scripts" -type f -exec sha256sum {} + | LC_ALL=C sort; }
+    before_src=$(src_listing)
+    if ! acmectl_run import --certbot-dir "$B" --config-dir "$D"; then
+        last_failure_diag; t_fail "import failed"; return
+    fi
+    out=$WORK/last.out
+    # copied: regular files with Certbot's content and mode
+    for f in pre/10-stop:750:"$H/pre/10-stop" deploy/reload-mail:755:"$H/deploy/reload-mail" \
+             deploy/in-tree-link:700:"$B/scripts/in-tree.sh"; do
+        local rel=${f%%:*} rest=${f#*:} mode src
+        mode=${rest%%:*}; src=${rest#*:}
+        if [ -L "$D/renewal-hooks/$rel" ] || [ ! -f "$D/renewal-hooks/$rel" ]; then
+            t_fail "renewal-hooks/$rel is not a regular file in the store"; e2e_show_file "$out" 30; return
+        fi
+        cmp -s "$src" "$D/renewal-hooks/$rel" || { t_fail "renewal-hooks/$rel differs from $src"; return; }
+        t_check "renewal-hooks/$rel mode" check_mode "$D/renewal-hooks/$rel" "$mode" || return
+        grep -qF "Copied hook $H/$rel to $D/renewal-hooks/$rel" "$out" || { t_fail "no 'Copied hook' line for $rel"; e2e_show_file "$out" 30; return; }
+    done
+    # not copied, each with its reason
+    for f in "deploy/notes.txt:not executable" \
+             "deploy/outside-link:a symbolic link to $WORK/outside-hook.sh, outside" \
+             "deploy/key-link:not executable" \
+             "post/dangling:a symbolic link to /nonexistent/hook, which does not exist" \
+             "post/subdir:a directory" "post/fifo:a FIFO" "post/backup~:a backup file"; do
+        local rel=${f%%:*} why=${f#*:}
+        [ -e "$D/renewal-hooks/$rel" ] || [ -L "$D/renewal-hooks/$rel" ] && { t_fail "renewal-hooks/$rel was copied"; return; }
+        grep -F "hook $H/$rel not copied: " "$out" | grep -qF "$why" \
+            || { t_fail "no '$rel not copied: $why' line"; e2e_show_file "$out" 30; return; }
+    done
+    [ "$(cat "$D/renewal-hooks/post/existing")" = "$(printf '#!/bin/sh\necho ours')" ] \
+        || { t_fail "the store's own post/existing was replaced"; return; }
+    t_check "post/existing mode" check_mode "$D/renewal-hooks/post/existing" 700 || return
+    grep -qF "Skipping hook $H/post/existing: the store already has a different $D/renewal-hooks/post/existing" "$out" \
+        || { t_fail "no skip message for post/existing"; e2e_show_file "$out" 30; return; }
+    grep -q "3 hooks copied" "$out" || { t_fail "summary does not say 3 hooks copied: $(tail -n 1 "$out")"; return; }
+    grep -q "Note: $L3 keeps its hooks (pre_hook = $LHOOKS/pre" "$out" \
+        || { t_fail "no note about $L3's own hooks"; e2e_show_file "$out" 30; return; }
+    [ "$before_src" = "$(src_listing)" ] || { t_fail "Certbot's directory was changed"; return; }
+    # again: nothing changes, the copies are recognised
+    before=$(store_snapshot "$D")
+    if ! acmectl_run import --certbot-dir "$B" --config-dir "$D"; then
+        last_failure_diag; t_fail "second import failed"; return
+    fi
+    [ "$before" = "$(store_snapshot "$D")" ] || { t_fail "the second import changed the store"; return; }
+    grep -qF "Hook $H/deploy/reload-mail is already in the store" "$WORK/last.out" \
+        || { t_fail "second import: no 'already in the store' line"; e2e_show_file "$WORK/last.out" 30; return; }
+    grep -q "0 hooks copied" "$WORK/last.out" || { t_fail "second import copied hooks"; return; }
+    rm -f "$H/post/fifo"
+    t_pass
+}
+case_hook_dirs
 
 # ---------------------------------------------------------------------------
 # The module

@@ -5,6 +5,7 @@
  * test). */
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -513,11 +514,110 @@ static void test_account_load(apr_pool_t *p)
     rmdir(dir);
 }
 
+/* acme_certbot_hook_read on one path: the status, and for a success the
+ * content and permissions; for a failure, a word of the reason. */
+static void t_hook(apr_pool_t *p, const char *top, const char *path,
+                   apr_status_t want, const char *content,
+                   apr_fileperms_t perms, const char *why)
+{
+    char *data = NULL;
+    apr_size_t len = 0;
+    apr_fileperms_t got = 0;
+    acme_err_t err;
+    apr_status_t rv;
+
+    acme_err_clear(&err);
+    rv = acme_certbot_hook_read(&data, &len, &got, p, top, path, 1024, &err);
+    ACME_CHECK(rv == want, "%s: status %d, want %d (%s)", path, rv, want,
+               err.msg ? err.msg : "");
+    if (rv == APR_SUCCESS && want == APR_SUCCESS) {
+        ACME_CHECK(len == strlen(content) && !memcmp(data, content, len),
+                   "%s: content", path);
+        ACME_CHECK(got == perms, "%s: perms %04x, want %04x", path,
+                   (unsigned)got, (unsigned)perms);
+    }
+    if (rv != APR_SUCCESS && why) {
+        ACME_CHECK(err.msg && strstr(err.msg, why), "%s: reason '%s' lacks "
+                   "'%s'", path, err.msg ? err.msg : "", why);
+    }
+}
+
+static void test_hook_read(apr_pool_t *p)
+{
+    char tmpl[] = "/tmp/acme-test-hooks-XXXXXX";
+    const char *base, *top, *out, *hooks, *big;
+    char *blob;
+
+    base = mkdtemp(tmpl);
+    ACME_CHECK(base != NULL, "mkdtemp");
+    if (!base) {
+        return;
+    }
+    top = apr_pstrcat(p, base, "/le", NULL);
+    hooks = apr_pstrcat(p, top, "/renewal-hooks/deploy", NULL);
+    ACME_CHECK_RV(acme_mkdir(hooks, 0x0755, p));
+    ACME_CHECK_RV(acme_mkdir(apr_pstrcat(p, top, "/scripts", NULL), 0x0755,
+                             p));
+    out = apr_pstrcat(p, base, "/outside.sh", NULL);
+    ACME_CHECK_RV(acme_file_write_atomic(apr_pstrcat(p, hooks, "/plain",
+                  NULL), "#!/bin/sh\n", 10, 0x0750, p));
+    ACME_CHECK_RV(acme_file_write_atomic(apr_pstrcat(p, top,
+                  "/scripts/in.sh", NULL), "in", 2, 0x0700, p));
+    ACME_CHECK_RV(acme_file_write_atomic(out, "out", 3, 0x0755, p));
+    ACME_CHECK_RV(acme_file_write_atomic(apr_pstrcat(p, hooks, "/suid",
+                  NULL), "s", 1, 0x0755, p));
+    ACME_CHECK(chmod(apr_pstrcat(p, hooks, "/suid", NULL), 04755) == 0,
+               "chmod 4755");
+    ACME_CHECK(symlink("../../scripts/in.sh", apr_pstrcat(p, hooks,
+                       "/in-link", NULL)) == 0, "symlink in");
+    ACME_CHECK(symlink(out, apr_pstrcat(p, hooks, "/out-link", NULL)) == 0,
+               "symlink out");
+    ACME_CHECK(symlink("../../../outside.sh", apr_pstrcat(p, hooks,
+                       "/out-rel", NULL)) == 0, "symlink out, relative");
+    ACME_CHECK(symlink("/nonexistent/x", apr_pstrcat(p, hooks, "/dangling",
+                       NULL)) == 0, "symlink dangling");
+    ACME_CHECK(mkfifo(apr_pstrcat(p, hooks, "/fifo", NULL), 0755) == 0,
+               "mkfifo");
+    ACME_CHECK_RV(acme_mkdir(apr_pstrcat(p, hooks, "/dir", NULL), 0x0755,
+                             p));
+    big = apr_pstrcat(p, hooks, "/big", NULL);
+    blob = apr_pcalloc(p, 2048);
+    memset(blob, 'x', 2047);
+    ACME_CHECK_RV(acme_file_write_atomic(big, blob, 2047, 0x0755, p));
+
+    t_hook(p, top, apr_pstrcat(p, hooks, "/plain", NULL), APR_SUCCESS,
+           "#!/bin/sh\n", 0x0750, NULL);
+    t_hook(p, top, apr_pstrcat(p, hooks, "/suid", NULL), APR_SUCCESS, "s",
+           0x0755, NULL);
+    t_hook(p, top, apr_pstrcat(p, hooks, "/in-link", NULL), APR_SUCCESS,
+           "in", 0x0700, NULL);
+    t_hook(p, top, apr_pstrcat(p, hooks, "/out-link", NULL), ACME_EINVAL,
+           NULL, 0, "outside");
+    t_hook(p, top, apr_pstrcat(p, hooks, "/out-rel", NULL), ACME_EINVAL,
+           NULL, 0, "outside");
+    t_hook(p, top, apr_pstrcat(p, hooks, "/dangling", NULL), ACME_EINVAL,
+           NULL, 0, "does not exist");
+    t_hook(p, top, apr_pstrcat(p, hooks, "/fifo", NULL), ACME_EINVAL, NULL,
+           0, "FIFO");
+    t_hook(p, top, apr_pstrcat(p, hooks, "/dir", NULL), ACME_EINVAL, NULL,
+           0, "directory");
+    t_hook(p, top, big, ACME_EINVAL, NULL, 0, "larger than");
+    /* the whole phase directory linked out of Certbot's tree */
+    ACME_CHECK(symlink(hooks, apr_pstrcat(p, base, "/elsewhere", NULL)) == 0,
+               "symlink dir");
+    t_hook(p, apr_pstrcat(p, base, "/le/scripts", NULL),
+           apr_pstrcat(p, base, "/elsewhere/plain", NULL), ACME_EINVAL,
+           NULL, 0, "outside");
+    ACME_CHECK(system(apr_pstrcat(p, "rm -rf '", base, "'", NULL)) == 0,
+               "cleanup");
+}
+
 int main(void)
 {
     ACME_TEST_RUN(test_round_trip);
     ACME_TEST_RUN(test_rfc7515_vector);
     ACME_TEST_RUN(test_malformed);
     ACME_TEST_RUN(test_account_load);
+    ACME_TEST_RUN(test_hook_read);
     return ACME_TEST_DONE();
 }
