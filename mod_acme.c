@@ -5,6 +5,7 @@
  * src/acme_*.c has no httpd headers. */
 #include "httpd.h"
 #include "http_config.h"
+#include "http_main.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
@@ -41,6 +42,23 @@ static int acme_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     rt->base = base;
     rt->sup = acme_build_sup_conf(pconf, base);
     rt->restart = acme_conf_restart(base);
+    {
+        /* one cache for the process: the real pass and every restart
+         * re-read only the lineages that changed. Kept as userdata of the
+         * process pool: the module itself is unloaded at each restart. */
+        static const char *const key = "mod_acme_lineage_cache";
+        void *data = NULL;
+        apr_pool_userdata_get(&data, key, ap_pglobal);
+        if (!data) {
+            apr_pool_t *cp;
+            apr_pool_create(&cp, ap_pglobal);
+            apr_pool_tag(cp, "mod_acme_lineages");
+            data = acme_lineage_cache_make(cp);
+            apr_pool_userdata_set(data, key, apr_pool_cleanup_null,
+                                  ap_pglobal);
+        }
+        rt->lineages = data;
+    }
     if (rt->sup->mds->nelts == 0) {
         acme_rt = NULL;
         return OK;              /* no ACMEDomain: nothing to do */

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <apr_file_info.h>
 #include <apr_file_io.h>
+#include <apr_hash.h>
 
 #include "acme_ari.h"
 #include "acme_cert.h"
@@ -391,6 +393,98 @@ apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
     *plineage = l;
 cleanup:
     return rv;
+}
+
+/* --- lineage cache --- */
+
+struct acme_lineage_cache_t {
+    apr_pool_t *pool;
+    apr_hash_t *entries;              /* name -> cache_entry_t */
+};
+
+typedef struct {
+    apr_pool_t *pool;                 /* the entry's own (freed on reload) */
+    struct stat cert, live, conf;
+    acme_lineage_t *lineage;
+} cache_entry_t;
+
+acme_lineage_cache_t *acme_lineage_cache_make(apr_pool_t *p)
+{
+    acme_lineage_cache_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->pool = p;
+    c->entries = apr_hash_make(p);
+    return c;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino
+        && a->st_size == b->st_size
+        && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+        && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The identities a cached lineage depends on; non-zero when cert.pem or
+ * the live directory is missing. */
+static int lineage_stats(struct stat *cert, struct stat *live,
+                         struct stat *conf, const acme_store_t *s,
+                         const char *name, apr_pool_t *p)
+{
+    if (stat(acme_store_path(s, p, "live", name, "cert.pem", NULL), cert)
+        || stat(acme_store_path(s, p, "live", name, NULL), live)) {
+        return 1;
+    }
+    if (stat(acme_store_path(s, p, "renewal", apr_pstrcat(p, name, ".conf",
+                                                          NULL), NULL),
+             conf)) {
+        memset(conf, 0, sizeof(*conf));
+    }
+    return 0;
+}
+
+apr_status_t acme_store_lineage_load_cached(acme_lineage_t **plineage,
+                                            const acme_store_t *s,
+                                            const char *name,
+                                            acme_lineage_cache_t *c,
+                                            apr_pool_t *p, acme_err_t *err)
+{
+    struct stat cert, live, conf;
+    cache_entry_t *e;
+    apr_pool_t *ep;
+    apr_status_t rv;
+
+    if (!c || !acme_store_name_ok(name)
+        || lineage_stats(&cert, &live, &conf, s, name, p)) {
+        return acme_store_lineage_load(plineage, s, name, p, err);
+    }
+    e = apr_hash_get(c->entries, name, APR_HASH_KEY_STRING);
+    if (e && same_file(&e->cert, &cert) && same_file(&e->live, &live)
+        && same_file(&e->conf, &conf)) {
+        *plineage = e->lineage;
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&ep, c->pool);
+    rv = acme_store_lineage_load(plineage, s, name, ep, err);
+    if (rv != APR_SUCCESS) {
+        /* the error's text lives in p, the caller's */
+        if (err && err->msg) {
+            err->msg = apr_pstrdup(p, err->msg);
+        }
+        apr_pool_destroy(ep);
+        return rv;
+    }
+    if (e) {
+        apr_pool_destroy(e->pool);
+    }
+    e = apr_pcalloc(ep, sizeof(*e));
+    e->pool = ep;
+    e->cert = cert;
+    e->live = live;
+    e->conf = conf;
+    e->lineage = *plineage;
+    apr_hash_set(c->entries, e->lineage->name, APR_HASH_KEY_STRING, e);
+    return APR_SUCCESS;
 }
 
 apr_status_t acme_store_lineage_find(const char **pname, const acme_store_t *s,

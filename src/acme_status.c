@@ -94,9 +94,11 @@ static const char *reason_word(acme_due_e due)
     return due == ACME_DUE_WINDOW ? "window" : acme_due_name(due);
 }
 
-apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
-                                    const char *name, const acme_md_t *md,
-                                    apr_time_t now, apr_pool_t *p)
+/* acme_status_cert_facts, the lineage read through cache (may be NULL). */
+static apr_status_t cert_facts(json_t **pfacts, const acme_store_t *store,
+                               const char *name, const acme_md_t *md,
+                               apr_time_t now, acme_lineage_cache_t *cache,
+                               apr_pool_t *p)
 {
     acme_lineage_t *l = NULL;
     const char *key_type, *cert_id = NULL;
@@ -111,7 +113,7 @@ apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
     if (!name_ok(name)) {
         return ACME_EINVAL;
     }
-    rv = acme_store_lineage_load(&l, store, name, p, NULL);
+    rv = acme_store_lineage_load_cached(&l, store, name, cache, p, NULL);
     if (rv != APR_SUCCESS) {
         return rv == ACME_ENOTFOUND ? ACME_ENOTFOUND : rv;
     }
@@ -161,6 +163,33 @@ apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
     return APR_SUCCESS;
 }
 
+apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
+                                    const char *name, const acme_md_t *md,
+                                    apr_time_t now, apr_pool_t *p)
+{
+    return cert_facts(pfacts, store, name, md, now, NULL, p);
+}
+
+/* Whether the summary at path already says what facts says (its "written"
+ * time aside): then it is not written again. */
+static int snapshot_same(const char *path, json_t *facts, apr_pool_t *p)
+{
+    json_t *old = json_load_file(path, 0, NULL), *a, *b;
+    int same = 0;
+
+    if (json_is_object(old)) {
+        a = json_copy(old);
+        b = json_copy(facts);
+        json_object_del(a, "written");
+        json_object_del(b, "written");
+        same = json_equal(a, b);
+        json_decref(a);
+        json_decref(b);
+    }
+    if (old) json_decref(old);
+    return same;
+}
+
 /* Loads STORE/status/<name>.json; ACME_ENOTFOUND when missing. */
 static apr_status_t snapshot_load(json_t **pfacts, const acme_store_t *store,
                                   const char *name, apr_pool_t *p)
@@ -201,10 +230,13 @@ static int md_listed(const apr_array_header_t *mds, const char *name)
 
 apr_status_t acme_status_snapshot_write(acme_store_t *store,
                                         const apr_array_header_t *mds,
-                                        apr_time_t now, apr_pool_t *p)
+                                        apr_time_t now,
+                                        acme_lineage_cache_t *cache,
+                                        apr_pool_t *p)
 {
     const char *dir = acme_status_dir(store, p);
     apr_status_t rv, first = APR_SUCCESS;
+    apr_pool_t *ip;
     apr_dir_t *d;
     apr_finfo_t fi;
     int i;
@@ -212,6 +244,7 @@ apr_status_t acme_status_snapshot_write(acme_store_t *store,
     if ((rv = acme_mkdir(dir, DIR_PUBLIC, p)) != APR_SUCCESS) {
         return rv;
     }
+    apr_pool_create(&ip, p);
     for (i = 0; mds && i < mds->nelts; i++) {
         const acme_md_t *md = APR_ARRAY_IDX(mds, i, acme_md_t *);
         const char *path;
@@ -221,17 +254,21 @@ apr_status_t acme_status_snapshot_write(acme_store_t *store,
         if (!name_ok(md->name)) {
             continue;
         }
-        path = apr_pstrcat(p, dir, "/", md->name, ".json", NULL);
-        rv = acme_status_cert_facts(&facts, store, md->name, &m, now, p);
-        if (rv == APR_SUCCESS) {
+        apr_pool_clear(ip);             /* one certificate's worth at most */
+        path = apr_pstrcat(ip, dir, "/", md->name, ".json", NULL);
+        rv = cert_facts(&facts, store, md->name, &m, now, cache, ip);
+        if (rv == APR_SUCCESS && snapshot_same(path, facts, ip)) {
+            json_decref(facts);         /* unchanged since the last start */
+        }
+        else if (rv == APR_SUCCESS) {
             char *text = json_dumps(facts, JSON_INDENT(2) | JSON_SORT_KEYS);
             rv = text ? acme_file_write_atomic(path, text, strlen(text),
-                                               PERM_PUBLIC, p) : APR_ENOMEM;
+                                               PERM_PUBLIC, ip) : APR_ENOMEM;
             free(text);
             json_decref(facts);
         }
         else {
-            rv = apr_file_remove(path, p);
+            rv = apr_file_remove(path, ip);
             if (APR_STATUS_IS_ENOENT(rv)) {
                 rv = APR_SUCCESS;
             }

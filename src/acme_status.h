@@ -70,11 +70,15 @@ apr_status_t acme_status_cert_facts(json_t **pfacts, const acme_store_t *store,
  * Root side: writes STORE/status/<name>.json (0644; the directory 0755) with
  * acme_status_cert_facts() for every md, removes it for an md without a
  * certificate, and removes the summaries of lineages that are not in mds.
+ * A summary that would only change its "written" time is left as it is.
+ * Lineages are read through cache (may be NULL).
  * Returns the first error; the others are still attempted.
  */
 apr_status_t acme_status_snapshot_write(acme_store_t *store,
                                         const apr_array_header_t *mds,
-                                        apr_time_t now, apr_pool_t *p);
+                                        apr_time_t now,
+                                        acme_lineage_cache_t *cache,
+                                        apr_pool_t *p);
 
 /*
  * The status object of one lineage (schema in docs/status.md): the

@@ -89,6 +89,24 @@ apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
                                      const acme_store_t *s, const char *name,
                                      apr_pool_t *p, acme_err_t *err);
 
+/* Lineages kept across loads (a server's configuration passes and
+ * restarts): a lineage whose cert.pem, live/ directory and renewal conf
+ * are unchanged (device, inode, size, mtime) is not parsed again. */
+typedef struct acme_lineage_cache_t acme_lineage_cache_t;
+
+/* A new, empty cache living in p. */
+acme_lineage_cache_t *acme_lineage_cache_make(apr_pool_t *p);
+
+/* acme_store_lineage_load through the cache (c may be NULL: a plain load).
+ * The lineage returned from the cache is shared: callers must not change
+ * it, and it stays valid until the same name is loaded again after a
+ * change. */
+apr_status_t acme_store_lineage_load_cached(acme_lineage_t **plineage,
+                                            const acme_store_t *s,
+                                            const char *name,
+                                            acme_lineage_cache_t *c,
+                                            apr_pool_t *p, acme_err_t *err);
+
 /* Finds the lineage whose current certificate has exactly these names (any
  * order). *pname is NULL when there is none. */
 apr_status_t acme_store_lineage_find(const char **pname, const acme_store_t *s,

@@ -104,6 +104,9 @@ typedef struct acme_runtime_t {
     const char *challenge_dir;    /* STORE/challenges */
     acme_sup_conf_t *sup;
     int restart;                  /* ACMERestart graceful */
+    acme_lineage_cache_t *lineages; /* lineages read at start, kept for the
+                                       next configuration pass or restart
+                                       (process lifetime) */
 } acme_runtime_t;
 
 /* The runtime of the current generation (NULL before post_config). */

@@ -161,7 +161,8 @@ int acme_ssl_prepare(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base)
             if (!d->md) {
                 continue;
             }
-            if (acme_store_lineage_load(&lin, store, d->name, ptemp, NULL)
+            if (acme_store_lineage_load_cached(&lin, store, d->name,
+                                               acme_rt->lineages, ptemp, NULL)
                 == APR_SUCCESS && lin->names
                 && acme_names_equal(lin->names, d->names)) {
                 d->live = 1;

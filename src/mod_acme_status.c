@@ -44,7 +44,8 @@ void acme_status_prepare(apr_pool_t *ptemp, server_rec *base)
     rv = acme_store_open(&store, ptemp, acme_rt->sup->store_dir, 0, &err);
     if (rv == APR_SUCCESS) {
         rv = acme_status_snapshot_write(store, acme_rt->sup->mds,
-                                        apr_time_now(), ptemp);
+                                        apr_time_now(), acme_rt->lineages,
+                                        ptemp);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, base,

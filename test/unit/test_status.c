@@ -520,7 +520,7 @@ static void test_snapshot(apr_pool_t *p)
     acme_mkdir(dir, 0x0755, p);
     acme_file_write_atomic(apr_pstrcat(p, dir, "/gone.test.json", NULL),
                            "{}", 2, 0x0644, p);
-    ACME_CHECK_RV(acme_status_snapshot_write(g_store, g_mds, os.now, p));
+    ACME_CHECK_RV(acme_status_snapshot_write(g_store, g_mds, os.now, NULL, p));
     ACME_CHECK(apr_stat(&fi, apr_pstrcat(p, dir, "/gone.test.json", NULL),
                         APR_FINFO_TYPE, p) != APR_SUCCESS, "stale removed");
     ACME_CHECK(apr_stat(&fi, apr_pstrcat(p, dir, "/fallback.test.json",

@@ -362,6 +362,38 @@ cleanup:
     drop_store(s, p);
 }
 
+/* The lineage cache parses a lineage again only when it changed. */
+static void test_lineage_cache(apr_pool_t *p)
+{
+    acme_store_t *s = make_store(p);
+    apr_array_header_t *names = names2(p, "c.example.org", NULL);
+    acme_lineage_cache_t *c = acme_lineage_cache_make(p);
+    acme_lineage_t *a = NULL, *b = NULL;
+    material_t m1, m2;
+    int v = 0;
+
+    if (!s || !make_material(&m1, p, names) || !make_material(&m2, p, names)) {
+        return;
+    }
+    ACME_CHECK(acme_store_lineage_load_cached(&a, s, "c.example.org", c, p,
+                                              NULL) == ACME_ENOTFOUND,
+               "missing: not found");
+    ACME_CHECK_RV(acme_store_lineage_save(s, "c.example.org", m1.cert_pem, "",
+                                          m1.key_pem, sample_conf(p), &v, p,
+                                          NULL));
+    ACME_CHECK_RV(acme_store_lineage_load_cached(&a, s, "c.example.org", c,
+                                                 p, NULL));
+    ACME_CHECK_RV(acme_store_lineage_load_cached(&b, s, "c.example.org", c,
+                                                 p, NULL));
+    ACME_CHECK(a && a == b && a->version == 1, "unchanged: the same lineage");
+    ACME_CHECK_RV(acme_store_lineage_save(s, "c.example.org", m2.cert_pem, "",
+                                          m2.key_pem, sample_conf(p), &v, p,
+                                          NULL));
+    ACME_CHECK_RV(acme_store_lineage_load_cached(&b, s, "c.example.org", c,
+                                                 p, NULL));
+    ACME_CHECK(b && b->version == 2, "a new version is read");
+}
+
 static void test_lineage_skips_partial(apr_pool_t *p)
 {
     acme_store_t *s = make_store(p);
@@ -911,6 +943,7 @@ int main(void)
 {
     ACME_TEST_RUN(test_open_modes);
     ACME_TEST_RUN(test_lineage_save_load);
+    ACME_TEST_RUN(test_lineage_cache);
     ACME_TEST_RUN(test_lineage_skips_partial);
     ACME_TEST_RUN(test_lineage_save_failure);
     ACME_TEST_RUN(test_lineage_repair);
