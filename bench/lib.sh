@@ -43,6 +43,7 @@ ACMEContact bench@example.test
 ACMEPortMap 80:$HTTP01_PORT
 ACMEChallenges http-01
 ACMEWorkerBinary "$WORK/acmectl"
+ACMEMaxWorkers ${ACME_WORKERS:-4}
 EOF
     for i in $(seq "$n"); do
         printf '<VirtualHost 127.0.0.1:%s>\n  ServerName %s\n  SSLEngine on\n  ACMEDomain\n</VirtualHost>\n' \

@@ -15,6 +15,7 @@
 #   START_SIZES="1000 10000"  START_REPS="1000:3 10000:2"
 #   RPS_ROUNDS=4 RPS_SECS=8 RPS_CONNS=16
 #   IDLE_N=10000 IDLE_PASSES=5
+#   ACME_WORKERS=4                 mod_acme's ACMEMaxWorkers (its default)
 #   BENCH_WORK=/tmp/mod_acme-bench  BENCH_BUILD=/tmp/mod_acme-bench-build
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
