@@ -94,7 +94,8 @@ static const char usage[] =
 "                               also 'letsencrypt', 'letsencrypt-staging'\n"
 "  --ca-bundle FILE             CA certificates to trust for the ACME server\n"
 "  -m, --email ADDR             contact for the account\n"
-"  --register-unsafely-without-email\n"
+"  --register-unsafely-without-email  register an account with no\n"
+"                               contact (otherwise -m is needed)\n"
 "  --agree-tos                  agree to the CA's terms of service\n"
 "  --eab-kid KID --eab-hmac-key KEY   External Account Binding\n"
 "  --config-dir DIR             the store (default " ACMECTL_DEFAULT_STORE ")\n"
@@ -409,6 +410,72 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
     return 0;
 }
 
+/* Is s usable as an email address: local@domain.tld, no blanks, commas
+ * or control characters? */
+static int email_ok(const char *s)
+{
+    const char *at = strchr(s, '@'), *c;
+
+    if (!at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.')
+        || at[1] == '.' || s[strlen(s) - 1] == '.') {
+        return 0;
+    }
+    for (c = s; *c; c++) {
+        if ((unsigned char)*c <= ' ' || *c == ',' || *c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Certbot's rule for registering a new account: with an email address
+ * (-m), or with --register-unsafely-without-email. Otherwise the address
+ * is asked for on a terminal, and refused without one (-n, cron). */
+static apr_status_t registration_contact(acmectl_t *ctl, acme_err_t *err)
+{
+    apr_pool_t *p = ctl->pool;
+    char line[512], *s, *e;
+    int invalid = 0;
+
+    if (ctl->contacts->nelts || ctl->unsafe_no_email) {
+        return APR_SUCCESS;
+    }
+    if (ctl->non_interactive || !isatty(STDIN_FILENO)) {
+        return acme_err_set(err, p, ACME_EINVAL, "no account for %s in %s "
+                            "yet. You should register before running "
+                            "non-interactively, or provide --agree-tos and "
+                            "--email <email_address> flags (or "
+                            "--register-unsafely-without-email to register "
+                            "with no contact address)", ctl->server,
+                            ctl->config_dir);
+    }
+    for (;;) {
+        printf("%sEnter email address (used for urgent renewal and security "
+               "notices)\n (Enter 'c' to cancel): ", invalid
+               ? "There seem to be problems with that address. " : "");
+        fflush(stdout);
+        if (!fgets(line, sizeof(line), stdin)) {
+            putchar('\n');
+            break;
+        }
+        for (s = line; *s == ' ' || *s == '\t'; s++);
+        for (e = s + strlen(s); e > s && (e[-1] == '\n' || e[-1] == '\r'
+                                          || e[-1] == ' '); e--);
+        *e = '\0';
+        if (!*s || !strcmp(s, "c") || !strcmp(s, "C")) {
+            break;
+        }
+        if (email_ok(s)) {
+            APR_ARRAY_PUSH(ctl->contacts, const char *) = apr_pstrdup(p, s);
+            return APR_SUCCESS;
+        }
+        invalid = 1;
+    }
+    return acme_err_set(err, p, ACME_EINVAL, "An e-mail address or "
+                        "--register-unsafely-without-email must be "
+                        "provided.");
+}
+
 /* The store lock this process holds (taken once, kept until exit). */
 static apr_file_t *store_lock;
 
@@ -424,6 +491,18 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
     json_t *reg = NULL;
     apr_status_t rv;
 
+    /* Nothing is created in the store until the CA has accepted us: a
+     * failed registration leaves the store as it was. */
+    if (acme_store_open(&store, p, ctl->config_dir, 0, NULL) == APR_SUCCESS) {
+        acme_store_account_find(&id, store, ctl->server, p);
+    }
+    if (!store || !id) {
+        /* a new account: settle its contact before talking to the CA */
+        rv = registration_contact(ctl, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+    }
     rv = acme_client_create(&c, p, ctl->server, ctl->ca_bundle, err);
     if (rv != APR_SUCCESS) {
         goto cleanup;
@@ -431,11 +510,6 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
     rv = acme_client_load_directory(c, err);
     if (rv != APR_SUCCESS) {
         goto cleanup;
-    }
-    /* Nothing is created in the store until the CA has accepted us: a
-     * failed registration leaves the store as it was. */
-    if (acme_store_open(&store, p, ctl->config_dir, 0, NULL) == APR_SUCCESS) {
-        rv = acme_store_account_find(&id, store, ctl->server, p);
     }
     if (store && id) {
         rv = acme_store_account_load(&key, &url, store, ctl->server, id, p,
@@ -471,7 +545,9 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
         if (rv != APR_SUCCESS) {
             goto cleanup;
         }
-        acmectl_say(ctl, "Account registered: %s\n", c->account_url);
+        acmectl_say(ctl, "Account registered%s: %s\n", ctl->contacts->nelts
+                    ? "" : " without a contact address (the CA cannot warn "
+                    "you about problems with it)", c->account_url);
     }
     /* Make sure every directory of the layout exists (an existing store is
      * left as it is). */

@@ -643,6 +643,74 @@ case_ca_forgot_account() {
     t_pass
 }
 
+# m. an account without an email address, as with Certbot: only with
+# --register-unsafely-without-email; asked for on a terminal; refused with -n
+# or without a terminal; not needed once the store has an account.
+account_contacts() {   # account_contacts STORE: the account's contacts, or "-"
+    local f
+    f=$(find "$1/accounts" -name regr.json 2>/dev/null | head -n 1)
+    [ -n "$f" ] || { echo "-"; return; }
+    jq -r '[.body.contact // [] | .[]] | join(" ")' "$f"
+}
+
+case_no_email() {
+    local st ca=(--server "$ACME_SERVER" --ca-bundle "$ACME_CA_BUNDLE" --agree-tos)
+    local before
+    t_begin "no -m and no --register-unsafely-without-email, -n: refused before anything is registered"
+    st=$WORK/store-noemail
+    before=$(store_snapshot "$st")
+    acmectl_run certonly -n --webroot -w "$WEB_MAIN" -d noemail.example.test --config-dir "$st" "${ca[@]}"
+    expect_failed "$before" "$st" 'register before running non-interactively.*--email.*--register-unsafely-without-email' || return
+    [ -e "$st/accounts" ] && { t_fail "an account directory was created"; return; }
+    t_pass
+
+    t_begin "no -m, no terminal (cron), without -n: refused the same way"
+    acmectl_run certonly --webroot -w "$WEB_MAIN" -d noemail.example.test --config-dir "$st" "${ca[@]}"
+    expect_failed "$before" "$st" 'register before running non-interactively' || return
+    t_pass
+
+    t_begin "certonly --register-unsafely-without-email: an account with no contact, a certificate"
+    acmectl_run certonly -n --register-unsafely-without-email --webroot -w "$WEB_MAIN" \
+        -d noemail.example.test --config-dir "$st" "${ca[@]}"
+    expect_issued "$st" noemail.example.test 1 noemail.example.test || return
+    [ "$(account_contacts "$st")" = "" ] || { t_fail "account contacts: '$(account_contacts "$st")', want none"; return; }
+    grep -q "Account registered without a contact address" "$WORK/last.out" \
+        || { t_fail "stdout does not say the account has no contact"; e2e_show_file "$WORK/last.out"; return; }
+    t_pass
+
+    t_begin "with an account in the store, certonly -n needs neither -m nor the flag"
+    acmectl_run certonly -n --webroot -w "$WEB_MAIN" -d noemail2.example.test --config-dir "$st" "${ca[@]}"
+    expect_issued "$st" noemail2.example.test 1 noemail2.example.test || return
+    [ "$(find "$st/accounts" -name regr.json | wc -l)" = 1 ] || { t_fail "a second account was registered"; return; }
+    t_pass
+
+    t_begin "-m together with --register-unsafely-without-email: the address is used (as Certbot)"
+    st=$WORK/store-noemail-m
+    acmectl_run certonly -n -m both@example.test --register-unsafely-without-email --webroot -w "$WEB_MAIN" \
+        -d noemail3.example.test --config-dir "$st" "${ca[@]}"
+    expect_issued "$st" noemail3.example.test 1 noemail3.example.test || return
+    [ "$(account_contacts "$st")" = "mailto:both@example.test" ] || { t_fail "account contacts: '$(account_contacts "$st")'"; return; }
+    t_pass
+
+    t_begin "on a terminal without -m: asks for the address (again after a bad one) and registers with it"
+    if ! command -v script >/dev/null 2>&1; then
+        t_skip "script(1) is not installed"; return
+    fi
+    st=$WORK/store-noemail-tty
+    printf 'not-an-address\nasked@example.test\n' > "$WORK/tty-in"
+    # script(1) gives acmectl a terminal and feeds it the answers
+    timeout "$ACMECTL_TIMEOUT" script -qec "$(printf '%q ' "$ACMECTL" certonly --webroot -w "$WEB_MAIN" \
+        -d noemail4.example.test --config-dir "$st" "${ca[@]}")" /dev/null < "$WORK/tty-in" > "$WORK/tty-out" 2>&1
+    LAST_RC=$?
+    : > "$WORK/last.err"
+    expect_issued "$st" noemail4.example.test 1 noemail4.example.test || { e2e_show_file "$WORK/tty-out"; return; }
+    if ! grep -q "Enter email address" "$WORK/tty-out" || ! grep -q "There seem to be problems with that address" "$WORK/tty-out"; then
+        t_fail "no prompt, or no second prompt after the bad address"; e2e_show_file "$WORK/tty-out"; return
+    fi
+    [ "$(account_contacts "$st")" = "mailto:asked@example.test" ] || { t_fail "account contacts: '$(account_contacts "$st")'"; return; }
+    t_pass
+}
+
 # ---------------------------------------------------------------------------
 
 make_hooks
@@ -665,6 +733,7 @@ if [ "$web_ok" = 1 ]; then
     case_certificates
     case_permissions
     case_ca_forgot_account
+    case_no_email
     pebble_start PEBBLE_WFE_NONCEREJECT=50
     case_nonce_reject
     pebble_start PEBBLE_EAB=1
