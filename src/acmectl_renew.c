@@ -216,7 +216,6 @@ static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
                         acme_store_t *store, const acme_lineage_t *l,
                         apr_hash_t *clients, apr_pool_t *p)
 {
-    apr_array_header_t *certs;
     acme_client_t *client;
     acme_ari_window_t w;
     json_t *state = NULL, *old, *rec;
@@ -226,15 +225,12 @@ static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
 
     memset(a, 0, sizeof(*a));
     acme_err_clear(&err);
-    if (acme_chain_load(&certs, p, l->cert_path, &err) != APR_SUCCESS
-        || acme_ari_cert_id(&a->cert_id, p,
-                            APR_ARRAY_IDX(certs, 0, acme_cert_t *), &err)
-           != APR_SUCCESS) {
+    a->cert_id = l->ari_cert_id;      /* computed when the lineage loaded */
+    if (!a->cert_id) {
         if (ctl->verbose) {
-            acmectl_say(ctl, "No renewal information for %s: %s\n", l->name,
-                        err.msg);
+            acmectl_say(ctl, "No renewal information for %s: its certificate "
+                        "has no Authority Key Identifier\n", l->name);
         }
-        a->cert_id = NULL;
         return;
     }
     if (acme_store_state_load(&state, store, l->name, p) != APR_SUCCESS
@@ -486,13 +482,7 @@ int acmectl_cmd_renew(acmectl_t *ctl)
         if (lineage_ctl(&c, ctl, l, NULL) == APR_SUCCESS) {
             if (ctl->force_renewal || ctl->dry_run) {
                 /* no window needed; the CertID is for "replaces" */
-                apr_array_header_t *certs;
-                if (acme_chain_load(&certs, p, l->cert_path, NULL)
-                    != APR_SUCCESS
-                    || acme_ari_cert_id(&ari.cert_id, p, APR_ARRAY_IDX(
-                           certs, 0, acme_cert_t *), NULL) != APR_SUCCESS) {
-                    ari.cert_id = NULL;
-                }
+                ari.cert_id = l->ari_cert_id;
             }
             else {
                 lineage_ari(&ari, ctl, c, store, l, clients, p);
