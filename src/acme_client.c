@@ -34,6 +34,7 @@ apr_status_t acme_client_create(acme_client_t **pclient, apr_pool_t *p,
     c->directory_url = apr_pstrdup(p, acme_client_ca_url(url));
     c->max_nonce_retries = 15;
     c->poll_timeout = apr_time_from_sec(300);
+    c->poll_first = apr_time_from_msec(5);
     rv = acme_http_create(&c->http, p, ca_bundle, err);
     if (rv == APR_SUCCESS) {
         *pclient = c;
@@ -135,7 +136,14 @@ static void take_nonce(acme_client_t *c, const acme_http_resp_t *resp)
     const char *n = acme_http_header(resp, "replay-nonce");
 
     if (n && *n) {
-        c->nonce = apr_pstrdup(c->pool, n);
+        apr_size_t len = strlen(n);
+        if (len < sizeof(c->nonce_buf)) {
+            memcpy(c->nonce_buf, n, len + 1);
+            c->nonce = c->nonce_buf;
+        }
+        else {
+            c->nonce = apr_pstrdup(c->pool, n);
+        }
     }
 }
 

@@ -27,10 +27,15 @@ typedef struct acme_client_t {
     int eab_required;             /* meta.externalAccountRequired */
     json_t *profiles;             /* meta.profiles or NULL (borrowed) */
     const char *nonce;            /* the freshest unused nonce */
+    char nonce_buf[256];          /* holds it (a long-lived client must
+                                     not allocate per request) */
     acme_key_t *account_key;
     const char *account_url;      /* kid; NULL until the account is known */
     int max_nonce_retries;        /* badNonce retries per request */
     apr_interval_time_t poll_timeout; /* overall bound on polling */
+    apr_interval_time_t poll_first;   /* first wait between polls; it
+                                         doubles up to 2 s (a Retry-After
+                                         from the CA wins) */
 } acme_client_t;
 
 /* Resolves "letsencrypt" / "letsencrypt-staging" to URLs; other values are

@@ -552,14 +552,22 @@ static apr_status_t archive_write(const acme_store_t *s, const char *name,
                               "overwriting it", path);
             goto cleanup;
         }
-        rv = acme_file_write_atomic(path, data[k], strlen(data[k]),
-                                    k == KIND_PRIVKEY ? 0x0600 : 0x0644, p);
+        rv = acme_file_write_volatile(path, data[k], strlen(data[k]),
+                                      k == KIND_PRIVKEY ? 0x0600 : 0x0644,
+                                      p);
         if (rv != APR_SUCCESS) {
             acme_err_set(err, p, rv, "cannot write %s: %s", path,
                          acme_store_strerror(p, rv));
             goto cleanup;
         }
         written++;
+    }
+    /* one flush for the four files and their names (not one per file):
+     * they are on disk before the live links point at them */
+    rv = acme_fs_sync(archive_file(s, p, name, 0, version), p);
+    if (rv != APR_SUCCESS) {
+        acme_err_set(err, p, rv, "cannot flush the archive of %s: %s", name,
+                     acme_store_strerror(p, rv));
     }
 cleanup:
     if (rv != APR_SUCCESS) {

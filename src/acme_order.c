@@ -237,7 +237,7 @@ apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
                              apr_pool_t *p, acme_err_t *err)
 {
     apr_time_t deadline = apr_time_now() + c->poll_timeout;
-    apr_interval_time_t wait = apr_time_from_msec(50);
+    apr_interval_time_t wait = c->poll_first;
     apr_status_t rv = APR_SUCCESS;
     apr_pool_t *scratch;
     int i;
@@ -282,7 +282,7 @@ apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
         }
         {
             apr_interval_time_t ra = acme_http_retry_after(resp);
-            acme_sleep_bounded(ra ? ra : wait, apr_time_from_msec(50),
+            acme_sleep_bounded(ra ? ra : wait, c->poll_first,
                                apr_time_from_sec(10));
         }
         if (wait < apr_time_from_sec(2)) {
@@ -299,7 +299,7 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
                                  apr_size_t csr_len, acme_err_t *err)
 {
     apr_time_t deadline = apr_time_now() + c->poll_timeout;
-    apr_interval_time_t wait = apr_time_from_msec(50);
+    apr_interval_time_t wait = c->poll_first;
     json_t *json = NULL;
     acme_http_resp_t *resp;
     apr_status_t rv;
@@ -334,7 +334,7 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
             goto cleanup;
         }
         acme_sleep_bounded(order->retry_after ? order->retry_after : wait,
-                           apr_time_from_msec(50), apr_time_from_sec(10));
+                           c->poll_first, apr_time_from_sec(10));
         if (wait < apr_time_from_sec(2)) {
             wait *= 2;
         }

@@ -25,6 +25,7 @@
 #include "acme_names.h"
 #include "acme_util.h"
 #include "acme_worker.h"
+#include "acme_workpool.h"
 
 #define DAY apr_time_from_sec(86400)
 /* A certificate renewed because of its window is not renewed again sooner:
@@ -161,9 +162,10 @@ acme_due_e acme_sup_due_lineage(apr_time_t *pwhen, const acme_store_t *store,
     return *pwhen <= now ? ACME_DUE_WINDOW : ACME_DUE_NO;
 }
 
-/* --- running workers --- */
+/* --- jobs (orders run by the workers of acme_workpool.c) --- */
 
 typedef struct job_t {
+    acme_task_t task;                /* first: the pool's view of the job */
     acme_md_t *md;
     const apr_array_header_t *names;  /* md->names, or a subset of them */
     acme_due_e due;
@@ -172,112 +174,14 @@ typedef struct job_t {
     const char *key_pem;
     acme_worker_req_t req;           /* formatted when the worker starts */
     json_t *state;
-    pid_t pid;
-    int out_fd;
-    int in_fd;                       /* the worker's stdin: hook answers */
-    char *buf;
-    apr_size_t len;
-    apr_size_t scanned;              /* bytes of buf already handled */
-    const char *result;              /* the worker's last line */
     apr_table_t *hook_output;        /* dns hook stdout by domain+value */
-    apr_time_t deadline;
-    int done;
+    int keyed;                       /* key, CSR and staging file made */
+    const char *result;              /* the worker's result line */
     const char *failure;             /* set when the worker misbehaved */
 } job_t;
 
-static void close_from(int lowfd)
-{
-    long max = sysconf(_SC_OPEN_MAX);
-    int fd;
-
-    if (max < 0 || max > 65536) {
-        max = 65536;
-    }
-    for (fd = lowfd; fd < max; fd++) {
-        close(fd);
-    }
-}
-
-/* Writes all of buf; gives up quietly when the reader is gone (its exit
- * status then says why). */
-static void write_all(int fd, const char *buf, apr_size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return;
-        }
-        buf += n;
-        len -= (apr_size_t)n;
-    }
-}
-
-/* Starts the worker as conf->uid/gid with the request on its stdin. */
-static apr_status_t job_start(job_t *job, acme_sup_conf_t *conf,
-                              acme_err_t *err)
-{
-    int in[2] = { -1, -1 }, out[2] = { -1, -1 };
-    apr_status_t rv = APR_SUCCESS;
-    const char *msg = acme_worker_req_format(job->p, &job->req);
-    apr_size_t left = strlen(msg);
-    pid_t pid;
-
-    signal(SIGPIPE, SIG_IGN);    /* a dead worker must not kill us */
-    if (pipe(in) < 0 || pipe(out) < 0) {
-        rv = acme_err_set(err, job->p, APR_FROM_OS_ERROR(errno),
-                          "pipe: %s", strerror(errno));
-        goto cleanup;
-    }
-    pid = fork();
-    if (pid < 0) {
-        rv = acme_err_set(err, job->p, APR_FROM_OS_ERROR(errno),
-                          "fork: %s", strerror(errno));
-        goto cleanup;
-    }
-    if (pid == 0) {
-        /* The child: only async-signal-safe calls until exec. */
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close_from(3);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        if (getuid() == 0 && conf->uid != 0) {
-            if (setgroups(1, &conf->gid) < 0 || setgid(conf->gid) < 0
-                || setuid(conf->uid) < 0 || setuid(0) == 0) {
-                _exit(126);      /* never run the worker as root by accident */
-            }
-        }
-        execl(conf->worker_path, "acmectl", "worker", (char *)NULL);
-        _exit(127);
-    }
-    job->pid = pid;
-    close(in[0]);
-    in[0] = -1;
-    close(out[1]);
-    out[1] = -1;
-    write_all(in[1], msg, left);
-    write_all(in[1], "\n", 1);
-    job->in_fd = in[1];          /* kept open for dns-01 hook answers */
-    in[1] = -1;
-    job->out_fd = out[0];
-    out[0] = -1;
-    fcntl(job->out_fd, F_SETFL, fcntl(job->out_fd, F_GETFL) | O_NONBLOCK);
-    job->deadline = apr_time_now() + conf->worker_timeout;
-    job->buf = apr_palloc(job->p, ACME_WORKER_MAX_MSG + 2);
-    job->len = 0;
-cleanup:
-    if (in[0] >= 0) close(in[0]);
-    if (in[1] >= 0) close(in[1]);
-    if (out[0] >= 0) close(out[0]);
-    if (out[1] >= 0) close(out[1]);
-    return rv;
-}
-
-/* Runs the dns-01 hook for a worker's request line; answers on its stdin. */
-static void job_dns(job_t *job, json_t *msg)
+/* Runs the dns-01 hook for a worker's request; returns the answer line. */
+static const char *job_dns(job_t *job, json_t *msg)
 {
     const char *action = json_string_value(json_object_get(msg, "action"));
     const char *domain = json_string_value(json_object_get(msg, "domain"));
@@ -345,176 +249,54 @@ reply:
     o = rv == APR_SUCCESS ? json_pack("{s:b}", "ok", 1)
         : json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
     text = json_dumps(o, JSON_COMPACT);
-    reply = apr_pstrcat(job->p, text, "\n", NULL);
+    reply = apr_pstrdup(job->p, text);
     free(text);
     json_decref(o);
-    write_all(job->in_fd, reply, strlen(reply));
+    return reply;
 }
 
-/* Handles the complete lines the worker wrote so far: dns-01 requests are
- * answered, any other line is taken as its result. */
-static void job_lines(job_t *job)
+/* The pool asks: a message from the worker during a job. */
+static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
 {
-    for (;;) {
-        char *start = job->buf + job->scanned;
-        char *nl = memchr(start, '\n', job->len - job->scanned);
-        json_t *msg;
+    const char *type = json_string_value(json_object_get(msg, "type"));
 
-        if (!nl) {
-            return;
-        }
-        *nl = '\0';
-        job->scanned = (apr_size_t)(nl - job->buf) + 1;
-        msg = json_loads(start, 0, NULL);
-        if (msg && json_is_string(json_object_get(msg, "type"))
-            && !strcmp(json_string_value(json_object_get(msg, "type")),
-                       "dns")) {
-            job_dns(job, msg);
-        }
-        else if (*start) {
-            job->result = apr_pstrdup(job->p, start);
-        }
-        if (msg) json_decref(msg);
+    job_t *job = (job_t *)task;
+
+    if (!type || strcmp(type, "dns")) {
+        return NULL;
     }
+    if (!job->md) {              /* no hook belongs to this request */
+        return "{\"ok\":false,\"error\":\"no dns-01 hook for this "
+               "request\"}";
+    }
+    return job_dns(job, msg);
 }
 
-/* Reads what the worker wrote; marks the job done at EOF. */
-static void job_read(job_t *job)
+/* Copies the pool's outcome of a task into the job. */
+static void job_took(job_t *job)
 {
-    for (;;) {
-        ssize_t n;
-        if (job->len >= ACME_WORKER_MAX_MSG) {
-            job->failure = "the worker's answer is too large";
-            kill(job->pid, SIGKILL);
-            job->done = 1;
-            return;
-        }
-        n = read(job->out_fd, job->buf + job->len,
-                 ACME_WORKER_MAX_MSG - job->len);
-        if (n > 0) {
-            job->len += (apr_size_t)n;
-            job_lines(job);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            return;
-        }
-        if (job->len > job->scanned) {   /* a last line without newline */
-            job->buf[job->len] = '\n';
-            job->len++;
-            job_lines(job);
-        }
-        job->done = 1;           /* EOF or error */
-        return;
-    }
+    job->result = job->task.result;
+    job->failure = job->task.failure;
 }
 
-/* Waits for the worker to exit and turns its exit into a failure text. */
-static void job_reap(job_t *job)
+/* Runs one job alone (on the pass's workers) and waits for it. */
+static void run_one(acme_workpool_t *wp, job_t *job)
 {
-    int status = 0;
+    apr_array_header_t *one = apr_array_make(job->p, 1,
+                                              sizeof(acme_task_t *));
 
-    if (job->out_fd >= 0) {
-        close(job->out_fd);
-        job->out_fd = -1;
-    }
-    if (job->in_fd >= 0) {
-        close(job->in_fd);
-        job->in_fd = -1;
-    }
-    if (job->pid <= 0) {
-        return;
-    }
-    while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    job->pid = 0;
-    if (job->failure) {
-        return;
-    }
-    if (WIFSIGNALED(status)) {
-        job->failure = apr_psprintf(job->p, "the worker was killed by signal "
-                                    "%d", WTERMSIG(status));
-    }
-    else if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
-        job->failure = "the worker could not switch to its user";
-    }
-    else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        job->failure = "the worker binary could not be executed";
-    }
-    else if (!job->result) {
-        job->failure = apr_psprintf(job->p, "the worker exited with status %d "
-                                    "without an answer",
-                                    WIFEXITED(status) ? WEXITSTATUS(status)
-                                    : -1);
-    }
+    APR_ARRAY_PUSH(one, acme_task_t *) = &job->task;
+    acme_workpool_run(wp, one, 0);
+    job_took(job);
 }
 
-/* Runs jobs [from, to) with at most conf->max_workers at once. */
-static void run_jobs(apr_array_header_t *jobs, int from, int to,
-                     acme_sup_conf_t *conf)
+/* A pool for the jobs of one pass. */
+static acme_workpool_t *job_pool(acme_sup_conf_t *conf, apr_pool_t *p,
+                                 acme_workpool_cb_t *cb)
 {
-    int next = from, running = 0, i;
-    struct pollfd *fds;
-    job_t **polled;
-
-    fds = apr_pcalloc(jobs->pool, sizeof(*fds) * (size_t)(to - from + 1));
-    polled = apr_pcalloc(jobs->pool, sizeof(*polled) * (size_t)(to - from + 1));
-    for (;;) {
-        int n = 0;
-        apr_time_t now = apr_time_now();
-
-        while (next < to && running < (conf->max_workers > 0
-                                       ? conf->max_workers : 1)) {
-            job_t *job = APR_ARRAY_IDX(jobs, next++, job_t *);
-            acme_err_t err;
-            if (job_start(job, conf, &err) != APR_SUCCESS) {
-                job->failure = err.msg;
-                job->done = 1;
-                continue;
-            }
-            running++;
-        }
-        for (i = from; i < next; i++) {
-            job_t *job = APR_ARRAY_IDX(jobs, i, job_t *);
-            if (job->done || job->pid <= 0) {
-                continue;
-            }
-            if (now > job->deadline) {
-                job->failure = apr_psprintf(job->p, "the worker did not "
-                                            "finish within %d seconds and was "
-                                            "killed",
-                                            (int)apr_time_sec(
-                                                conf->worker_timeout));
-                kill(job->pid, SIGKILL);
-                job->done = 1;
-                job_reap(job);
-                running--;
-                continue;
-            }
-            fds[n].fd = job->out_fd;
-            fds[n].events = POLLIN;
-            fds[n].revents = 0;
-            polled[n++] = job;
-        }
-        if (!n) {
-            if (next >= to) {
-                break;
-            }
-            continue;
-        }
-        if (poll(fds, (nfds_t)n, 500) <= 0) {
-            continue;
-        }
-        for (i = 0; i < n; i++) {
-            if (fds[i].revents) {
-                job_read(polled[i]);
-                if (polled[i]->done) {
-                    job_reap(polled[i]);
-                    running--;
-                }
-            }
-        }
-    }
+    cb->ask = job_ask;
+    return acme_workpool_make(p, conf->worker_path, conf->uid, conf->gid,
+                              conf->max_workers, conf->worker_timeout, cb);
 }
 
 /* --- state --- */
@@ -562,28 +344,57 @@ void acme_sup_key_params(apr_table_t *params, acme_key_type_e type)
 
 /* --- the pass --- */
 
-static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
-                                acme_sup_conf_t *conf, acme_md_t *md,
-                                const apr_array_header_t *names,
-                                acme_due_e due, json_t *state,
-                                const char *account_key_pem,
-                                const char *account_url, apr_pool_t *p,
-                                acme_err_t *err)
+/* A job for md (names: a subset, or NULL for all); its key and CSR are
+ * made by job_keys when a worker is about to take it. */
+static job_t *job_make(acme_store_t *store, acme_sup_conf_t *conf,
+                       acme_md_t *md, const apr_array_header_t *names,
+                       acme_due_e due, json_t *state,
+                       const char *account_key_pem, const char *account_url,
+                       apr_pool_t *p)
 {
     job_t *job = apr_pcalloc(p, sizeof(*job));
-    const unsigned char *csr;
-    apr_size_t csr_len, key_len;
-    const char *dir;
-    apr_status_t rv;
 
+    job->task.p = p;
+    job->task.baton = job;
     job->md = md;
     job->names = names ? names : md->names;
     job->due = due;
     job->p = p;
     job->state = state;
-    job->out_fd = -1;
-    job->in_fd = -1;
     job->hook_output = apr_table_make(p, 2);
+    job->req.name = md->name;
+    job->req.directory = conf->ca_url;
+    job->req.ca_file = conf->ca_file;
+    job->req.account_key_pem = account_key_pem;
+    job->req.account_url = account_url;
+    job->req.contacts = conf->contacts;
+    job->req.agree_tos = conf->agree_tos;
+    job->req.eab_kid = conf->eab_kid;
+    job->req.eab_hmac = conf->eab_hmac;
+    job->req.names = (apr_array_header_t *)job->names;
+    job->req.challenges = md->challenges;
+    job->req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
+    job->req.dns_hook = md->dns_hook != NULL;
+    job->req.dns_resolver = md->dns_resolver;
+    job->req.dns_timeout = md->dns_timeout > 0
+        ? (long)apr_time_sec(md->dns_timeout) : 120;
+    job->req.profile = md->profile;
+    job->req.preferred_chain = md->preferred_chain;
+    return job;
+}
+
+/* Makes the job's key and CSR; the key of the order in flight stays on the
+ * root side, 0600 in a 0700 directory (remade when lost: not fsync'ed). */
+static apr_status_t job_keys(job_t *job, const acme_store_t *store,
+                             acme_err_t *err)
+{
+    apr_pool_t *p = job->p;
+    acme_md_t *md = job->md;
+    const unsigned char *csr;
+    apr_size_t csr_len, key_len;
+    const char *dir;
+    apr_status_t rv;
+
     rv = acme_key_generate(&job->key, p, md->key_type, err);
     if (rv == APR_SUCCESS) {
         rv = acme_key_to_pem(&job->key_pem, &key_len, p, job->key);
@@ -595,14 +406,14 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    /* The in-flight key stays on the root side, 0600 in a 0700 dir. */
     dir = acme_store_path(store, p, "staging", md->name, NULL);
     rv = acme_mkdir(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
                     | APR_FPROT_UEXECUTE, p);
     if (rv == APR_SUCCESS) {
-        rv = acme_file_write_atomic(apr_pstrcat(p, dir, "/privkey.pem", NULL),
-                                    job->key_pem, strlen(job->key_pem),
-                                    APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+        rv = acme_file_write_volatile(apr_pstrcat(p, dir, "/privkey.pem",
+                                                  NULL),
+                                      job->key_pem, strlen(job->key_pem),
+                                      APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
     }
     if (rv != APR_SUCCESS) {
         char buf[128];
@@ -610,27 +421,8 @@ static apr_status_t job_prepare(job_t **pjob, acme_store_t *store,
                           apr_strerror(rv, buf, sizeof(buf)));
         goto cleanup;
     }
-    memset(&job->req, 0, sizeof(job->req));
-    job->req.name = md->name;
-    job->req.directory = conf->ca_url;
-    job->req.ca_file = conf->ca_file;
-    job->req.account_key_pem = account_key_pem;
-    job->req.account_url = account_url;
-    job->req.contacts = conf->contacts;
-    job->req.agree_tos = conf->agree_tos;
-    job->req.eab_kid = conf->eab_kid;
-    job->req.eab_hmac = conf->eab_hmac;
-    job->req.names = (apr_array_header_t *)job->names;
     job->req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
-    job->req.challenges = md->challenges;
-    job->req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
-    job->req.dns_hook = md->dns_hook != NULL;
-    job->req.dns_resolver = md->dns_resolver;
-    job->req.dns_timeout = md->dns_timeout > 0
-        ? (long)apr_time_sec(md->dns_timeout) : 120;
-    job->req.profile = md->profile;
-    job->req.preferred_chain = md->preferred_chain;
-    *pjob = job;
+    job->keyed = 1;
 cleanup:
     return rv;
 }
@@ -772,7 +564,7 @@ static const char *lineage_cert_id(const acme_store_t *store,
  * the renewal windows of the lineages whose recorded window is missing or
  * stale, and records them in state/NAME.json "ari". */
 static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
-                        apr_time_t now, apr_hash_t *ids_cache,
+                        acme_workpool_t *wp, apr_time_t now, apr_hash_t *ids_cache,
                         apr_time_t *pari_until, apr_pool_t *p)
 {
     apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
@@ -781,7 +573,6 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     acme_worker_req_t req;
     acme_worker_res_t *wres;
     json_t *global = NULL, *windows = NULL;
-    apr_array_header_t *one;
     job_t *job;
     acme_err_t err;
     int i;
@@ -834,13 +625,11 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     req.ca_file = conf->ca_file;
     req.cert_ids = ids;
     job = apr_pcalloc(p, sizeof(*job));
-    job->p = p;
-    job->out_fd = job->in_fd = -1;
+    job->task.p = job->p = p;
+    job->task.baton = job;
     job->hook_output = apr_table_make(p, 1);
     job->req = req;
-    one = apr_array_make(p, 1, sizeof(job_t *));
-    APR_ARRAY_PUSH(one, job_t *) = job;
-    run_jobs(one, 0, 1, conf);
+    run_one(wp, job);
     if (job->failure || !job->result
         || acme_worker_res_parse(&wres, p, job->result, strlen(job->result),
                                  &err) != APR_SUCCESS || !wres->ok) {
@@ -1045,23 +834,263 @@ static void sup_quiet(acme_sup_conf_t *conf, const acme_store_t *store,
     }
 }
 
+/* What the jobs of a pass share. */
+typedef struct pass_t {
+    acme_sup_conf_t *conf;
+    acme_store_t *store;
+    acme_sup_result_t *res;
+    apr_pool_t *p;
+    apr_time_t now;
+    apr_array_header_t *jobs;        /* job_t *; retries are appended */
+    acme_workpool_t *wp;
+    acme_key_t *account_key;
+    const char *account_id;
+    const char *account_url;
+    const char *account_pem;
+    apr_array_header_t *renewed;     /* names, for the post hook */
+    apr_array_header_t *failed;
+} pass_t;
+
+/* Stores the account a worker registered (or found again after the CA
+ * forgot it), unless it is the one the pass already uses. */
+static void pass_account(pass_t *ps, job_t *job)
+{
+    acme_worker_res_t *wres = NULL;
+    acme_err_t err;
+    json_t *reg;
+
+    if (job->failure || !job->result
+        || acme_worker_res_parse(&wres, job->p, job->result,
+                                 strlen(job->result), &err) != APR_SUCCESS) {
+        if (!job->md) {
+            acme_log(ACME_LOG_ERR, "registering the account at %s: %s",
+                     ps->conf->ca_url, job->failure ? job->failure
+                     : !job->result ? "no answer" : err.msg);
+        }
+        return;
+    }
+    if (!wres->ok && !job->md) {
+        acme_log(ACME_LOG_ERR, "registering the account at %s: %s",
+                 ps->conf->ca_url, wres->error ? wres->error : "?");
+    }
+    if (!wres->account_url || (ps->account_url
+                               && !strcmp(ps->account_url,
+                                          wres->account_url))) {
+        return;
+    }
+    reg = wres->registration ? json_loads(wres->registration, 0, NULL) : NULL;
+    if (acme_store_account_save(&ps->account_id, ps->store, ps->conf->ca_url,
+                                ps->account_key, wres->account_url, reg,
+                                ps->p, &err) == APR_SUCCESS) {
+        ps->account_url = apr_pstrdup(ps->p, wres->account_url);
+        acme_log(ACME_LOG_NOTICE, "account %s registered at %s",
+                 ps->account_url, ps->conf->ca_url);
+    }
+    else {
+        acme_log(ACME_LOG_ERR, "cannot save the account: %s", err.msg);
+    }
+    if (reg) json_decref(reg);
+}
+
+/* The pool is about to give a job to a worker: key, CSR, request. */
+static apr_status_t pass_start(acme_task_t *task, void *baton,
+                               acme_err_t *err)
+{
+    pass_t *ps = baton;
+    job_t *job = (job_t *)task;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (job->md && !job->keyed) {
+        rv = job_keys(job, ps->store, err);
+        if (rv != APR_SUCCESS) {
+            goto cleanup;
+        }
+    }
+    if (job->md && ps->account_url) {
+        job->req.account_url = ps->account_url;   /* the newest one */
+    }
+    task->request = acme_worker_req_format(job->p, &job->req);
+cleanup:
+    return rv;
+}
+
+/* A job ended: a certificate to validate and store, a failure to record,
+ * or (ACMEAllowSubsetOfNames) a new job without the name that failed. */
+static void job_finish(pass_t *ps, job_t *job)
+{
+    acme_sup_conf_t *conf = ps->conf;
+    acme_store_t *store = ps->store;
+    acme_sup_result_t *res = ps->res;
+    apr_pool_t *p = ps->p;
+    apr_time_t now = ps->now;
+    acme_worker_res_t *wres = NULL;
+    const char *why = job->failure;
+    acme_err_t err;
+    int version = 0;
+
+    if (!why && acme_worker_res_parse(&wres, job->p, job->result,
+                                      strlen(job->result), &err)
+                                      != APR_SUCCESS) {
+        why = err.msg;
+    }
+    if (!why) {
+        pass_account(ps, job);
+    }
+    if (!why && !wres->ok) {
+        why = wres->error;
+    }
+    if (!why && !wres->chain_pem) {
+        why = "worker result is ok but has no chain";
+    }
+    /* ACMEAllowSubsetOfNames: the name that failed is dropped and the
+     * rest ordered at once, with a new key and CSR */
+    if (why && wres && !wres->ok && job->md->allow_subset
+        && wres->failed_name && job->names->nelts > 1
+        && acme_array_contains(job->names, wres->failed_name)) {
+        apr_array_header_t *rest = apr_array_make(p, job->names->nelts,
+                                                  sizeof(const char *));
+        job_t *again;
+        int j;
+        for (j = 0; j < job->names->nelts; j++) {
+            const char *n = APR_ARRAY_IDX(job->names, j, const char *);
+            if (strcasecmp(n, wres->failed_name)) {
+                APR_ARRAY_PUSH(rest, const char *) = n;
+            }
+        }
+        acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
+                 "(ACMEAllowSubsetOfNames)", job->md->name,
+                 wres->failed_name, why);
+        again = job_make(store, conf, job->md, rest, job->due, job->state,
+                         ps->account_pem, ps->account_url, p);
+        again->req.replaces = job->req.replaces;
+        APR_ARRAY_PUSH(ps->jobs, job_t *) = again;
+        return;                  /* the state is saved when it ends */
+    }
+    if (!why && job->names != job->md->names) {
+        st_set_str(job->state, "dropped_names", acme_array_join(p,
+            subtract(p, job->md->names, job->names), " "));
+    }
+    if (!why) {
+        why = job_activate(job, store, conf, wres, ps->account_id,
+                           &version);
+    }
+    st_set_int(job->state, "last_attempt", apr_time_sec(now));
+    st_set_int(job->state, "attempts", st_int(job->state, "attempts") + 1);
+    st_set_str(job->state, "name", job->md->name);
+    json_object_set_new(job->state, "names", json_array());
+    {
+        int j;
+        for (j = 0; j < job->md->names->nelts; j++) {
+            json_array_append_new(json_object_get(job->state, "names"),
+                json_string(APR_ARRAY_IDX(job->md->names, j,
+                                          const char *)));
+        }
+    }
+    if (!why) {
+        res->activated++;
+        st_set_str(job->state, "status", "valid");
+        st_set_int(job->state, "failures", 0);
+        st_set_int(job->state, "last_success", apr_time_sec(now));
+        st_set_int(job->state, "next_try", 0);
+        st_set_str(job->state, "last_error", NULL);
+        st_set_str(job->state, "last_problem", NULL);
+        if (job->names == job->md->names) {
+            st_set_str(job->state, "dropped_names", NULL);
+        }
+        st_set_str(job->state, "challenge", wres->challenge_types);
+        st_set_int(job->state, "version", version);
+        st_set_int(job->state, "renewals",
+                   st_int(job->state, "renewals") + 1);
+        acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
+                 "(version %d, %s)", job->md->name, version,
+                 acme_due_name(job->due));
+        APR_ARRAY_PUSH(ps->renewed, const char *) =
+            acme_array_join(p, job->names, " ");
+        acme_dup_guard_record(store, job->names, now, p);
+        {
+            /* deploy hooks: once per renewed lineage; a failure is
+             * reported and undoes nothing */
+            apr_table_t *env = apr_table_make(p, 2);
+            const char *msg = NULL;
+            apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store,
+                          p, "live", job->md->name, NULL));
+            apr_table_set(env, "RENEWED_DOMAINS",
+                          acme_array_join(p, job->md->names, " "));
+            if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook,
+                                       0, env, hook_timeout(conf), &msg,
+                                       p)) {
+                st_set_str(job->state, "last_hook_error", msg);
+            }
+        }
+    }
+    else {
+        int failures = (int)st_int(job->state, "failures") + 1;
+        apr_interval_time_t wait = acme_sup_backoff(failures);
+        if (wres && wres->retry_after > 0
+            && apr_time_from_sec(wres->retry_after) > wait) {
+            /* honoured, but never more than a week */
+            wait = apr_time_from_sec(wres->retry_after
+                                     > ACME_HTTP_RETRY_AFTER_MAX
+                                     ? ACME_HTTP_RETRY_AFTER_MAX
+                                     : wres->retry_after);
+        }
+        res->failed++;
+        APR_ARRAY_PUSH(ps->failed, const char *) =
+            acme_array_join(p, job->md->names, " ");
+        st_set_str(job->state, "status", "error");
+        st_set_int(job->state, "failures", failures);
+        /* the backoff counts from the end of the attempt, which may
+         * have taken long (a slow CA) */
+        st_set_int(job->state, "next_try",
+                   apr_time_sec(apr_time_now() + wait));
+        st_set_str(job->state, "last_error", why);
+        st_set_str(job->state, "last_problem",
+                   wres ? wres->problem_type : NULL);
+        res->next_wakeup = min_time(res->next_wakeup,
+                                    apr_time_now() + wait);
+        acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
+                 "next attempt in %d s", job->md->name, why,
+                 (int)apr_time_sec(wait));
+    }
+    st_set_str(job->state, "due_reason", acme_due_name(job->due));
+    acme_store_state_save(store, job->md->name, job->state, p);
+    apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
+                                    "privkey.pem", NULL), p);
+    json_decref(job->state);
+}
+
+/* The pool says a task ended. */
+static void pass_done(acme_task_t *task, void *baton)
+{
+    job_t *job = (job_t *)task;
+
+    job_took(job);
+    if (job->md) {
+        job_finish(baton, job);
+    }
+}
+
 apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                            apr_pool_t *p)
 {
     acme_store_t *store;
     acme_key_t *account_key = NULL;
     const char *account_id = NULL, *account_url = NULL, *account_pem = NULL;
-    apr_array_header_t *jobs, *renewed, *failed;
+    apr_array_header_t *jobs;
     apr_time_t now = apr_time_now();
     apr_file_t *lock = NULL;
     apr_hash_t *ids_cache;
     apr_pool_t *ip;                 /* per certificate, cleared each time */
     apr_time_t ari_until = 0;
+    acme_workpool_cb_t cb;
+    acme_workpool_t *wp;
+    pass_t ps;
+    apr_status_t status = APR_SUCCESS;
     int *soon, round;
     apr_size_t len;
     acme_err_t err;
     apr_status_t rv;
-    int i, first_batch;
+    int i;
 
     memset(res, 0, sizeof(*res));
     res->next_wakeup = now + conf->check_interval;
@@ -1085,11 +1114,19 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     clean_challenges(store, p);
     index_begin(conf, store, now, p);
     ids_cache = apr_hash_make(p);
-    ari_refresh(store, conf, now, ids_cache, &ari_until, p);
+    memset(&ps, 0, sizeof(ps));
+    memset(&cb, 0, sizeof(cb));
+    cb.start = pass_start;
+    cb.done = pass_done;
+    cb.baton = &ps;
+    wp = job_pool(conf, p, &cb);
+    ps.wp = wp;
+    ps.conf = conf;
+    ps.store = store;
+    ps.p = p;
+    ari_refresh(store, conf, wp, now, ids_cache, &ari_until, p);
     apr_pool_create(&ip, p);
     jobs = apr_array_make(p, 4, sizeof(job_t *));
-    renewed = apr_array_make(p, 4, sizeof(const char *));
-    failed = apr_array_make(p, 4, sizeof(const char *));
     soon = apr_pcalloc(p, sizeof(int) * (apr_size_t)(conf->mds->nelts + 1));
     /* Round 0 starts what is due; round 1 adds what would be due within
      * BATCH_SLACK anyway (their backoff jitter differs), so that they are
@@ -1186,7 +1223,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                 acme_log(ACME_LOG_ERR, "account for %s unusable: %s",
                          conf->ca_url, err.msg ? err.msg : "key error");
                 json_decref(state);
-                return rv;
+                status = rv;
+                goto cleanup;
             }
         }
         acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
@@ -1205,24 +1243,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             json_decref(state);
             continue;
         }
-        if (job_prepare(&job, store, conf, md, NULL, due, state, account_pem,
-                        account_url, p, &err) != APR_SUCCESS) {
-            /* e.g. no space for the staging key: backoff like any failure */
-            int failures = (int)st_int(state, "failures") + 1;
-            apr_interval_time_t wait = acme_sup_backoff(failures);
-            acme_log(ACME_LOG_ERR, "%s: %s; next attempt in %d s", md->name,
-                     err.msg, (int)apr_time_sec(wait));
-            st_set_str(state, "status", "error");
-            st_set_str(state, "last_error", err.msg);
-            st_set_int(state, "failures", failures);
-            st_set_int(state, "last_attempt", apr_time_sec(now));
-            st_set_int(state, "next_try", apr_time_sec(now + wait));
-            acme_store_state_save(store, md->name, state, p);
-            res->failed++;
-            sup_quiet(conf, store, res, i, now + wait, ari_next, ip);
-            json_decref(state);
-            continue;
-        }
+        job = job_make(store, conf, md, NULL, due, state, account_pem,
+                       account_url, p);
         /* RFC 9773: say which certificate this order replaces */
         job->req.replaces = replaces;
         APR_ARRAY_PUSH(jobs, job_t *) = job;
@@ -1236,198 +1258,50 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     acme_renewal_hooks_run(store, "pre", conf->pre_hook, 0, NULL,
                            hook_timeout(conf), NULL, p);
 
-    /* A new account is registered by the first worker alone; the others
-     * then use it. */
-    first_batch = account_url ? jobs->nelts : 1;
-    run_jobs(jobs, 0, first_batch, conf);
-    for (i = 0; i < jobs->nelts; i++) {
-        job_t *job = APR_ARRAY_IDX(jobs, i, job_t *);
-        acme_worker_res_t *wres = NULL;
-        const char *why = job->failure;
-        int version = 0;
-
-        if (i == first_batch) {
-            run_jobs(jobs, first_batch, jobs->nelts, conf);
-        }
-        if (!why && acme_worker_res_parse(&wres, job->p, job->result,
-                                          strlen(job->result), &err)
-                                          != APR_SUCCESS) {
-            why = err.msg;
-        }
-        if (!why && wres->account_url
-            && (!account_url || strcmp(account_url, wres->account_url))) {
-            json_t *reg = wres->registration
-                ? json_loads(wres->registration, 0, NULL) : NULL;
-            if (acme_store_account_save(&account_id, store, conf->ca_url,
-                                        account_key, wres->account_url, reg,
-                                        p, &err) == APR_SUCCESS) {
-                account_url = apr_pstrdup(p, wres->account_url);
-                acme_log(ACME_LOG_NOTICE, "account %s registered at %s",
-                         account_url, conf->ca_url);
-            }
-            else {
-                acme_log(ACME_LOG_ERR, "cannot save the account: %s", err.msg);
-            }
-            if (reg) json_decref(reg);
-            if (i == 0 && first_batch < jobs->nelts && account_url) {
-                /* the remaining requests use the new account */
-                int j;
-                for (j = first_batch; j < jobs->nelts; j++) {
-                    APR_ARRAY_IDX(jobs, j, job_t *)->req.account_url =
-                        account_url;
-                }
-            }
-        }
-        if (!why && !wres->ok) {
-            why = wres->error;
-        }
-        /* ACMEAllowSubsetOfNames: the name that failed is dropped and the
-         * rest ordered at once, with a new CSR for the same key */
-        while (why && wres && !wres->ok && job->md->allow_subset
-               && wres->failed_name && job->names->nelts > 1
-               && acme_array_contains(job->names, wres->failed_name)) {
-            apr_array_header_t *rest = apr_array_make(p, job->names->nelts,
-                                                      sizeof(const char *));
-            job_t *again = NULL;
-            int j;
-            for (j = 0; j < job->names->nelts; j++) {
-                const char *n = APR_ARRAY_IDX(job->names, j, const char *);
-                if (strcasecmp(n, wres->failed_name)) {
-                    APR_ARRAY_PUSH(rest, const char *) = n;
-                }
-            }
-            acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
-                     "(ACMEAllowSubsetOfNames)", job->md->name,
-                     wres->failed_name, why);
-            if (job_prepare(&again, store, conf, job->md, rest, job->due,
-                            job->state, account_pem, account_url, p, &err)
-                != APR_SUCCESS) {
-                why = err.msg;
-                break;
-            }
-            APR_ARRAY_IDX(jobs, i, job_t *) = again;
-            {
-                apr_array_header_t *one = apr_array_make(p, 1,
-                                                         sizeof(job_t *));
-                APR_ARRAY_PUSH(one, job_t *) = again;
-                run_jobs(one, 0, 1, conf);
-            }
-            job = again;
-            wres = NULL;
-            why = job->failure;
-            if (!why && acme_worker_res_parse(&wres, job->p, job->result,
-                                              strlen(job->result), &err)
-                != APR_SUCCESS) {
-                why = err.msg;
-            }
-            if (!why && !wres->ok) {
-                why = wres->error;
-            }
-            if (!why) {
-                st_set_str(job->state, "dropped_names", acme_array_join(p,
-                    subtract(p, job->md->names, job->names), " "));
-            }
-        }
-        if (!why) {
-            why = job_activate(job, store, conf, wres, account_id, &version);
-        }
-        st_set_int(job->state, "last_attempt", apr_time_sec(now));
-        st_set_int(job->state, "attempts", st_int(job->state, "attempts") + 1);
-        st_set_str(job->state, "name", job->md->name);
-        json_object_set_new(job->state, "names", json_array());
-        {
-            int j;
-            for (j = 0; j < job->md->names->nelts; j++) {
-                json_array_append_new(json_object_get(job->state, "names"),
-                    json_string(APR_ARRAY_IDX(job->md->names, j,
-                                              const char *)));
-            }
-        }
-        if (!why) {
-            res->activated++;
-            st_set_str(job->state, "status", "valid");
-            st_set_int(job->state, "failures", 0);
-            st_set_int(job->state, "last_success", apr_time_sec(now));
-            st_set_int(job->state, "next_try", 0);
-            st_set_str(job->state, "last_error", NULL);
-            st_set_str(job->state, "last_problem", NULL);
-            if (job->names == job->md->names) {
-                st_set_str(job->state, "dropped_names", NULL);
-            }
-            st_set_str(job->state, "challenge", wres->challenge_types);
-            st_set_int(job->state, "version", version);
-            st_set_int(job->state, "renewals",
-                       st_int(job->state, "renewals") + 1);
-            acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
-                     "(version %d, %s)", job->md->name, version,
-                     acme_due_name(job->due));
-            APR_ARRAY_PUSH(renewed, const char *) =
-                acme_array_join(p, job->names, " ");
-            acme_dup_guard_record(store, job->names, now, p);
-            {
-                /* deploy hooks: once per renewed lineage; a failure is
-                 * reported and undoes nothing */
-                apr_table_t *env = apr_table_make(p, 2);
-                const char *msg = NULL;
-                apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store,
-                              p, "live", job->md->name, NULL));
-                apr_table_set(env, "RENEWED_DOMAINS",
-                              acme_array_join(p, job->md->names, " "));
-                if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook,
-                                           0, env, hook_timeout(conf), &msg,
-                                           p)) {
-                    st_set_str(job->state, "last_hook_error", msg);
-                }
-            }
-        }
-        else {
-            int failures = (int)st_int(job->state, "failures") + 1;
-            apr_interval_time_t wait = acme_sup_backoff(failures);
-            if (wres && wres->retry_after > 0
-                && apr_time_from_sec(wres->retry_after) > wait) {
-                /* honoured, but never more than a week */
-                wait = apr_time_from_sec(wres->retry_after
-                                         > ACME_HTTP_RETRY_AFTER_MAX
-                                         ? ACME_HTTP_RETRY_AFTER_MAX
-                                         : wres->retry_after);
-            }
-            res->failed++;
-            APR_ARRAY_PUSH(failed, const char *) =
-                acme_array_join(p, job->md->names, " ");
-            st_set_str(job->state, "status", "error");
-            st_set_int(job->state, "failures", failures);
-            /* the backoff counts from the end of the attempt, which may
-             * have taken long (a slow CA) */
-            st_set_int(job->state, "next_try",
-                       apr_time_sec(apr_time_now() + wait));
-            st_set_str(job->state, "last_error", why);
-            st_set_str(job->state, "last_problem",
-                       wres ? wres->problem_type : NULL);
-            res->next_wakeup = min_time(res->next_wakeup,
-                                        apr_time_now() + wait);
-            acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
-                     "next attempt in %d s", job->md->name, why,
-                     (int)apr_time_sec(wait));
-        }
-        st_set_str(job->state, "due_reason", acme_due_name(job->due));
-        acme_store_state_save(store, job->md->name, job->state, p);
-        apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
-                                        "privkey.pem", NULL), p);
-        json_decref(job->state);
+    ps.res = res;
+    ps.now = now;
+    ps.jobs = jobs;
+    ps.account_key = account_key;
+    ps.account_id = account_id;
+    ps.account_url = account_url;
+    ps.account_pem = account_pem;
+    ps.renewed = apr_array_make(p, 4, sizeof(const char *));
+    ps.failed = apr_array_make(p, 4, sizeof(const char *));
+    if (!account_url) {
+        /* a new account is registered once, before the orders */
+        job_t *acct = apr_pcalloc(p, sizeof(*acct));
+        acct->task.p = acct->p = p;
+        acct->task.baton = acct;
+        acct->req.type = "account";
+        acct->req.name = "account";
+        acct->req.directory = conf->ca_url;
+        acct->req.ca_file = conf->ca_file;
+        acct->req.account_key_pem = account_pem;
+        acct->req.contacts = conf->contacts;
+        acct->req.agree_tos = conf->agree_tos;
+        acct->req.eab_kid = conf->eab_kid;
+        acct->req.eab_hmac = conf->eab_hmac;
+        run_one(wp, acct);
+        pass_account(&ps, acct);
     }
+    /* every job is finished (stored, state saved) as soon as its worker
+     * answers, while the others are still at the CA */
+    acme_workpool_run(wp, jobs, 0);
     {
         /* post hooks: once after the pass */
         apr_table_t *env = apr_table_make(p, 2);
-        apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, renewed,
+        apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, ps.renewed,
                                                               " "));
-        apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, failed, " "));
+        apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, ps.failed,
+                                                             " "));
         acme_renewal_hooks_run(store, "post", conf->post_hook, 0, env,
                                hook_timeout(conf), NULL, p);
     }
 cleanup:
+    acme_workpool_close(wp);
     index_end(conf, store, p);
     if (lock) {
         apr_file_close(lock);
     }
-    return APR_SUCCESS;
+    return status;
 }

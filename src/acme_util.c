@@ -152,9 +152,9 @@ static apr_status_t fsync_dir(const char *dir)
     return APR_SUCCESS;
 }
 
-apr_status_t acme_file_write_atomic(const char *path, const void *data,
-                                    apr_size_t len, apr_fileperms_t perms,
-                                    apr_pool_t *p)
+static apr_status_t write_replace(const char *path, const void *data,
+                                  apr_size_t len, apr_fileperms_t perms,
+                                  int durable, apr_pool_t *p)
 {
     apr_file_t *f = NULL;
     apr_status_t rv;
@@ -176,7 +176,7 @@ apr_status_t acme_file_write_atomic(const char *path, const void *data,
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    rv = apr_file_sync(f);
+    rv = durable ? apr_file_sync(f) : APR_SUCCESS;
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
@@ -192,7 +192,7 @@ apr_status_t acme_file_write_atomic(const char *path, const void *data,
     tmp = NULL;
     dir = apr_pstrdup(p, path);
     slash = strrchr(dir, '/');
-    if (slash) {
+    if (slash && durable) {
         *slash = '\0';
         fsync_dir(*dir ? dir : "/");
     }
@@ -203,6 +203,35 @@ cleanup:
     if (tmp && rv != APR_SUCCESS) {
         apr_file_remove(tmp, p);
     }
+    return rv;
+}
+
+apr_status_t acme_file_write_atomic(const char *path, const void *data,
+                                    apr_size_t len, apr_fileperms_t perms,
+                                    apr_pool_t *p)
+{
+    return write_replace(path, data, len, perms, 1, p);
+}
+
+apr_status_t acme_file_write_volatile(const char *path, const void *data,
+                                      apr_size_t len, apr_fileperms_t perms,
+                                      apr_pool_t *p)
+{
+    return write_replace(path, data, len, perms, 0, p);
+}
+
+apr_status_t acme_fs_sync(const char *path, apr_pool_t *p)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (fd < 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    if (syncfs(fd) < 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+    }
+    close(fd);
     return rv;
 }
 

@@ -31,6 +31,18 @@ apr_status_t acme_file_write_atomic(const char *path, const void *data,
                                     apr_size_t len, apr_fileperms_t perms,
                                     apr_pool_t *p);
 
+/* Like acme_file_write_atomic (a reader sees the old or the new content,
+ * never a mix) but without the fsyncs: for files that are remade when a
+ * crash loses them (challenge answers, the key of an order in flight,
+ * fallback certificates). */
+apr_status_t acme_file_write_volatile(const char *path, const void *data,
+                                      apr_size_t len, apr_fileperms_t perms,
+                                      apr_pool_t *p);
+
+/* Flushes the whole file system that holds path to disk (syncfs): one
+ * flush for several files written with acme_file_write_volatile. */
+apr_status_t acme_fs_sync(const char *path, apr_pool_t *p);
+
 /* Creates a directory and its parents; the leaf gets perms, and an existing
  * leaf is chmod'ed to perms. */
 apr_status_t acme_mkdir(const char *path, apr_fileperms_t perms,

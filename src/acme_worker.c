@@ -172,6 +172,14 @@ apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
         *preq = req;
         return APR_SUCCESS;
     }
+    if (req->type && !strcmp(req->type, "account")) {
+        if (!req->directory || !req->account_key_pem) {
+            return acme_err_set(err, p, ACME_EPROTO, "worker account request "
+                                "lacks directory or account_key");
+        }
+        *preq = req;
+        return APR_SUCCESS;
+    }
     if (!req->directory || !req->account_key_pem || !req->names->nelts
         || !req->csr_b64url || !req->challenges->nelts
         || !req->challenge_dir) {
@@ -213,7 +221,7 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
     res->retry_after = (long)json_integer_value(json_object_get(o,
                                                                 "retry_after"));
     json_decref(o);
-    if (res->ok && !res->chain_pem && !res->windows) {
+    if (res->ok && !res->chain_pem && !res->windows && !res->account_url) {
         return acme_err_set(err, p, ACME_EPROTO, "worker result is ok but "
                             "has no chain");
     }
@@ -291,9 +299,9 @@ static apr_status_t write_tls_answer(apr_pool_t *p, const char *path,
     text = apr_pstrcat(p, acme_cert_to_pem(p, cert), kpem, NULL);
     /* 0644: the children read it; the key is a throwaway that proves
      * nothing but this challenge */
-    rv = acme_file_write_atomic(path, text, strlen(text),
-                                APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
+    rv = acme_file_write_volatile(path, text, strlen(text),
+                                  APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                  | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
     if (rv != APR_SUCCESS) {
         return acme_err_set(err, p, rv, "cannot write %s: %s", path,
                             apr_strerror(rv, buf, sizeof(buf)));
@@ -331,9 +339,11 @@ static apr_status_t dir_setup(acme_solver_t *s, apr_pool_t *p,
     }
     if (!strcmp(ch->type, "http-01")) {
         path = apr_pstrcat(p, dir, "/", ch->token, NULL);
-        rv = acme_file_write_atomic(path, ch->keyauthz, strlen(ch->keyauthz),
-                                    APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                    | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
+        rv = acme_file_write_volatile(path, ch->keyauthz,
+                                      strlen(ch->keyauthz),
+                                      APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                      | APR_FPROT_GREAD | APR_FPROT_WREAD,
+                                      p);
         if (rv != APR_SUCCESS) {
             return acme_err_set(err, p, rv, "cannot write the http-01 answer "
                                 "%s: %s", path,
@@ -436,10 +446,91 @@ static void fail(acme_worker_res_t *res, apr_pool_t *p, const acme_err_t *err)
     res->retry_after = (long)apr_time_sec(err->retry_after);
 }
 
+struct acme_worker_session_t {
+    apr_pool_t *pool;
+    apr_pool_t *cpool;               /* the client's; cleared to remake it */
+    acme_client_t *client;
+    const char *directory;
+    const char *ca_file;
+    const char *key_pem;             /* the account key client->account_key
+                                        was parsed from */
+};
+
+acme_worker_session_t *acme_worker_session_make(apr_pool_t *p)
+{
+    acme_worker_session_t *s = apr_pcalloc(p, sizeof(*s));
+
+    s->pool = p;
+    apr_pool_create(&s->cpool, p);
+    return s;
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The session's client for req's CA, made (directory fetched) when there
+ * is none yet or req names another CA. Errors are allocated in p. */
+static apr_status_t session_client(acme_client_t **pc,
+                                   acme_worker_session_t *s,
+                                   const acme_worker_req_t *req,
+                                   apr_pool_t *p, acme_err_t *err)
+{
+    acme_client_t *c = NULL;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (s->client && same_str(s->directory, req->directory)
+        && same_str(s->ca_file, req->ca_file)) {
+        *pc = s->client;
+        goto cleanup;
+    }
+    s->client = NULL;
+    s->key_pem = NULL;
+    apr_pool_clear(s->cpool);    /* closes the old connection */
+    rv = acme_client_create(&c, s->cpool, req->directory, req->ca_file, err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_client_load_directory(c, err);
+    }
+    if (rv != APR_SUCCESS) {
+        acme_err_set(err, p, rv, "%s", err->msg ? err->msg : "?");
+        goto cleanup;
+    }
+    s->client = c;
+    s->directory = apr_pstrdup(s->cpool, req->directory);
+    s->ca_file = req->ca_file ? apr_pstrdup(s->cpool, req->ca_file) : NULL;
+    *pc = c;
+cleanup:
+    return rv;
+}
+
+/* Sets the request's account key (parsed once per key) and URL. */
+static apr_status_t session_account(acme_worker_session_t *s,
+                                    acme_client_t *c,
+                                    const acme_worker_req_t *req,
+                                    apr_pool_t *p, acme_err_t *err)
+{
+    acme_key_t *key = c->account_key;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!key || !same_str(s->key_pem, req->account_key_pem)) {
+        rv = acme_key_from_pem(&key, s->cpool, req->account_key_pem,
+                               strlen(req->account_key_pem), err);
+        if (rv != APR_SUCCESS) {
+            acme_err_set(err, p, rv, "%s", err->msg ? err->msg : "?");
+            goto cleanup;
+        }
+        s->key_pem = apr_pstrdup(s->cpool, req->account_key_pem);
+    }
+    acme_client_set_account(c, key, req->account_url);
+cleanup:
+    return rv;
+}
+
 /* The worker's ARI job: renewalInfo for each CertID (unauthenticated
  * GETs; no account involved). */
 static void worker_ari(acme_worker_res_t *res, const acme_worker_req_t *req,
-                       apr_pool_t *p)
+                       acme_worker_session_t *sess, apr_pool_t *p)
 {
     acme_client_t *c;
     acme_err_t err;
@@ -447,9 +538,7 @@ static void worker_ari(acme_worker_res_t *res, const acme_worker_req_t *req,
     char *text;
     int i;
 
-    if (acme_client_create(&c, p, req->directory, req->ca_file, &err)
-        != APR_SUCCESS || acme_client_load_directory(c, &err)
-        != APR_SUCCESS) {
+    if (session_client(&c, sess, req, p, &err) != APR_SUCCESS) {
         fail(res, p, &err);
         return;
     }
@@ -480,10 +569,9 @@ static void worker_ari(acme_worker_res_t *res, const acme_worker_req_t *req,
 }
 
 void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
-                     apr_pool_t *p)
+                     acme_worker_session_t *sess, apr_pool_t *p)
 {
     acme_client_t *c;
-    acme_key_t *key;
     acme_issue_req_t ireq;
     acme_issue_result_t *ires;
     acme_solver_t solver;
@@ -500,21 +588,15 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
     memset(res, 0, sizeof(*res));
     acme_err_clear(&err);
     if (req->type && !strcmp(req->type, "ari")) {
-        worker_ari(res, req, p);
+        worker_ari(res, req, sess, p);
         return;
     }
-    if (acme_key_from_pem(&key, p, req->account_key_pem,
-                          strlen(req->account_key_pem), &err) != APR_SUCCESS
-        || acme_client_create(&c, p, req->directory, req->ca_file, &err)
-           != APR_SUCCESS
-        || acme_client_load_directory(c, &err) != APR_SUCCESS) {
+    if (session_client(&c, sess, req, p, &err) != APR_SUCCESS
+        || session_account(sess, c, req, p, &err) != APR_SUCCESS) {
         fail(res, p, &err);
         goto cleanup;
     }
-    if (req->account_url) {
-        acme_client_set_account(c, key, req->account_url);
-    }
-    else {
+    if (!req->account_url || (req->type && !strcmp(req->type, "account"))) {
         acme_account_req_t areq;
         char *text;
 
@@ -523,7 +605,7 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
         areq.agree_tos = req->agree_tos;
         areq.eab_kid = req->eab_kid;
         areq.eab_hmac = req->eab_hmac;
-        if (acme_account_register(&reg, c, p, key, &areq, &err)
+        if (acme_account_register(&reg, c, p, c->account_key, &areq, &err)
             != APR_SUCCESS) {
             fail(res, p, &err);
             goto cleanup;
@@ -533,6 +615,10 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
         free(text);
     }
     res->account_url = c->account_url;
+    if (req->type && !strcmp(req->type, "account")) {
+        res->ok = 1;             /* registered (or found): nothing more */
+        goto cleanup;
+    }
     if (acme_b64url_decode(&csr, &csr_len, p, req->csr_b64url)
         != APR_SUCCESS) {
         res->error = "the CSR in the request is not base64url";
@@ -593,7 +679,8 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
             areq.eab_hmac = req->eab_hmac;
             acme_log(ACME_LOG_WARN, "the CA does not know the account %s "
                      "any more; registering again", req->account_url);
-            if (acme_account_register(&reg, c, p, key, &areq, &rerr)
+            if (acme_account_register(&reg, c, p, c->account_key, &areq,
+                                      &rerr)
                 == APR_SUCCESS) {
                 text = json_dumps(reg, JSON_COMPACT);
                 res->registration = apr_pstrdup(p, text ? text : "{}");

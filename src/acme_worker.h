@@ -1,10 +1,11 @@
 /* mod_acme: the unprivileged worker and its messages.
  *
  * The supervisor (root) starts `acmectl worker` as the configured user and
- * writes one request (a JSON object on one line) to its standard input; the
+ * writes a request (a JSON object on one line) to its standard input; the
  * worker talks to the CA, writes http-01, tls-alpn-01 and tls-sni-01
- * answers into the challenge directory, and ends with one result (a JSON
- * object on one line) on its standard output. For dns-01 it asks the
+ * answers into the challenge directory, and ends the request with one
+ * result (a JSON object on one line) on its standard output. Then it waits
+ * for the next request on the same standard input; end of file ends it. For dns-01 it asks the
  * supervisor to run the hook: a line {"type":"dns","action":"setup"|
  * "cleanup","domain":...,"value":...,"remaining":N,"all":...} on stdout,
  * answered by {"ok":true} or {"ok":false,"error":...} on stdin. The worker
@@ -25,7 +26,9 @@
 #define ACME_WORKER_MAX_MSG (4 * 1024 * 1024)
 
 typedef struct acme_worker_req_t {
-    const char *type;                /* "order" (default) or "ari" */
+    const char *type;                /* "order" (default), "ari" or
+                                        "account" (register or find the
+                                        account only) */
     const char *name;                /* lineage, for log lines */
     const char *directory;           /* the CA's directory URL */
     const char *ca_file;             /* CA bundle for the CA's TLS or NULL */
@@ -81,10 +84,22 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
 const char *acme_worker_tls_answer_path(apr_pool_t *p, const char *dir,
                                         const char *type, const char *name);
 
+/* What a worker keeps from one request to the next: the CA client (its
+ * directory, its connection, the freshest nonce) and the parsed account
+ * key. A worker serves every request of a supervisor pass, one after the
+ * other, so these are fetched once per pass, not once per order. */
+typedef struct acme_worker_session_t acme_worker_session_t;
+
+/* Creates an empty session in p (the client is made by the first
+ * request and remade when a request names another CA or CA bundle). */
+acme_worker_session_t *acme_worker_session_make(apr_pool_t *p);
+
 /* The worker's job: account (registering when req->account_url is NULL),
- * order, http-01 answers in req->challenge_dir, finalize, download. Fills
- * res (ok or error) and never fails otherwise. */
+ * order, http-01 answers in req->challenge_dir, finalize, download; or,
+ * for type "ari", the CA's renewal windows. Uses and updates sess; what
+ * belongs to this request alone is allocated in p. Fills res (ok or
+ * error) and never fails otherwise. */
 void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
-                     apr_pool_t *p);
+                     acme_worker_session_t *sess, apr_pool_t *p);
 
 #endif

@@ -172,7 +172,7 @@ enum {
     OPT_NO_DIR_HOOKS, OPT_CERT_PATH, OPT_REASON, OPT_DELETE_AFTER,
     OPT_NO_DELETE_AFTER, OPT_PREF_CHAIN, OPT_PROFILE, OPT_SUBSET,
     OPT_REUSE_KEY, OPT_MUST_STAPLE, OPT_IGNORE_DUP, OPT_EXPAND,
-    OPT_ROLLOVER, OPT_KEEP, OPT_CERTBOT_DIR
+    OPT_ROLLOVER, OPT_KEEP, OPT_CERTBOT_DIR, OPT_SERVE
 };
 
 static const struct option long_opts[] = {
@@ -234,6 +234,7 @@ static const struct option long_opts[] = {
     { "must-staple", no_argument, NULL, OPT_MUST_STAPLE },
     { "ignore-duplicate-limit", no_argument, NULL, OPT_IGNORE_DUP },
     { "rollover-key", no_argument, NULL, OPT_ROLLOVER },
+    { "serve", no_argument, NULL, OPT_SERVE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -377,6 +378,7 @@ static int parse_options(acmectl_t *ctl, int argc, char **argv)
         case OPT_IGNORE_DUP: ctl->ignore_dup_limit = 1; break;
         case OPT_EXPAND: ctl->expand = 1; break;
         case OPT_ROLLOVER: ctl->rollover_key = 1; break;
+        case OPT_SERVE: ctl->serve = 1; break;
         case OPT_KEEP: ctl->keep_until_expiring = 1; break;
         case OPT_NO_DELETE_AFTER: ctl->delete_after_revoke = 0; break;
         case OPT_DNS_TIMEOUT:

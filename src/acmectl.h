@@ -62,6 +62,7 @@ typedef struct acmectl_t {
     int must_staple;                   /* --must-staple */
     int ignore_dup_limit;              /* --ignore-duplicate-limit */
     int rollover_key;                  /* update_account --rollover-key */
+    int serve;                         /* worker --serve: many requests */
     int keep_until_expiring;           /* --keep-until-expiring */
     const char *certbot_dir;           /* import: --certbot-dir (--from) */
     int config_dir_set;                /* --config-dir was given */

@@ -94,9 +94,9 @@ static apr_status_t webroot_setup(acme_solver_t *s, apr_pool_t *p,
         }
     }
     path = apr_pstrcat(p, dir, "/", ch->token, NULL);
-    rv = acme_file_write_atomic(path, ch->keyauthz, strlen(ch->keyauthz),
-                                APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
+    rv = acme_file_write_volatile(path, ch->keyauthz, strlen(ch->keyauthz),
+                                  APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                  | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
     if (rv != APR_SUCCESS) {
         return acme_err_set(err, p, rv, "cannot write %s: %s", path,
                             apr_strerror(rv, buf, sizeof(buf)));

@@ -1,6 +1,7 @@
-/* acmectl worker: the unprivileged half of the module's renewals. Reads one
- * request (JSON) on stdin, talks to the CA, writes one result (JSON) on
- * stdout. Started by the supervisor, never by hand. */
+/* acmectl worker: the unprivileged half of the module's renewals. Reads a
+ * request (JSON, one line) on stdin, talks to the CA, writes one result
+ * (JSON, one line) on stdout; with --serve, one request after the other
+ * until end of file. Started by the supervisor, never by hand. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,15 @@ static void log_worker(void *baton, acme_log_level_e level, const char *msg)
 
 int acmectl_cmd_worker(acmectl_t *ctl)
 {
-    apr_pool_t *p = ctl->pool;
-    acme_worker_req_t *req = NULL;
+    apr_pool_t *p = ctl->pool, *rp;
+    acme_worker_session_t *sess;
+    acme_worker_req_t *req;
     acme_worker_res_t res;
     acme_err_t err;
-    char *buf, *line = NULL;
-    apr_size_t len = 0;
+    char *line = NULL;
     size_t cap = 0;
+    ssize_t n;
+    int served = 0, ok = 0;
 
     memset(&res, 0, sizeof(res));
     if (geteuid() == 0) {
@@ -33,25 +36,49 @@ int acmectl_cmd_worker(acmectl_t *ctl)
                     "unprivileged user)";
         goto out;
     }
-    /* One line: the request. stdin stays open for the supervisor's answers
-     * to dns-01 hook requests. */
-    if (getline(&line, &cap, stdin) < 0 || cap > ACME_WORKER_MAX_MSG) {
-        res.error = "no request on standard input";
-        goto out;
+    sess = acme_worker_session_make(p);
+    apr_pool_create(&rp, p);
+    /* One request per line, one result line for each, until end of file.
+     * stdin stays open between them for the supervisor's answers to dns-01
+     * hook requests. */
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        if (cap > ACME_WORKER_MAX_MSG) {
+            res.error = "the request is too large";
+            goto out;
+        }
+        if (n <= 1) {
+            continue;
+        }
+        apr_pool_clear(rp);
+        served++;
+        memset(&res, 0, sizeof(res));
+        if (acme_worker_req_parse(&req, rp, line, (apr_size_t)n, &err)
+            != APR_SUCCESS) {
+            res.error = err.msg;
+        }
+        else {
+            acme_log_set(log_worker, (void *)(req->name ? req->name : "?"),
+                         ctl->verbose ? ACME_LOG_DEBUG : ACME_LOG_NOTICE);
+            acme_worker_run(&res, req, sess, rp);
+        }
+        fputs(acme_worker_res_format(rp, &res), stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+        ok = res.ok;
+        if (!ctl->serve) {
+            break;               /* one request (a supervisor of before
+                                    --serve waits for end of file) */
+        }
     }
-    buf = apr_pstrdup(p, line);
-    len = strlen(buf);
-    free(line);
-    if (acme_worker_req_parse(&req, p, buf, len, &err) != APR_SUCCESS) {
-        res.error = err.msg;
-        goto out;
+    if (served) {
+        free(line);
+        return ok ? 0 : 1;
     }
-    acme_log_set(log_worker, (void *)(req->name ? req->name : "?"),
-                 ctl->verbose ? ACME_LOG_DEBUG : ACME_LOG_NOTICE);
-    acme_worker_run(&res, req, p);
+    res.error = "no request on standard input";
 out:
+    free(line);
     fputs(acme_worker_res_format(p, &res), stdout);
     fputc('\n', stdout);
     fflush(stdout);
-    return res.ok ? 0 : 1;
+    return 1;
 }

@@ -93,14 +93,15 @@ static apr_status_t make_fallback(acme_domain_t *d, acme_store_t *store,
     }
     if (rv == APR_SUCCESS) {
         cert_pem = acme_cert_to_pem(ptemp, cert);
-        rv = acme_file_write_atomic(key_file, key_pem, key_len,
-                                    APR_FPROT_UREAD | APR_FPROT_UWRITE,
-                                    ptemp);
+        rv = acme_file_write_volatile(key_file, key_pem, key_len,
+                                      APR_FPROT_UREAD | APR_FPROT_UWRITE,
+                                      ptemp);
         if (rv == APR_SUCCESS) {
-            rv = acme_file_write_atomic(cert_file, cert_pem, strlen(cert_pem),
-                                        APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                        | APR_FPROT_GREAD | APR_FPROT_WREAD,
-                                        ptemp);
+            rv = acme_file_write_volatile(cert_file, cert_pem,
+                                          strlen(cert_pem),
+                                          APR_FPROT_UREAD | APR_FPROT_UWRITE
+                                          | APR_FPROT_GREAD | APR_FPROT_WREAD,
+                                          ptemp);
         }
         if (rv != APR_SUCCESS) {
             err.msg = apr_psprintf(ptemp, "cannot write %s", dir);
