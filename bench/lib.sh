@@ -108,6 +108,13 @@ b_configtest() {
     echo $((t1 - t0))
 }
 
+# ca_cpu_ms: the CPU time (user + system, ms) pebble has used so far.
+ca_cpu_ms() {
+    local p
+    p=$(e2e_pid_of pebble) || { echo 0; return; }
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000 / hz }' "/proc/$p/stat" 2>/dev/null || echo 0
+}
+
 # pss_tree PID: total PSS (kB) of PID and all its descendants.
 pss_tree() {
     local root=$1 pids p total=0 v

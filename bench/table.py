@@ -10,6 +10,7 @@ from collections import OrderedDict
 LABEL = {
     "issue_s": "start -> all N certs served (s), N=",
     "pss_kb": "PSS of httpd tree after N certs (kB), N=",
+    "ca_cpu_s": "CPU pebble used meanwhile (s), N=",
     "configtest_s_present": "configtest, certs present (s), vhosts=",
     "configtest_s_absent": "configtest, certs absent (s), vhosts=",
     "startup_s_present": "start until serving, certs present (s), vhosts=",
