@@ -111,7 +111,7 @@ issue_one() {
     fi
     if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null; fi
     b_stop "$inst"
-    rm -rf "$st"
+    retire "$st"
 }
 
 part_issue() {
@@ -127,6 +127,7 @@ part_issue() {
         done
     done
     pebble_stop
+    trash_empty
 }
 
 # ---------------------------------------------------------------------------
@@ -155,13 +156,13 @@ part_startup() {
             for tool in $(rotate "mod_acme mod_md" $((r - 1))); do
                 for state in present absent; do
                     if [ $state = present ]; then st=$WORK/present-${tool#mod_}-$size
-                    else st=$WORK/absent-$tool-$size; rm -rf "$st"; fi
+                    else st=$WORK/absent-$tool-$size; retire "$st"; fi
                     if [ $tool = mod_acme ]; then b_write $inst "$(conf_acme "$st" "$size" "$DEAD_CA")"
                     else b_write $inst "$(conf_md "$st" "$size" "$DEAD_CA")"; fi
                     sync
                     ms=$(b_configtest $inst)
                     record "configtest_s_$state" "$size" "$tool" "$r" "$(awk -v a="$ms" 'BEGIN { printf "%.2f", a / 1000 }')" s
-                    [ $state = absent ] && rm -rf "$st"    # configtest may create the store
+                    [ $state = absent ] && retire "$st"    # configtest may create the store
                     blog "startup: $tool $size $state rep $r"
                     t0=$(now_ms); b_start $inst
                     if python3 "$BENCH_DIR/served.py" "$HTTPS_PORT" "$names" 600 --http; then
@@ -172,12 +173,13 @@ part_startup() {
                         e2e_show_file "$(apache_dir $inst)/logs/error.log" 10 >&2
                     fi
                     b_stop $inst
-                    [ $state = absent ] && rm -rf "$st"
+                    [ $state = absent ] && retire "$st"
                 done
             done
         done
-        rm -rf "$WORK/present-acme-$size" "$WORK/present-md-$size"
+        retire "$WORK/present-acme-$size"; retire "$WORK/present-md-$size"
     done
+    trash_empty
 }
 
 # ---------------------------------------------------------------------------

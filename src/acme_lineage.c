@@ -156,7 +156,8 @@ cleanup:
 /* Flips all four live links to version N (cert, chain, fullchain, privkey)
  * and syncs the directory. */
 static apr_status_t links_flip(const acme_store_t *s, const char *name,
-                               int version, apr_pool_t *p, acme_err_t *err)
+                               int version, int durable, apr_pool_t *p,
+                               acme_err_t *err)
 {
     apr_status_t rv = APR_SUCCESS;
     apr_file_t *dir = NULL;
@@ -168,8 +169,8 @@ static apr_status_t links_flip(const acme_store_t *s, const char *name,
             goto cleanup;
         }
     }
-    /* make the renames durable */
-    if (apr_file_open(&dir, acme_store_path(s, p, "live", name, NULL),
+    /* make the renames durable (unless the caller flushes it all) */
+    if (durable && apr_file_open(&dir, acme_store_path(s, p, "live", name, NULL),
                       APR_FOPEN_READ, APR_OS_DEFAULT, p) == APR_SUCCESS) {
         apr_file_sync(dir);
         apr_file_close(dir);
@@ -266,7 +267,7 @@ static apr_status_t links_resolve(int *pversion, const acme_store_t *s,
     acme_log(ACME_LOG_WARN, "lineage %s: live links disagree (cert %d, chain "
              "%d, fullchain %d, privkey %d): pointing them all at version %d",
              name, v[0], v[1], v[2], v[3], n);
-    rv = links_flip(s, name, n, p, err);
+    rv = links_flip(s, name, n, 1, p, err);
     if (rv != APR_SUCCESS) {
         acme_err_wrap(err, p, "lineage %s: repairing live links", name);
         goto cleanup;
@@ -633,7 +634,7 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                      acme_store_strerror(p, rv));
         goto cleanup;
     }
-    rv = links_flip(s, name, version, p, err);
+    rv = links_flip(s, name, version, 0, p, err);
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
@@ -664,12 +665,22 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                                p);
     if (rv == APR_SUCCESS) {
         const char *text = acme_renewal_conf_format(p, conf);
-        rv = acme_file_write_atomic(path, text, strlen(text), 0x0644, p);
+        rv = acme_file_write_volatile(path, text, strlen(text), 0x0644, p);
     }
     if (rv != APR_SUCCESS) {
         acme_err_set(err, p, rv, "cannot write %s: %s", path,
                      acme_store_strerror(p, rv));
         goto cleanup;
+    }
+    /* one flush for the links, the README and the renewal conf; the
+     * version is in place and readable already, so a failure here is
+     * reported, not undone */
+    {
+        apr_status_t frv = acme_fs_sync(path, p);
+        if (frv != APR_SUCCESS) {
+            acme_log(ACME_LOG_WARN, "lineage %s: cannot flush the store to "
+                     "disk: %s", name, acme_store_strerror(p, frv));
+        }
     }
 cleanup:
     acme_store_note_change(s, p);
@@ -718,8 +729,8 @@ apr_status_t acme_store_live_readme(const acme_store_t *s, const char *name,
     apr_status_t rv = APR_SUCCESS;
 
     if (!acme_store_exists(path, p)) {
-        rv = acme_file_write_atomic(path, readme_text, strlen(readme_text),
-                                    0x0644, p);
+        rv = acme_file_write_volatile(path, readme_text, strlen(readme_text),
+                                      0x0644, p);
         if (rv != APR_SUCCESS) {
             acme_err_set(err, p, rv, "cannot write %s: %s", path,
                          acme_store_strerror(p, rv));
