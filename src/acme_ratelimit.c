@@ -42,19 +42,47 @@ static json_t *recent(json_t *all, const char *key, apr_time_t now)
     return out;
 }
 
-apr_status_t acme_dup_guard_check(const acme_store_t *store,
-                                  const apr_array_header_t *names,
-                                  apr_time_t now, apr_pool_t *p,
-                                  acme_err_t *err)
+struct acme_dup_guard_t {
+    acme_store_t *store;
+    json_t *all;                     /* name set -> [issuance times] */
+    int dirty;
+};
+
+static apr_status_t guard_release(void *data)
 {
-    json_t *all = NULL, *times;
+    acme_dup_guard_t *g = data;
+
+    if (g->all) {
+        json_decref(g->all);
+        g->all = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+acme_dup_guard_t *acme_dup_guard_open(acme_store_t *store, apr_pool_t *p)
+{
+    acme_dup_guard_t *g = apr_pcalloc(p, sizeof(*g));
+
+    g->store = store;
+    /* an unreadable record never blocks issuance: it starts empty */
+    if (acme_store_state_load(&g->all, store, ISSUED_STATE, p)
+        != APR_SUCCESS || !json_is_object(g->all)) {
+        if (g->all) json_decref(g->all);
+        g->all = json_object();
+    }
+    apr_pool_cleanup_register(p, g, guard_release, apr_pool_cleanup_null);
+    return g;
+}
+
+apr_status_t acme_dup_guard_test(acme_dup_guard_t *g,
+                                 const apr_array_header_t *names,
+                                 apr_time_t now, apr_pool_t *p,
+                                 acme_err_t *err)
+{
     apr_status_t rv = APR_SUCCESS;
     const char *key = set_key(p, names);
+    json_t *times = recent(g->all, key, now);
 
-    if (acme_store_state_load(&all, store, ISSUED_STATE, p) != APR_SUCCESS) {
-        return APR_SUCCESS;     /* unreadable state never blocks issuance */
-    }
-    times = recent(all, key, now);
     if (json_array_size(times) >= ACME_DUP_MAX) {
         apr_int64_t oldest = json_integer_value(json_array_get(times, 0));
         size_t i;
@@ -74,7 +102,57 @@ apr_status_t acme_dup_guard_check(const acme_store_t *store,
                           "; to order anyway, use --ignore-duplicate-limit");
     }
     json_decref(times);
-    json_decref(all);
+    return rv;
+}
+
+void acme_dup_guard_note(acme_dup_guard_t *g, const apr_array_header_t *names,
+                         apr_time_t now, apr_pool_t *p)
+{
+    const char *key = set_key(p, names);
+    json_t *times = recent(g->all, key, now);
+
+    json_array_append_new(times, json_integer(apr_time_sec(now)));
+    json_object_set_new(g->all, key, times);
+    g->dirty = 1;
+}
+
+apr_status_t acme_dup_guard_save(acme_dup_guard_t *g, apr_time_t now,
+                                 apr_pool_t *p)
+{
+    json_t *times, *pruned;
+    const char *k;
+    void *tmp;
+
+    if (!g->dirty) {
+        return APR_SUCCESS;
+    }
+    /* drop whole sets with nothing inside the window */
+    json_object_foreach_safe(g->all, tmp, k, times) {
+        pruned = recent(g->all, k, now);
+        if (!json_array_size(pruned)) {
+            json_object_del(g->all, k);
+        }
+        else {
+            json_object_set(g->all, k, pruned);
+        }
+        json_decref(pruned);
+    }
+    g->dirty = 0;
+    return acme_store_state_save(g->store, ISSUED_STATE, g->all, p);
+}
+
+apr_status_t acme_dup_guard_check(const acme_store_t *store,
+                                  const apr_array_header_t *names,
+                                  apr_time_t now, apr_pool_t *p,
+                                  acme_err_t *err)
+{
+    apr_pool_t *tp;
+    apr_status_t rv;
+
+    apr_pool_create(&tp, p);
+    rv = acme_dup_guard_test(acme_dup_guard_open((acme_store_t *)store, tp),
+                             names, now, p, err);
+    apr_pool_destroy(tp);
     return rv;
 }
 
@@ -82,29 +160,14 @@ apr_status_t acme_dup_guard_record(acme_store_t *store,
                                    const apr_array_header_t *names,
                                    apr_time_t now, apr_pool_t *p)
 {
-    json_t *all = NULL, *times, *pruned;
-    const char *key = set_key(p, names), *k;
+    apr_pool_t *tp;
+    acme_dup_guard_t *g;
     apr_status_t rv;
-    void *tmp;
 
-    if (acme_store_state_load(&all, store, ISSUED_STATE, p) != APR_SUCCESS) {
-        all = json_object();
-    }
-    /* drop whole sets with nothing inside the window */
-    json_object_foreach_safe(all, tmp, k, times) {
-        pruned = recent(all, k, now);
-        if (!json_array_size(pruned)) {
-            json_object_del(all, k);
-        }
-        else {
-            json_object_set(all, k, pruned);
-        }
-        json_decref(pruned);
-    }
-    times = recent(all, key, now);
-    json_array_append_new(times, json_integer(apr_time_sec(now)));
-    json_object_set_new(all, key, times);
-    rv = acme_store_state_save(store, ISSUED_STATE, all, p);
-    json_decref(all);
+    apr_pool_create(&tp, p);
+    g = acme_dup_guard_open(store, tp);
+    acme_dup_guard_note(g, names, now, tp);
+    rv = acme_dup_guard_save(g, now, tp);
+    apr_pool_destroy(tp);
     return rv;
 }

@@ -28,4 +28,24 @@ apr_status_t acme_dup_guard_record(acme_store_t *store,
                                    const apr_array_header_t *names,
                                    apr_time_t now, apr_pool_t *p);
 
+/* The record held in memory, for a supervisor pass that checks and records
+ * thousands of name sets: read once, written once (acme_dup_guard_save),
+ * instead of once per certificate. Released with p. */
+typedef struct acme_dup_guard_t acme_dup_guard_t;
+
+acme_dup_guard_t *acme_dup_guard_open(acme_store_t *store, apr_pool_t *p);
+
+/* As acme_dup_guard_check / acme_dup_guard_record, in memory. */
+apr_status_t acme_dup_guard_test(acme_dup_guard_t *g,
+                                 const apr_array_header_t *names,
+                                 apr_time_t now, apr_pool_t *p,
+                                 acme_err_t *err);
+void acme_dup_guard_note(acme_dup_guard_t *g, const apr_array_header_t *names,
+                         apr_time_t now, apr_pool_t *p);
+
+/* Writes what was noted (entries older than the window dropped); nothing
+ * when nothing was. */
+apr_status_t acme_dup_guard_save(acme_dup_guard_t *g, apr_time_t now,
+                                 apr_pool_t *p);
+
 #endif

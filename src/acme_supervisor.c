@@ -847,6 +847,8 @@ typedef struct pass_t {
     const char *account_id;
     const char *account_url;
     const char *account_pem;
+    acme_dup_guard_t *guard;         /* issuances by name set, written
+                                        once when the orders are done */
     apr_array_header_t *renewed;     /* names, for the post hook */
     apr_array_header_t *failed;
 } pass_t;
@@ -1006,7 +1008,7 @@ static void job_finish(pass_t *ps, job_t *job)
                  acme_due_name(job->due));
         APR_ARRAY_PUSH(ps->renewed, const char *) =
             acme_array_join(p, job->names, " ");
-        acme_dup_guard_record(store, job->names, now, p);
+        acme_dup_guard_note(ps->guard, job->names, now, p);
         {
             /* deploy hooks: once per renewed lineage; a failure is
              * reported and undoes nothing */
@@ -1230,7 +1232,10 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
                  md->name, acme_array_join(p, md->names, ", "),
                  acme_due_name(due));
-        if (acme_dup_guard_check(store, md->names, now, p, &err)
+        if (!ps.guard) {
+            ps.guard = acme_dup_guard_open(store, p);
+        }
+        if (acme_dup_guard_test(ps.guard, md->names, now, p, &err)
             != APR_SUCCESS) {
             /* never burn the CA's duplicate-certificate allowance: wait
              * until the oldest of the five leaves the week */
@@ -1287,6 +1292,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     /* every job is finished (stored, state saved) as soon as its worker
      * answers, while the others are still at the CA */
     acme_workpool_run(wp, jobs, 0);
+    acme_dup_guard_save(ps.guard, apr_time_now(), p);
     {
         /* post hooks: once after the pass */
         apr_table_t *env = apr_table_make(p, 2);
