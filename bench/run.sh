@@ -153,11 +153,16 @@ part_startup() {
             b_stop $inst
         done
         for r in $(seq "$reps"); do
-            for tool in $(rotate "mod_acme mod_md" $((r - 1))); do
+            # "without": mod_ssl alone, SSLCertificateFile on the same
+            # certificates (what the TLS vhosts cost, whichever module)
+            for tool in $(rotate "mod_acme mod_md without" $((r - 1))); do
                 for state in present absent; do
-                    if [ $state = present ]; then st=$WORK/present-${tool#mod_}-$size
+                    [ $tool = without ] && [ $state = absent ] && continue
+                    if [ $tool = without ]; then st=$WORK/present-acme-$size
+                    elif [ $state = present ]; then st=$WORK/present-${tool#mod_}-$size
                     else st=$WORK/absent-$tool-$size; retire "$st"; fi
                     if [ $tool = mod_acme ]; then b_write $inst "$(conf_acme "$st" "$size" "$DEAD_CA")"
+                    elif [ $tool = without ]; then b_write $inst "$(conf_plain "$st/live" "$size")"
                     else b_write $inst "$(conf_md "$st" "$size" "$DEAD_CA")"; fi
                     sync
                     ms=$(b_configtest $inst)
