@@ -176,6 +176,9 @@ typedef struct job_t {
     json_t *state;
     apr_table_t *hook_output;        /* dns hook stdout by domain+value */
     int keyed;                       /* key, CSR and staging file made */
+    const char *pre_hook;            /* the lineage's own hooks (Certbot's */
+    const char *post_hook;           /* renewal conf: pre_hook, post_hook, */
+    const char *renew_hook;          /* renew_hook), kept and run */
     const char *result;              /* the worker's result line */
     const char *failure;             /* set when the worker misbehaved */
 } job_t;
@@ -344,6 +347,33 @@ void acme_sup_key_params(apr_table_t *params, acme_key_type_e type)
 
 /* --- the pass --- */
 
+/* The lineage's own hooks, from its renewal conf: Certbot keeps a
+ * lineage's --pre-hook, --post-hook and --deploy-hook there (pre_hook,
+ * post_hook, renew_hook), and imported lineages bring them along. The
+ * module keeps them in the renewal conf it writes and runs them as Certbot
+ * would. */
+static void job_lineage_hooks(job_t *job, const acme_store_t *store)
+{
+    const char *path = acme_store_path(store, job->p, "renewal",
+                                       apr_pstrcat(job->p, job->md->name,
+                                                   ".conf", NULL), NULL);
+    acme_renewal_conf_t *rc;
+    const char *v;
+    char *text;
+    apr_size_t len;
+
+    if (acme_file_read(&text, &len, job->p, path, 1 << 20) != APR_SUCCESS
+        || acme_renewal_conf_parse(&rc, job->p, text, NULL) != APR_SUCCESS) {
+        return;
+    }
+    v = apr_table_get(rc->params, "pre_hook");
+    job->pre_hook = v && *v ? v : NULL;
+    v = apr_table_get(rc->params, "post_hook");
+    job->post_hook = v && *v ? v : NULL;
+    v = apr_table_get(rc->params, "renew_hook");
+    job->renew_hook = v && *v ? v : NULL;
+}
+
 /* A job for md (names: a subset, or NULL for all); its key and CSR are
  * made by job_keys when a worker is about to take it. */
 static job_t *job_make(acme_store_t *store, acme_sup_conf_t *conf,
@@ -380,6 +410,7 @@ static job_t *job_make(acme_store_t *store, acme_sup_conf_t *conf,
         ? (long)apr_time_sec(md->dns_timeout) : 120;
     job->req.profile = md->profile;
     job->req.preferred_chain = md->preferred_chain;
+    job_lineage_hooks(job, store);
     return job;
 }
 
@@ -455,6 +486,15 @@ static const char *job_activate(job_t *job, acme_store_t *store,
     acme_sup_key_params(rc->params, job->md->key_type);
     apr_table_set(rc->params, "pref_challs", apr_pstrcat(p,
                   acme_array_join(p, job->md->challenges, ","), ",", NULL));
+    if (job->pre_hook) {
+        apr_table_set(rc->params, "pre_hook", job->pre_hook);
+    }
+    if (job->post_hook) {
+        apr_table_set(rc->params, "post_hook", job->post_hook);
+    }
+    if (job->renew_hook) {
+        apr_table_set(rc->params, "renew_hook", job->renew_hook);
+    }
     if (acme_store_lineage_save(store, job->md->name,
                                 acme_chain_to_pem(p, certs, 0, 1),
                                 acme_chain_to_pem(p, certs, 1, certs->nelts),
@@ -850,6 +890,7 @@ typedef struct pass_t {
     acme_dup_guard_t *guard;         /* issuances by name set, written
                                         once when the orders are done */
     apr_array_header_t *renewed;     /* names, for the post hook */
+    apr_array_header_t *pre_ran;     /* lineage pre_hooks run (each once) */
     apr_array_header_t *failed;
 } pass_t;
 
@@ -902,6 +943,15 @@ static apr_status_t pass_start(acme_task_t *task, void *baton,
     job_t *job = (job_t *)task;
     apr_status_t rv = APR_SUCCESS;
 
+    if (job->md && job->pre_hook
+        && !acme_array_contains(ps->pre_ran, job->pre_hook)
+        && (!ps->conf->pre_hook || strcmp(ps->conf->pre_hook,
+                                          job->pre_hook))) {
+        /* as Certbot: before the lineage's renewal, once per command */
+        APR_ARRAY_PUSH(ps->pre_ran, const char *) = job->pre_hook;
+        acme_renewal_hooks_run(ps->store, "pre", job->pre_hook, 1, NULL,
+                               hook_timeout(ps->conf), NULL, ps->p);
+    }
     if (job->md && !job->keyed) {
         rv = job_keys(job, ps->store, err);
         if (rv != APR_SUCCESS) {
@@ -1021,6 +1071,16 @@ static void job_finish(pass_t *ps, job_t *job)
             if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook,
                                        0, env, hook_timeout(conf), &msg,
                                        p)) {
+                st_set_str(job->state, "last_hook_error", msg);
+            }
+            /* then the lineage's own (Certbot's renew_hook), unless it is
+             * ACMEDeployHook itself */
+            if (job->renew_hook && (!conf->deploy_hook
+                                    || strcmp(conf->deploy_hook,
+                                              job->renew_hook))
+                && acme_renewal_hooks_run(store, "deploy", job->renew_hook,
+                                          1, env, hook_timeout(conf), &msg,
+                                          p)) {
                 st_set_str(job->state, "last_hook_error", msg);
             }
         }
@@ -1271,6 +1331,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     ps.account_url = account_url;
     ps.account_pem = account_pem;
     ps.renewed = apr_array_make(p, 4, sizeof(const char *));
+    ps.pre_ran = apr_array_make(p, 2, sizeof(const char *));
     ps.failed = apr_array_make(p, 4, sizeof(const char *));
     if (!account_url) {
         /* a new account is registered once, before the orders */
@@ -1296,12 +1357,24 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     {
         /* post hooks: once after the pass */
         apr_table_t *env = apr_table_make(p, 2);
+        apr_array_header_t *post_ran = apr_array_make(p, 2,
+                                                      sizeof(const char *));
         apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, ps.renewed,
                                                               " "));
         apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, ps.failed,
                                                              " "));
         acme_renewal_hooks_run(store, "post", conf->post_hook, 0, env,
                                hook_timeout(conf), NULL, p);
+        /* then the lineages' own post_hooks, each command once */
+        for (i = 0; i < jobs->nelts; i++) {
+            const char *cmd = APR_ARRAY_IDX(jobs, i, job_t *)->post_hook;
+            if (cmd && !acme_array_contains(post_ran, cmd)
+                && (!conf->post_hook || strcmp(conf->post_hook, cmd))) {
+                APR_ARRAY_PUSH(post_ran, const char *) = cmd;
+                acme_renewal_hooks_run(store, "post", cmd, 1, env,
+                                       hook_timeout(conf), NULL, p);
+            }
+        }
     }
 cleanup:
     acme_workpool_close(wp);

@@ -427,10 +427,14 @@ case_module_serves() {
 case_module_serves
 
 case_module_renews() {
-    t_begin "ACMERenewWindow 2000d: the module renews the imported lineage with the imported account"
-    local acc_before new
+    t_begin "ACMERenewWindow 2000d: the module renews the imported lineage with the imported account, keeping and running its Certbot hooks"
+    local acc_before new k got want
     acc_before=$(pebble_accounts)
     apache_stop imp
+    # the lineage's own hooks, as Certbot writes them for --pre-hook,
+    # --deploy-hook and --post-hook
+    sed -i "/^\[renewalparams\]/a pre_hook = $LHOOKS/pre\nrenew_hook = $LHOOKS/deploy\npost_hook = $LHOOKS/post" "$S/renewal/$L1.conf"
+    : > "$LHOOKLOG"
     if ! apache_start imp "$HTTP01_PORT $HP" "$(module_config 2000d)"; then
         t_fail "apache did not start"; return
     fi
@@ -449,6 +453,13 @@ case_module_renews() {
     grep -q 'There are now 2 accounts' "$WORK/pebble.log" && { t_fail "pebble has 2 accounts"; return; }
     [ "$(conf_param "$S/renewal/$L1.conf" account)" = "$IMPORTED_ID" ] \
         || { t_fail "renewal conf account $(conf_param "$S/renewal/$L1.conf" account), want $IMPORTED_ID"; return; }
+    for k in pre_hook renew_hook post_hook; do
+        [ -n "$(conf_param "$S/renewal/$L1.conf" "$k")" ] || { t_fail "the module's renewal dropped $k"; return; }
+    done
+    want="pre|deploy $S/live/$L1 $L1|post $L1|"
+    wait_until 20 grep -q '^post' "$LHOOKLOG"
+    got=$(tr '\n' '|' < "$LHOOKLOG")
+    [ "$got" = "$want" ] || { t_fail "the lineage's hooks ran as '$got', want '$want'"; return; }
     t_pass
 }
 case_module_renews
