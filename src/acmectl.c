@@ -481,6 +481,36 @@ static apr_status_t registration_contact(acmectl_t *ctl, acme_err_t *err)
 /* The store lock this process holds (taken once, kept until exit). */
 static apr_file_t *store_lock;
 
+apr_status_t acmectl_lock_store(acmectl_t *ctl, acme_store_t *store,
+                                acme_err_t *err)
+{
+    apr_file_t *lock;
+    const char *holder = NULL, *who;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (store_lock) {
+        goto cleanup;            /* flock() locks belong to the open file:
+                                    one per process (ctl may be a
+                                    per-lineage copy), kept until exit */
+    }
+    who = apr_psprintf(ctl->pool, "pid %d (acmectl %s)", (int)getpid(),
+                       ctl->command);
+    rv = acme_store_lock_as(&lock, store, who, 1, &holder, ctl->pool);
+    if (rv == APR_EAGAIN) {
+        acmectl_say(ctl, "Waiting for the store lock (held by %s)\n",
+                    holder ? holder : "another process");
+        rv = acme_store_lock_as(&lock, store, who, 0, NULL, ctl->pool);
+    }
+    if (rv != APR_SUCCESS) {
+        rv = acme_err_set(err, ctl->pool, rv, "cannot lock the store %s",
+                          store->base);
+        goto cleanup;
+    }
+    store_lock = lock;
+cleanup:
+    return rv;
+}
+
 apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
                              const char **paccount_id, acmectl_t *ctl,
                              acme_err_t *err)
@@ -557,27 +587,9 @@ apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    /* one writer at a time: the server's supervisor takes the same lock;
-     * held until acmectl exits */
-    if (!store_lock) {
-        /* flock() locks belong to the open file: take it once per process
-         * (ctl may be a per-lineage copy) and keep it until exit */
-        apr_file_t *lock;
-        const char *holder = NULL;
-        const char *who = apr_psprintf(p, "pid %d (acmectl %s)",
-                                       (int)getpid(), ctl->command);
-        rv = acme_store_lock_as(&lock, store, who, 1, &holder, p);
-        if (rv == APR_EAGAIN) {
-            acmectl_say(ctl, "Waiting for the store lock (held by %s)\n",
-                        holder ? holder : "another process");
-            rv = acme_store_lock_as(&lock, store, who, 0, NULL, p);
-        }
-        if (rv != APR_SUCCESS) {
-            rv = acme_err_set(err, p, rv, "cannot lock the store %s",
-                              ctl->config_dir);
-            goto cleanup;
-        }
-        store_lock = lock;
+    rv = acmectl_lock_store(ctl, store, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
     }
     *pclient = c;
     *pstore = store;

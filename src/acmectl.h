@@ -126,4 +126,10 @@ int acmectl_cmd_import(acmectl_t *ctl);
 /* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
 const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t);
 
+/* Takes the store's lock for the rest of the process (one writer at a
+ * time: the server's supervisor takes the same lock); says so and waits
+ * when another process holds it. */
+apr_status_t acmectl_lock_store(acmectl_t *ctl, acme_store_t *store,
+                                acme_err_t *err);
+
 #endif

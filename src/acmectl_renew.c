@@ -766,8 +766,10 @@ int acmectl_cmd_delete(acmectl_t *ctl)
         return acmectl_fail(ctl, "no certificate named '%s' in %s",
                             ctl->cert_name, ctl->config_dir);
     }
-    if (acme_store_lineage_delete(store, ctl->cert_name, p, &err)
-        != APR_SUCCESS) {
+    /* not while the server's supervisor (or another acmectl) writes */
+    if (acmectl_lock_store(ctl, store, &err) != APR_SUCCESS
+        || acme_store_lineage_delete(store, ctl->cert_name, p, &err)
+           != APR_SUCCESS) {
         return acmectl_fail(ctl, "%s", err.msg);
     }
     acmectl_say(ctl, "Deleted all files relating to certificate %s.\n",

@@ -107,5 +107,34 @@ else
     t_pass
 fi
 
+t_begin "acmectl delete waits for the store lock too (not while the supervisor writes)"
+# the module's lineage, the last thing this file uses
 apache_stop sr
+if [ ! -d "$STORE/live/$NAME" ]; then
+    t_fail "harness: no lineage $NAME to delete"
+else
+    python3 - "$STORE/.lock" <<'PY' &
+import fcntl, sys, time, os
+f = open(sys.argv[1], "r+")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.truncate(0); f.write("pid %d (test holder)\n" % os.getpid()); f.flush()
+time.sleep(2)
+PY
+    holder=$!
+    sleep 0.5
+    start=$(date +%s)
+    acmectl_run delete --cert-name "$NAME" --config-dir "$STORE"
+    took=$(( $(date +%s) - start ))
+    wait "$holder"
+    if ! grep -q "Waiting for the store lock (held by pid [0-9]* (test holder))" "$WORK/last.out"; then
+        t_fail "no 'waiting ... held by' message: $(cat "$WORK/last.out")"
+    elif [ "$took" -lt 1 ]; then
+        t_fail "acmectl delete did not wait for the lock (took ${took}s)"
+    elif [ -e "$STORE/live/$NAME" ]; then
+        t_fail "the lineage is still there after the lock was released"
+    else
+        t_pass
+    fi
+fi
+
 t_summary
