@@ -9,16 +9,13 @@
 #include "acme_problem.h"
 #include "acme_util.h"
 
-/* The contacts stored with an account (regr.json's body.contact), or an
- * empty array. */
-static apr_array_header_t *stored_contacts(acme_store_t *store,
-                                           const char *server,
-                                           const char *id, apr_pool_t *p)
+/* The registration stored with an account (regr.json's body), or NULL;
+ * the caller releases it. */
+static json_t *stored_body(acme_store_t *store, const char *server,
+                           const char *id, apr_pool_t *p)
 {
-    apr_array_header_t *out = apr_array_make(p, 1, sizeof(const char *));
     char *text = NULL;
-    json_t *regr = NULL, *ct, *v;
-    size_t i;
+    json_t *regr = NULL, *body = NULL;
 
     if (!id || acme_file_read(&text, NULL, p, apr_pstrcat(p,
             acme_store_account_dir(store, p, server), "/", id, "/regr.json",
@@ -26,16 +23,38 @@ static apr_array_header_t *stored_contacts(acme_store_t *store,
         goto cleanup;
     }
     regr = json_loads(text, 0, NULL);
-    ct = json_object_get(json_object_get(regr, "body"), "contact");
-    json_array_foreach(ct, i, v) {
+    body = json_object_get(regr, "body");
+    if (json_is_object(body)) {
+        json_incref(body);
+    }
+    else {
+        body = NULL;
+    }
+cleanup:
+    if (regr) {
+        json_decref(regr);
+    }
+    return body;
+}
+
+/* The contacts stored with an account (regr.json's body.contact), or an
+ * empty array. */
+static apr_array_header_t *stored_contacts(acme_store_t *store,
+                                           const char *server,
+                                           const char *id, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 1, sizeof(const char *));
+    json_t *body = stored_body(store, server, id, p), *v;
+    size_t i;
+
+    json_array_foreach(json_object_get(body, "contact"), i, v) {
         if (json_string_value(v) && *json_string_value(v)) {
             APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p,
                 json_string_value(v));
         }
     }
-cleanup:
-    if (regr) {
-        json_decref(regr);
+    if (body) {
+        json_decref(body);
     }
     return out;
 }
@@ -95,11 +114,13 @@ cleanup:
 
 /* Sets the account's contact to -m's addresses. */
 static apr_status_t post_contact(acmectl_t *ctl, acme_client_t *client,
-                                 acme_err_t *err)
+                                 acme_store_t *store, acme_err_t *err)
 {
     apr_pool_t *p = ctl->pool;
-    json_t *payload = json_object(), *ct = json_array();
+    json_t *payload = json_object(), *ct = json_array(), *account = NULL;
     acme_http_resp_t *resp;
+    const char *id;
+    acme_err_t serr;
     char *text;
     apr_status_t rv;
     int i;
@@ -115,6 +136,18 @@ static apr_status_t post_contact(acmectl_t *ctl, acme_client_t *client,
     rv = acme_client_post(&resp, client, p, client->account_url, text, 0,
                           NULL, err);
     free(text);
+    /* the CA answers with the account as it is now: regr.json keeps it
+     * (a later re-registration takes its contacts from there) */
+    if (rv == APR_SUCCESS
+        && acme_json_parse(&account, p, resp, &serr) == APR_SUCCESS) {
+        if (acme_store_account_save(&id, store, ctl->server,
+                                    client->account_key, client->account_url,
+                                    account, p, &serr) != APR_SUCCESS) {
+            acmectl_say(ctl, "The CA took the new contact, but it could not "
+                        "be stored: %s\n", serr.msg);
+        }
+        json_decref(account);
+    }
     return rv;
 }
 
@@ -143,7 +176,7 @@ int acmectl_cmd_update_account(acmectl_t *ctl)
         return acmectl_fail(ctl, "%s", err.msg);
     }
     if (ctl->contacts->nelts) {
-        rv = post_contact(ctl, client, &err);
+        rv = post_contact(ctl, client, store, &err);
         if (rv != APR_SUCCESS && acmectl_account_gone(&err)) {
             /* registered again with -m's contact: nothing more to change */
             rv = acmectl_account_reregister(ctl, client, store, old_id, &err);
@@ -172,10 +205,16 @@ int acmectl_cmd_update_account(acmectl_t *ctl)
             return acmectl_fail(ctl, "%s", err.msg);
         }
         url = client->account_url;
-        /* the CA now knows only the new key: store it before anything else,
-         * then drop the old one */
-        if (acme_store_account_save(&new_id, store, ctl->server, new_key, url,
-                                    reg, p, &err) != APR_SUCCESS) {
+        /* the CA now knows only the new key: store it (with the account's
+         * registration, contacts included) before anything else, then drop
+         * the old one */
+        reg = stored_body(store, ctl->server, old_id, p);
+        rv = acme_store_account_save(&new_id, store, ctl->server, new_key,
+                                     url, reg, p, &err);
+        if (reg) {
+            json_decref(reg);
+        }
+        if (rv != APR_SUCCESS) {
             return acmectl_fail(ctl, "the CA accepted the new key but it "
                                 "could not be stored (%s); the old key no "
                                 "longer works", err.msg);

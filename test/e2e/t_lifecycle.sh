@@ -544,8 +544,8 @@ case_profile() {
 
 case_rollover() {
     local st=$WORK/store-roll copy=$WORK/store-roll-oldkey lin=kr.example.test
-    local adir old_id new_id old_uri new_uri old_pub new_pub
-    t_begin "update_account --rollover-key: a new key (new id) in the account dir, same account URL"
+    local adir old_id new_id old_uri new_uri old_pub new_pub old_ct new_ct
+    t_begin "update_account --rollover-key: a new key (new id) in the account dir, same account URL, same registration"
     certonly_web "$st" -d "$lin"; ok_run || return
     adir=$st/accounts/localhost:$PEBBLE_PORT/dir
     old_id=$(ls "$adir" 2>/dev/null)
@@ -567,7 +567,22 @@ case_rollover() {
     if [ -z "$new_uri" ] || [ "$new_uri" != "$old_uri" ]; then
         t_fail "account URL '$new_uri' after rollover, was '$old_uri'"; return
     fi
+    # the registration (contacts) goes with the new key
+    old_ct=$(jq -c '.body.contact // empty' "$WORK/old-account/regr.json")
+    new_ct=$(jq -c '.body.contact // empty' "$adir/$new_id/regr.json")
+    if [ -z "$old_ct" ] || [ "$new_ct" != "$old_ct" ]; then
+        t_fail "regr.json contact after rollover '$new_ct', was '$old_ct'"; return
+    fi
     e2e_log "$(cat "$WORK/last.out")"
+    t_pass
+
+    t_begin "update_account -m: the contact the CA now has is stored in regr.json"
+    acmectl_run update_account -m changed@example.test --server "$ACME_SERVER" \
+        --ca-bundle "$ACME_CA_BUNDLE" --config-dir "$st"
+    ok_run || return
+    new_ct=$(jq -c '.body.contact // empty' "$adir/$new_id/regr.json")
+    [ "$new_ct" = '["mailto:changed@example.test"]' ] \
+        || { t_fail "regr.json contact '$new_ct' after update_account -m"; return; }
     t_pass
 
     t_begin "rollover: a renewal with the new key works"
