@@ -634,20 +634,12 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                      acme_store_strerror(p, rv));
         goto cleanup;
     }
-    rv = links_flip(s, name, version, 0, p, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    if (pversion) {
-        *pversion = version;
-    }
-    acme_log(ACME_LOG_INFO, "lineage %s: stored version %d", name, version);
-
+    /* the README and the renewal conf before the links move: a failure
+     * to write them leaves the previous version live, as it says */
     rv = acme_store_live_readme(s, name, p, err);
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-
     if (!conf) {
         conf = acme_renewal_conf_make(p);
     }
@@ -672,6 +664,14 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                      acme_store_strerror(p, rv));
         goto cleanup;
     }
+    rv = links_flip(s, name, version, 0, p, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    if (pversion) {
+        *pversion = version;
+    }
+    acme_log(ACME_LOG_INFO, "lineage %s: stored version %d", name, version);
     /* one flush for the links, the README and the renewal conf; the
      * version is in place and readable already, so a failure here is
      * reported, not undone */

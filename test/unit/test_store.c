@@ -496,6 +496,29 @@ static void test_lineage_save_failure(apr_pool_t *p)
     ACME_CHECK(!acme_store_exists(acme_store_path(s, p, "renewal",
                                                   "new.example.conf", NULL),
                                   p), "conf written");
+
+    /* the renewal conf cannot be written (a directory in its place): the
+     * links have not moved, so the previous version is still live, as the
+     * error says */
+    apr_dir_remove(acme_store_path(s, p, "archive", "fail.example",
+                                   "privkey2.pem", NULL), p);
+    apr_file_remove(acme_store_path(s, p, "renewal", "fail.example.conf",
+                                    NULL), p);
+    acme_mkdir(acme_store_path(s, p, "renewal", "fail.example.conf", NULL),
+               0x0700, p);
+    acme_err_clear(&err);
+    rv = acme_store_lineage_save(s, "fail.example", m2.cert_pem, "",
+                                 m2.key_pem, NULL, &v, p, &err);
+    ACME_CHECK(rv != APR_SUCCESS && err.msg
+               && strstr(err.msg, "fail.example.conf"),
+               "a blocked renewal conf is an error: %s",
+               err.msg ? err.msg : "(none)");
+    ACME_CHECK_STR(link_of(acme_store_path(s, p, "live", "fail.example",
+                                           "cert.pem", NULL), p),
+                   "../../archive/fail.example/cert1.pem");
+    ACME_CHECK_STR(link_of(acme_store_path(s, p, "live", "fail.example",
+                                           "privkey.pem", NULL), p),
+                   "../../archive/fail.example/privkey1.pem");
 cleanup:
     drop_store(s, p);
 }
