@@ -84,15 +84,21 @@ else
     fi
 fi
 
-t_begin "a writer that finds the store locked says who holds it, then waits"
-python3 - "$STORE/.lock" <<'PY' &
+# hold_lock SECONDS: holds the store lock in the background as "test
+# holder" (APR locks with flock() here); sets $holder.
+hold_lock() {
+    python3 - "$STORE/.lock" "$1" <<'PY' &
 import fcntl, sys, time, os
 f = open(sys.argv[1], "r+")
-fcntl.flock(f, fcntl.LOCK_EX)  # APR locks with flock() here
+fcntl.flock(f, fcntl.LOCK_EX)
 f.truncate(0); f.write("pid %d (test holder)\n" % os.getpid()); f.flush()
-time.sleep(3)
+time.sleep(float(sys.argv[2]))
 PY
-holder=$!
+    holder=$!
+}
+
+t_begin "a writer that finds the store locked says who holds it, then waits"
+hold_lock 3
 sleep 0.5
 start=$(date +%s)
 acmectl_run certonly --webroot -w "$WORK" -d locked.example.test --config-dir "$STORE" \
@@ -113,14 +119,7 @@ apache_stop sr
 if [ ! -d "$STORE/live/$NAME" ]; then
     t_fail "harness: no lineage $NAME to delete"
 else
-    python3 - "$STORE/.lock" <<'PY' &
-import fcntl, sys, time, os
-f = open(sys.argv[1], "r+")
-fcntl.flock(f, fcntl.LOCK_EX)
-f.truncate(0); f.write("pid %d (test holder)\n" % os.getpid()); f.flush()
-time.sleep(2)
-PY
-    holder=$!
+    hold_lock 2
     sleep 0.5
     start=$(date +%s)
     acmectl_run delete --cert-name "$NAME" --config-dir "$STORE"
