@@ -179,9 +179,30 @@ typedef struct job_t {
     const char *pre_hook;            /* the lineage's own hooks (Certbot's */
     const char *post_hook;           /* renewal conf: pre_hook, post_hook, */
     const char *renew_hook;          /* renew_hook), kept and run */
-    const char *result;              /* the worker's result line */
-    const char *failure;             /* set when the worker misbehaved */
 } job_t;
+
+/* A job of type `type` ("order", "ari", "account") asking the pass's CA:
+ * the request's CA and account members are filled, the rest is the
+ * caller's. The worker's answer ends up in job->task (result or
+ * failure). */
+static job_t *job_new(apr_pool_t *p, const char *type,
+                      const acme_sup_conf_t *conf,
+                      const char *account_key_pem, const char *account_url)
+{
+    job_t *job = apr_pcalloc(p, sizeof(*job));
+
+    job->task.p = job->p = p;
+    job->req.type = strcmp(type, "order") ? type : NULL;
+    job->req.directory = conf->ca_url;
+    job->req.ca_file = conf->ca_file;
+    job->req.account_key_pem = account_key_pem;
+    job->req.account_url = account_url;
+    job->req.contacts = conf->contacts;
+    job->req.agree_tos = conf->agree_tos;
+    job->req.eab_kid = conf->eab_kid;
+    job->req.eab_hmac = conf->eab_hmac;
+    return job;
+}
 
 /* Runs the dns-01 hook for a worker's request; returns the answer line. */
 static const char *job_dns(job_t *job, json_t *msg)
@@ -262,7 +283,6 @@ reply:
 static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
 {
     const char *type = json_string_value(json_object_get(msg, "type"));
-
     job_t *job = (job_t *)task;
 
     if (!type || strcmp(type, "dns")) {
@@ -275,13 +295,6 @@ static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
     return job_dns(job, msg);
 }
 
-/* Copies the pool's outcome of a task into the job. */
-static void job_took(job_t *job)
-{
-    job->result = job->task.result;
-    job->failure = job->task.failure;
-}
-
 /* Runs one job alone (on the pass's workers) and waits for it. */
 static void run_one(acme_workpool_t *wp, job_t *job)
 {
@@ -290,7 +303,6 @@ static void run_one(acme_workpool_t *wp, job_t *job)
 
     APR_ARRAY_PUSH(one, acme_task_t *) = &job->task;
     acme_workpool_run(wp, one, 0);
-    job_took(job);
 }
 
 /* A pool for the jobs of one pass. */
@@ -382,25 +394,14 @@ static job_t *job_make(acme_store_t *store, acme_sup_conf_t *conf,
                        const char *account_key_pem, const char *account_url,
                        apr_pool_t *p)
 {
-    job_t *job = apr_pcalloc(p, sizeof(*job));
+    job_t *job = job_new(p, "order", conf, account_key_pem, account_url);
 
-    job->task.p = p;
-    job->task.baton = job;
     job->md = md;
     job->names = names ? names : md->names;
     job->due = due;
-    job->p = p;
     job->state = state;
     job->hook_output = apr_table_make(p, 2);
     job->req.name = md->name;
-    job->req.directory = conf->ca_url;
-    job->req.ca_file = conf->ca_file;
-    job->req.account_key_pem = account_key_pem;
-    job->req.account_url = account_url;
-    job->req.contacts = conf->contacts;
-    job->req.agree_tos = conf->agree_tos;
-    job->req.eab_kid = conf->eab_kid;
-    job->req.eab_hmac = conf->eab_hmac;
     job->req.names = (apr_array_header_t *)job->names;
     job->req.challenges = md->challenges;
     job->req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
@@ -610,7 +611,6 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
     apr_array_header_t *mds = apr_array_make(p, 4, sizeof(acme_md_t *));
     apr_array_header_t *serials = apr_array_make(p, 4, sizeof(const char *));
-    acme_worker_req_t req;
     acme_worker_res_t *wres;
     json_t *global = NULL, *windows = NULL;
     job_t *job;
@@ -658,23 +658,18 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     if (!ids->nelts) {
         goto cleanup;
     }
-    memset(&req, 0, sizeof(req));
-    req.type = "ari";
-    req.name = "renewal info";
-    req.directory = conf->ca_url;
-    req.ca_file = conf->ca_file;
-    req.cert_ids = ids;
-    job = apr_pcalloc(p, sizeof(*job));
-    job->task.p = job->p = p;
-    job->task.baton = job;
-    job->hook_output = apr_table_make(p, 1);
-    job->req = req;
+    /* no account involved: unauthenticated GETs */
+    job = job_new(p, "ari", conf, NULL, NULL);
+    job->req.name = "renewal info";
+    job->req.cert_ids = ids;
     run_one(wp, job);
-    if (job->failure || !job->result
-        || acme_worker_res_parse(&wres, p, job->result, strlen(job->result),
-                                 &err) != APR_SUCCESS || !wres->ok) {
+    if (job->task.failure || !job->task.result
+        || acme_worker_res_parse(&wres, p, job->task.result,
+                                 strlen(job->task.result), &err)
+           != APR_SUCCESS || !wres->ok) {
         acme_log(ACME_LOG_WARN, "renewal information (ARI) unavailable: %s",
-                 job->failure ? job->failure : !job->result ? "no answer"
+                 job->task.failure ? job->task.failure
+                 : !job->task.result ? "no answer"
                  : wres && wres->error ? wres->error : "malformed answer");
         goto cleanup;
     }
@@ -902,13 +897,14 @@ static void pass_account(pass_t *ps, job_t *job)
     acme_err_t err;
     json_t *reg;
 
-    if (job->failure || !job->result
-        || acme_worker_res_parse(&wres, job->p, job->result,
-                                 strlen(job->result), &err) != APR_SUCCESS) {
+    if (job->task.failure || !job->task.result
+        || acme_worker_res_parse(&wres, job->p, job->task.result,
+                                 strlen(job->task.result), &err)
+           != APR_SUCCESS) {
         if (!job->md) {
             acme_log(ACME_LOG_ERR, "registering the account at %s: %s",
-                     ps->conf->ca_url, job->failure ? job->failure
-                     : !job->result ? "no answer" : err.msg);
+                     ps->conf->ca_url, job->task.failure ? job->task.failure
+                     : !job->task.result ? "no answer" : err.msg);
         }
         return;
     }
@@ -976,12 +972,12 @@ static void job_finish(pass_t *ps, job_t *job)
     apr_pool_t *p = ps->p;
     apr_time_t now = ps->now;
     acme_worker_res_t *wres = NULL;
-    const char *why = job->failure;
+    const char *why = job->task.failure;
     acme_err_t err;
     int version = 0;
 
-    if (!why && acme_worker_res_parse(&wres, job->p, job->result,
-                                      strlen(job->result), &err)
+    if (!why && acme_worker_res_parse(&wres, job->p, job->task.result,
+                                      strlen(job->task.result), &err)
                                       != APR_SUCCESS) {
         why = err.msg;
     }
@@ -1126,7 +1122,6 @@ static void pass_done(acme_task_t *task, void *baton)
 {
     job_t *job = (job_t *)task;
 
-    job_took(job);
     if (job->md) {
         job_finish(baton, job);
     }
@@ -1335,18 +1330,8 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     ps.failed = apr_array_make(p, 4, sizeof(const char *));
     if (!account_url) {
         /* a new account is registered once, before the orders */
-        job_t *acct = apr_pcalloc(p, sizeof(*acct));
-        acct->task.p = acct->p = p;
-        acct->task.baton = acct;
-        acct->req.type = "account";
+        job_t *acct = job_new(p, "account", conf, account_pem, NULL);
         acct->req.name = "account";
-        acct->req.directory = conf->ca_url;
-        acct->req.ca_file = conf->ca_file;
-        acct->req.account_key_pem = account_pem;
-        acct->req.contacts = conf->contacts;
-        acct->req.agree_tos = conf->agree_tos;
-        acct->req.eab_kid = conf->eab_kid;
-        acct->req.eab_hmac = conf->eab_hmac;
         run_one(wp, acct);
         pass_account(&ps, acct);
     }

@@ -172,52 +172,60 @@ static void tell_ended(acme_workpool_t *wp)
     apr_array_clear(wp->ended);
 }
 
-/* Waits for a worker's exit, fails its task (if any) with the reason and
- * frees the slot. */
+/* Closes a slot's pipes and frees its buffer; the slot is then empty. */
+static void slot_clear(worker_t *w)
+{
+    if (w->out_fd >= 0) close(w->out_fd);
+    if (w->in_fd >= 0) close(w->in_fd);
+    free(w->buf);
+    memset(w, 0, sizeof(*w));
+    w->in_fd = w->out_fd = -1;
+}
+
+/* Why a worker that ended with `status` gave no answer. */
+static const char *exit_reason(apr_pool_t *p, int status)
+{
+    if (WIFSIGNALED(status)) {
+        return apr_psprintf(p, "the worker was killed by signal %d",
+                            WTERMSIG(status));
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
+        return "the worker could not switch to its user";
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        return "the worker binary could not be executed";
+    }
+    return apr_psprintf(p, "the worker exited with status %d without an "
+                        "answer", WIFEXITED(status) ? WEXITSTATUS(status)
+                                                    : -1);
+}
+
+/* Waits for a worker's exit, frees its slot, and fails its task (if any)
+ * with the reason. */
 static void worker_reap(acme_workpool_t *wp, worker_t *w)
 {
     acme_task_t *t = w->task;
     const char *why = w->failure;
-    int status = 0;
+    pid_t pid = w->pid;
+    int served = w->served, status = 0;
 
-    if (w->out_fd >= 0) close(w->out_fd);
-    if (w->in_fd >= 0) close(w->in_fd);
-    free(w->buf);
-    while (w->pid > 0 && waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+    slot_clear(w);               /* end of file for it, if still running */
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (t && !why && w->served && !t->retried && WIFEXITED(status)
+    if (!t) {
+        return;
+    }
+    if (!why && served && !t->retried && WIFEXITED(status)
         && WEXITSTATUS(status) == 0) {
         /* it ended normally after its last answer, before reading this
          * task (a worker that serves one request): another one takes it */
         t->retried = 1;
         APR_ARRAY_PUSH(wp->again, acme_task_t *) = t;
-        memset(w, 0, sizeof(*w));
-        w->in_fd = w->out_fd = -1;
         return;
     }
-    if (t && !why) {
-        if (WIFSIGNALED(status)) {
-            why = apr_psprintf(t->p, "the worker was killed by signal %d",
-                               WTERMSIG(status));
-        }
-        else if (WIFEXITED(status) && WEXITSTATUS(status) == 126) {
-            why = "the worker could not switch to its user";
-        }
-        else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-            why = "the worker binary could not be executed";
-        }
-        else {
-            why = apr_psprintf(t->p, "the worker exited with status %d "
-                               "without an answer", WIFEXITED(status)
-                               ? WEXITSTATUS(status) : -1);
-        }
-    }
-    memset(w, 0, sizeof(*w));
-    w->in_fd = w->out_fd = -1;
-    if (t) {
-        t->failure = why;
-        task_end(wp, t);
-    }
+    /* the pool's own reason (timeout, answer too large) comes first */
+    t->failure = why ? why : exit_reason(t->p, status);
+    task_end(wp, t);
 }
 
 /* Handles the complete lines in w's buffer: hook requests are answered,
@@ -412,21 +420,15 @@ void acme_workpool_close(acme_workpool_t *wp)
                 continue;
             }
             if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
-                w->pid = 0;
+                slot_clear(w);
             }
             else if (apr_time_now() > until) {
                 kill(w->pid, SIGKILL);
                 waitpid(w->pid, &status, 0);
-                w->pid = 0;
+                slot_clear(w);
             }
             else {
                 left++;
-            }
-            if (!w->pid) {
-                if (w->out_fd >= 0) close(w->out_fd);
-                w->out_fd = -1;
-                free(w->buf);
-                w->buf = NULL;
             }
         }
         if (left) {

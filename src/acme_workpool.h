@@ -27,8 +27,8 @@ typedef struct acme_task_t {
     int retried;             /* given to a second worker (the first ended
                                 normally before reading it) */
     apr_pool_t *p;           /* the task's memory (result, failure) */
-    void *baton;             /* the caller's */
-} acme_task_t;
+} acme_task_t;               /* callers embed it first in their own job
+                                struct and cast back in the callbacks */
 
 typedef struct acme_workpool_cb_t {
     /* Called just before a task goes to a worker (may fill
