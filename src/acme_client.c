@@ -76,6 +76,28 @@ void acme_sleep_bounded(apr_interval_time_t d, apr_interval_time_t min,
     apr_sleep(d);
 }
 
+apr_interval_time_t acme_client_poll_wait(const acme_client_t *c,
+                                          apr_interval_time_t took)
+{
+    apr_interval_time_t w = took > c->poll_first ? took : c->poll_first;
+
+    return w < apr_time_from_sec(10) ? w : apr_time_from_sec(10);
+}
+
+void acme_client_poll_learn(const acme_client_t *c,
+                            apr_interval_time_t *learned,
+                            apr_interval_time_t took, int polls)
+{
+    apr_interval_time_t cap = 2 * *learned + c->poll_first;
+
+    if (polls <= 1) {
+        *learned = took - took / 4;
+    }
+    else {
+        *learned = took < cap ? took : cap;
+    }
+}
+
 apr_status_t acme_client_load_directory(acme_client_t *c, acme_err_t *err)
 {
     acme_http_resp_t *resp;

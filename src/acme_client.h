@@ -33,9 +33,12 @@ typedef struct acme_client_t {
     const char *account_url;      /* kid; NULL until the account is known */
     int max_nonce_retries;        /* badNonce retries per request */
     apr_interval_time_t poll_timeout; /* overall bound on polling */
-    apr_interval_time_t poll_first;   /* first wait between polls; it
+    apr_interval_time_t poll_first;   /* shortest wait between polls; it
                                          doubles up to 2 s (a Retry-After
                                          from the CA wins) */
+    apr_interval_time_t took_authz;   /* how long the CA took to validate
+                                         last time (0: not known yet) */
+    apr_interval_time_t took_order;   /* how long it took to issue */
 } acme_client_t;
 
 /* Resolves "letsencrypt" / "letsencrypt-staging" to URLs; other values are
@@ -46,6 +49,23 @@ const char *acme_client_ca_url(const char *name);
 apr_status_t acme_client_create(acme_client_t **pclient, apr_pool_t *p,
                                 const char *url, const char *ca_bundle,
                                 acme_err_t *err);
+
+/* The first wait of a poll (validation, issuance): took, what the CA took
+ * the last time on this client (a long-lived worker learns it over its
+ * first orders), or poll_first while that is not known; at most 10 s. */
+apr_interval_time_t acme_client_poll_wait(const acme_client_t *c,
+                                          apr_interval_time_t took);
+
+/* Learns from a poll that ended: took is the time from the request that
+ * started the CA's work to the sending of the poll that saw it done, polls
+ * how many polls that needed. When the first poll already saw it done, the
+ * wait may have been longer than needed: *learned becomes a quarter less
+ * than took. When it took more polls, *learned becomes took, but at most
+ * twice the last value plus poll_first, so that one slow answer (the first
+ * orders while httpd is still starting) is not taken as the CA's pace. */
+void acme_client_poll_learn(const acme_client_t *c,
+                            apr_interval_time_t *learned,
+                            apr_interval_time_t took, int polls);
 
 /* Fetches and checks the directory (newNonce, newAccount, newOrder are
  * required). */

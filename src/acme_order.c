@@ -237,23 +237,36 @@ apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
                              apr_pool_t *p, acme_err_t *err)
 {
     apr_time_t deadline = apr_time_now() + c->poll_timeout;
-    apr_interval_time_t wait = c->poll_first;
+    apr_time_t start = authz->responded ? authz->responded : apr_time_now();
+    apr_time_t asked;
+    apr_interval_time_t wait = c->poll_first, first, since;
     apr_status_t rv = APR_SUCCESS;
     apr_pool_t *scratch;
-    int i;
+    int i, polls = 0;
 
     apr_pool_create(&scratch, p);
+    /* the CA has only just been told: asking at once would find it
+     * pending; wait what it took last time first */
+    first = acme_client_poll_wait(c, c->took_authz);
+    since = apr_time_now() - start;
+    if (since < first) {
+        apr_sleep(first - since);
+    }
     for (;;) {
         acme_authz_t *now;
         acme_http_resp_t *resp;
 
         apr_pool_clear(scratch);
+        asked = apr_time_now();
         rv = authz_fetch(&now, &resp, c, scratch, authz->url, err);
         if (rv != APR_SUCCESS) {
             goto cleanup;
         }
+        polls++;
         authz->status = apr_pstrdup(p, now->status);
         if (!strcmp(now->status, "valid")) {
+            acme_client_poll_learn(c, &c->took_authz, asked - start,
+                                   polls);
             goto cleanup;
         }
         if (strcmp(now->status, "pending")) {
@@ -299,11 +312,13 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
                                  apr_size_t csr_len, acme_err_t *err)
 {
     apr_time_t deadline = apr_time_now() + c->poll_timeout;
+    apr_time_t start = apr_time_now(), asked;
     apr_interval_time_t wait = c->poll_first;
     json_t *json = NULL;
     acme_http_resp_t *resp;
     apr_status_t rv;
     const char *payload;
+    int polls = 0;
 
     payload = apr_psprintf(p, "{\"csr\":\"%s\"}",
                            acme_b64url_encode(p, csr_der, csr_len));
@@ -333,14 +348,29 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
                               (int)apr_time_sec(c->poll_timeout));
             goto cleanup;
         }
-        acme_sleep_bounded(order->retry_after ? order->retry_after : wait,
-                           c->poll_first, apr_time_from_sec(10));
-        if (wait < apr_time_from_sec(2)) {
-            wait *= 2;
+        if (polls == 0) {
+            /* first wait: what issuing took last time on this client */
+            apr_interval_time_t first = acme_client_poll_wait(c,
+                                                          c->took_order);
+            acme_sleep_bounded(order->retry_after ? order->retry_after
+                               : first - (apr_time_now() - start),
+                               c->poll_first, apr_time_from_sec(10));
         }
+        else {
+            acme_sleep_bounded(order->retry_after ? order->retry_after
+                               : wait, c->poll_first, apr_time_from_sec(10));
+            if (wait < apr_time_from_sec(2)) {
+                wait *= 2;
+            }
+        }
+        asked = apr_time_now();
         rv = acme_order_refresh(order, c, p, err);
         if (rv != APR_SUCCESS) {
             goto cleanup;
+        }
+        polls++;
+        if (!strcmp(order->status, "valid")) {
+            acme_client_poll_learn(c, &c->took_order, asked - start, polls);
         }
     }
     if (!order->certificate_url) {

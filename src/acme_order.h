@@ -28,6 +28,7 @@ typedef struct acme_authz_t {
     int wildcard;
     apr_array_header_t *challenges;  /* acme_challenge_t* */
     acme_challenge_t *chosen;
+    apr_time_t responded;      /* when the chosen challenge was answered */
 } acme_authz_t;
 
 typedef struct acme_order_t {
@@ -76,13 +77,18 @@ apr_status_t acme_challenge_respond(acme_client_t *c, apr_pool_t *p,
                                     const acme_challenge_t *ch,
                                     acme_err_t *err);
 
-/* Polls an authorization until it is valid or invalid, honouring
- * Retry-After (bounded by 1..10 s per wait and c->poll_timeout in all).
- * Invalid returns ACME_ECHALLENGE with the challenge's error. */
+/* Polls an authorization until it is valid or invalid. The first poll
+ * waits, from authz->responded, what validation took the last time on
+ * this client (c->took_authz; poll_first at first); later ones double
+ * from poll_first, a Retry-After wins (each wait bounded to 10 s,
+ * c->poll_timeout in all). Invalid returns ACME_ECHALLENGE with the
+ * challenge's error. */
 apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
                              apr_pool_t *p, acme_err_t *err);
 
-/* Finalizes a ready order with the CSR (DER) and polls it until valid. */
+/* Finalizes a ready order with the CSR (DER) and polls it until valid;
+ * the first poll waits what issuing took the last time on this client
+ * (c->took_order). */
 apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
                                  apr_pool_t *p, const unsigned char *csr_der,
                                  apr_size_t csr_len, acme_err_t *err);

@@ -228,6 +228,55 @@ static int md_listed(const apr_array_header_t *mds, const char *name)
     return 0;
 }
 
+/* Writes (or removes) the summary of one md at dir; see
+ * acme_status_snapshot_write(). The summaries are derived from the store and
+ * written again at every start, so they are not flushed to disk. */
+static apr_status_t snapshot_one(acme_store_t *store, const char *dir,
+                                 const acme_md_t *md, apr_time_t now,
+                                 acme_lineage_cache_t *cache, apr_pool_t *p)
+{
+    const char *path;
+    json_t *facts = NULL;
+    acme_md_t m = *md;
+    apr_status_t rv;
+
+    if (!name_ok(md->name)) {
+        return APR_SUCCESS;
+    }
+    path = apr_pstrcat(p, dir, "/", md->name, ".json", NULL);
+    rv = cert_facts(&facts, store, md->name, &m, now, cache, p);
+    if (rv == APR_SUCCESS && snapshot_same(path, facts, p)) {
+        json_decref(facts);             /* unchanged since the last write */
+    }
+    else if (rv == APR_SUCCESS) {
+        char *text = json_dumps(facts, JSON_INDENT(2) | JSON_SORT_KEYS);
+        rv = text ? acme_file_write_volatile(path, text, strlen(text),
+                                             PERM_PUBLIC, p) : APR_ENOMEM;
+        free(text);
+        json_decref(facts);
+    }
+    else {
+        rv = apr_file_remove(path, p);
+        if (APR_STATUS_IS_ENOENT(rv)) {
+            rv = APR_SUCCESS;
+        }
+    }
+    return rv;
+}
+
+apr_status_t acme_status_snapshot_write_one(acme_store_t *store,
+                                            const acme_md_t *md,
+                                            apr_time_t now, apr_pool_t *p)
+{
+    const char *dir = acme_status_dir(store, p);
+    apr_status_t rv;
+
+    if ((rv = acme_mkdir(dir, DIR_PUBLIC, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    return snapshot_one(store, dir, md, now, NULL, p);
+}
+
 apr_status_t acme_status_snapshot_write(acme_store_t *store,
                                         const apr_array_header_t *mds,
                                         apr_time_t now,
@@ -246,33 +295,9 @@ apr_status_t acme_status_snapshot_write(acme_store_t *store,
     }
     apr_pool_create(&ip, p);
     for (i = 0; mds && i < mds->nelts; i++) {
-        const acme_md_t *md = APR_ARRAY_IDX(mds, i, acme_md_t *);
-        const char *path;
-        json_t *facts = NULL;
-        acme_md_t m = *md;
-
-        if (!name_ok(md->name)) {
-            continue;
-        }
         apr_pool_clear(ip);             /* one certificate's worth at most */
-        path = apr_pstrcat(ip, dir, "/", md->name, ".json", NULL);
-        rv = cert_facts(&facts, store, md->name, &m, now, cache, ip);
-        if (rv == APR_SUCCESS && snapshot_same(path, facts, ip)) {
-            json_decref(facts);         /* unchanged since the last start */
-        }
-        else if (rv == APR_SUCCESS) {
-            char *text = json_dumps(facts, JSON_INDENT(2) | JSON_SORT_KEYS);
-            rv = text ? acme_file_write_atomic(path, text, strlen(text),
-                                               PERM_PUBLIC, ip) : APR_ENOMEM;
-            free(text);
-            json_decref(facts);
-        }
-        else {
-            rv = apr_file_remove(path, ip);
-            if (APR_STATUS_IS_ENOENT(rv)) {
-                rv = APR_SUCCESS;
-            }
-        }
+        rv = snapshot_one(store, dir, APR_ARRAY_IDX(mds, i, acme_md_t *),
+                          now, cache, ip);
         if (rv != APR_SUCCESS && first == APR_SUCCESS) {
             first = rv;
         }

@@ -21,6 +21,7 @@
 #include "acme_hook.h"
 #include "acme_http.h"
 #include "acme_ratelimit.h"
+#include "acme_status.h"
 #include "acme_renewal_hooks.h"
 #include "acme_names.h"
 #include "acme_util.h"
@@ -1112,6 +1113,11 @@ static void job_finish(pass_t *ps, job_t *job)
     }
     st_set_str(job->state, "due_reason", acme_due_name(job->due));
     acme_store_state_save(store, job->md->name, job->state, p);
+    if (!why) {
+        /* the public summary now: the restart then finds it current and
+         * does not write it again */
+        acme_status_snapshot_write_one(store, job->md, now, p);
+    }
     apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
                                     "privkey.pem", NULL), p);
     json_decref(job->state);

@@ -105,6 +105,7 @@ R_DIR='{"method": "GET", "path_prefix": "/dir"}'
 R_ORDER='{"method": "POST", "endpoint": "newOrder"}'
 R_AUTHZ='{"method": "POST", "path_prefix": "/authZ/"}'
 R_CERT='{"method": "POST", "path_prefix": "/certZ/"}'
+R_FINALIZE='{"method": "POST", "path_prefix": "/finalize-order/"}'
 
 hostile_case "429 with Retry-After 3600 on newOrder: next_try honours it" \
     "[{\"match\": $R_ORDER, \"action\": \"problem\", \"status\": 429, \"type\": \"urn:ietf:params:acme:error:rateLimited\", \"detail\": \"slow down (ca_proxy)\", \"retry_after\": 3600}]" \
@@ -152,6 +153,12 @@ hostile_case "certificate not valid for another week" \
 hostile_case "garbage instead of a PEM chain" \
     "[{\"match\": $R_CERT, \"action\": \"raw\", \"status\": 200, \"headers\": {\"Content-Type\": \"application/pem-certificate-chain\"}, \"body\": \"-----BEGIN CERTIFICATE-----\\nnot base64 at all\\n-----END CERTIFICATE-----\\n\"}]" \
     'certificate|PEM|parse'
+# The worker finalizes as soon as its authorizations are valid, without
+# fetching the order first; a CA that keeps saying the order is not ready
+# fails the attempt with that reason (after one fetch and one more try).
+hostile_case "finalize always answered orderNotReady" \
+    "[{\"match\": $R_FINALIZE, \"action\": \"problem\", \"status\": 403, \"type\": \"urn:ietf:params:acme:error:orderNotReady\", \"detail\": \"not ready (ca_proxy)\"}]" \
+    'orderNotReady|not ready'
 if [ "${HOSTILE_SLOW:-1}" != 0 ]; then
     # one byte per second of a 4 KiB body: only the engine's timeout ends it
     hostile_case "slow loris (newOrder trickled 1 byte/s): bounded by the engine's timeout" \
@@ -171,6 +178,32 @@ if wait_until 60 eval '[ "$(h_live_version)" != "$ver" ] && [ "$(st_get status)"
 else
     t_fail "version $ver -> $(h_live_version), status $(st_get status), last_error $(st_get last_error)"; h_show_log
 fi
+
+# A CA whose parts lag behind each other says orderNotReady once although
+# every authorization is valid: the worker fetches the order, sees it
+# ready, finalizes again, and the renewal succeeds.
+t_begin "finalize answered orderNotReady once: the order is fetched, finalized again, and the renewal succeeds"
+proxy_control "{\"rules\": [{\"match\": $R_FINALIZE, \"action\": \"problem\", \"status\": 403, \"type\": \"urn:ietf:params:acme:error:orderNotReady\", \"detail\": \"lagging (ca_proxy)\", \"times\": 1}], \"clear_requests\": true}" \
+    || e2e_die "ca_proxy refused the rule"
+ver=$(h_live_version); act=$(h_activations)
+h_force_due
+if wait_until 60 eval '[ "$(h_live_version)" != "$ver" ] && [ "$(st_get status)" = valid ]' \
+   && wait_until 20 eval '[ "$(h_activations)" -gt "$act" ]' \
+   && wait_until 20 served_matches_live "$STORE" "$H_NAME" "$HOSTILE_HTTPS_PORT" \
+   && proxy_requests "$WORK/requests.json"; then
+    fin=$(jq '[.[] | select(.method == "POST" and (.path | startswith("/finalize-order/")))] | length' "$WORK/requests.json")
+    rej=$(jq '[.[] | select(.method == "POST" and (.path | startswith("/finalize-order/")) and .action == "problem")] | length' "$WORK/requests.json")
+    ord=$(jq '[.[] | select(.method == "POST" and (.path | startswith("/my-order/")))] | length' "$WORK/requests.json")
+    e2e_log "finalize requests: $fin ($rej answered orderNotReady), order fetches: $ord"
+    if [ "$fin" = 2 ] && [ "$rej" = 1 ] && [ "$ord" -ge 1 ]; then
+        t_pass
+    else
+        t_fail "want 2 finalize requests (1 rejected) and an order fetch between them; got $fin ($rej) and $ord"
+    fi
+else
+    t_fail "version $ver -> $(h_live_version), status $(st_get status), last_error $(st_get last_error)"; h_show_log
+fi
+proxy_control '{"rules": []}'
 
 # ---------------------------------------------------------------------------
 # Pebble's knobs: issuance still succeeds, the stored chain is what pebble
