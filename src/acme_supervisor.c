@@ -1113,7 +1113,7 @@ static void job_finish(pass_t *ps, job_t *job)
     }
     st_set_str(job->state, "due_reason", acme_due_name(job->due));
     acme_store_state_save(store, job->md->name, job->state, p);
-    if (!why) {
+    if (!why && conf->summaries) {
         /* the public summary now: the restart then finds it current and
          * does not write it again */
         acme_status_snapshot_write_one(store, job->md, now, p);

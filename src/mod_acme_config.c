@@ -785,33 +785,6 @@ static apr_array_header_t *effective_challenges(apr_pool_t *p,
     return a;
 }
 
-/* Returns non-zero if server t answers for name (ServerName, ServerAlias,
- * wildcard ServerAlias). */
-static int server_serves(server_rec *t, const char *name)
-{
-    int i;
-
-    if (t->server_hostname && (!strcasecmp(t->server_hostname, name)
-                               || acme_name_matches(t->server_hostname,
-                                                    name))) {
-        return 1;
-    }
-    for (i = 0; t->names && i < t->names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(t->names, i, const char *);
-        if (!strcasecmp(n, name)) {
-            return 1;
-        }
-    }
-    for (i = 0; t->wild_names && i < t->wild_names->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(t->wild_names, i, const char *);
-        if (!strcasecmp(n, name) || acme_name_matches(n, name)
-            || (!acme_name_is_wildcard(name) && !ap_strcasecmp_match(name, n))) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Returns the first directive named `name` under node (recursively into
  * <IfModule>, <IfDefine> and the like), or NULL. */
 static ap_directive_t *find_child(ap_directive_t *node, const char *name)
@@ -1271,6 +1244,9 @@ acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base)
     conf->deploy_hook = mc->deploy_hook;
     conf->post_hook = mc->post_hook;
     conf->hook_timeout = mc->hook_timeout;
+    /* with a restart after each activation, the supervisor's summary says
+     * what is about to be served */
+    conf->summaries = acme_conf_restart(base);
     for (s = base; s; s = s->next) {
         acme_srv_conf_t *sc = acme_srv_conf(s);
         for (i = 0; i < sc->domains->nelts; i++) {

@@ -9,10 +9,12 @@
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
+#include "http_main.h"
 #include "http_ssl.h"
 #include "apr_strings.h"
 #include "apr_date.h"
 #include "apr_lib.h"
+#include "apr_hash.h"
 
 #include "mod_acme.h"
 
@@ -35,24 +37,109 @@ static const char *rfc822(apr_pool_t *p, apr_time_t t)
     return buf;
 }
 
+/* What a fallback's two files were when they were last found usable or
+ * written: the real pass that follows httpd's pre-configuration pass, and
+ * every restart, then need two stat() calls instead of parsing them. Kept
+ * in the process pool (the module itself is unloaded at each restart). A
+ * file replaced since has another inode, so it is parsed again. */
+typedef struct {
+    apr_ino_t cert_ino, key_ino;
+    apr_time_t cert_mtime, key_mtime;
+    apr_off_t cert_size, key_size;
+    apr_time_t not_after;
+    char names[512];            /* the names, joined; longer: not kept */
+} fallback_seen_t;
+
+/* The table of fallback_seen_t by certificate path. */
+static apr_hash_t *fallback_seen_table(void)
+{
+    static const char *const key = "mod_acme_fallback_seen";
+    void *data = NULL;
+
+    apr_pool_userdata_get(&data, key, ap_pglobal);
+    if (!data) {
+        apr_pool_t *cp;
+        apr_pool_create(&cp, ap_pglobal);
+        apr_pool_tag(cp, "mod_acme_fallbacks");
+        data = apr_hash_make(cp);
+        apr_pool_userdata_set(data, key, apr_pool_cleanup_null, ap_pglobal);
+    }
+    return data;
+}
+
+/* Looks up (or, with remember, records) the fallback at cert_file and
+ * key_file for the joined names. Returns its notAfter when the files are
+ * still those that were recorded, else 0. */
+static apr_time_t fallback_seen(const char *cert_file, const char *key_file,
+                                const char *names, apr_time_t remember,
+                                apr_pool_t *p)
+{
+    apr_hash_t *table = fallback_seen_table();
+    apr_finfo_t cf, kf;
+    fallback_seen_t *e;
+    const apr_int32_t want = APR_FINFO_INODE | APR_FINFO_MTIME
+                             | APR_FINFO_SIZE;
+
+    if (apr_stat(&cf, cert_file, want, p) != APR_SUCCESS
+        || apr_stat(&kf, key_file, want, p) != APR_SUCCESS
+        || strlen(names) >= sizeof(e->names)) {
+        return 0;
+    }
+    e = apr_hash_get(table, cert_file, APR_HASH_KEY_STRING);
+    if (remember) {
+        if (!e) {
+            apr_pool_t *tp = apr_hash_pool_get(table);
+            e = apr_pcalloc(tp, sizeof(*e));
+            apr_hash_set(table, apr_pstrdup(tp, cert_file),
+                         APR_HASH_KEY_STRING, e);
+        }
+        e->cert_ino = cf.inode;
+        e->cert_mtime = cf.mtime;
+        e->cert_size = cf.size;
+        e->key_ino = kf.inode;
+        e->key_mtime = kf.mtime;
+        e->key_size = kf.size;
+        e->not_after = remember;
+        apr_cpystrn(e->names, names, sizeof(e->names));
+        return remember;
+    }
+    if (e && e->cert_ino == cf.inode && e->cert_mtime == cf.mtime
+        && e->cert_size == cf.size && e->key_ino == kf.inode
+        && e->key_mtime == kf.mtime && e->key_size == kf.size
+        && !strcmp(e->names, names)) {
+        return e->not_after;
+    }
+    return 0;
+}
+
 /* Returns non-zero when dir/cert.pem and dir/privkey.pem form a usable
  * fallback for names: they parse, match, cover exactly the names and stay
  * valid for at least a day. */
 static int fallback_usable(const char *cert_file, const char *key_file,
                            const apr_array_header_t *names, apr_pool_t *p)
 {
+    const char *joined = acme_array_join(p, names, " ");
+    apr_time_t seen = fallback_seen(cert_file, key_file, joined, 0, p);
     apr_array_header_t *certs;
     acme_cert_t *cert;
     acme_key_t *key;
 
+    if (seen) {
+        return seen > apr_time_now() + FALLBACK_MARGIN;
+    }
     if (acme_chain_load(&certs, p, cert_file, NULL) != APR_SUCCESS
         || acme_key_load(&key, p, key_file, NULL) != APR_SUCCESS) {
         return 0;
     }
     cert = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
-    return acme_cert_matches_key(cert, key)
+    if (acme_cert_matches_key(cert, key)
         && acme_names_equal(acme_cert_names(p, cert), names)
-        && acme_cert_not_after(cert) > apr_time_now() + FALLBACK_MARGIN;
+        && acme_cert_not_after(cert) > apr_time_now() + FALLBACK_MARGIN) {
+        fallback_seen(cert_file, key_file, joined, acme_cert_not_after(cert),
+                      p);
+        return 1;
+    }
+    return 0;
 }
 
 /* Makes (or reuses) the self-signed fallback of a domain. */
@@ -105,6 +192,11 @@ static apr_status_t make_fallback(acme_domain_t *d, acme_store_t *store,
         }
         if (rv != APR_SUCCESS) {
             err.msg = apr_psprintf(ptemp, "cannot write %s", dir);
+        }
+        else {
+            fallback_seen(cert_file, key_file,
+                          acme_array_join(ptemp, d->names, " "),
+                          acme_cert_not_after(cert), ptemp);
         }
     }
     if (rv != APR_SUCCESS) {
