@@ -27,6 +27,27 @@ static apr_status_t runtime_cleanup(void *data)
     return APR_SUCCESS;
 }
 
+void *acme_process_data(const char *key, void *(*make)(apr_pool_t *))
+{
+    void *data = NULL;
+
+    apr_pool_userdata_get(&data, key, ap_pglobal);
+    if (!data) {
+        apr_pool_t *cp;
+        apr_pool_create(&cp, ap_pglobal);
+        apr_pool_tag(cp, key);
+        data = make(cp);
+        apr_pool_userdata_set(data, key, apr_pool_cleanup_null, ap_pglobal);
+    }
+    return data;
+}
+
+/* Makes the process's lineage cache (for acme_process_data). */
+static void *lineage_cache_make(apr_pool_t *p)
+{
+    return acme_lineage_cache_make(p);
+}
+
 /* post_config: effective configuration, store, fallback certificates
  * (before mod_ssl reads them), then the supervisor process. The store and
  * fallback work is done in the pre-config pass too, because mod_ssl
@@ -42,23 +63,9 @@ static int acme_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     rt->base = base;
     rt->sup = acme_build_sup_conf(pconf, base);
     rt->restart = acme_conf_restart(base);
-    {
-        /* one cache for the process: the real pass and every restart
-         * re-read only the lineages that changed. Kept as userdata of the
-         * process pool: the module itself is unloaded at each restart. */
-        static const char *const key = "mod_acme_lineage_cache";
-        void *data = NULL;
-        apr_pool_userdata_get(&data, key, ap_pglobal);
-        if (!data) {
-            apr_pool_t *cp;
-            apr_pool_create(&cp, ap_pglobal);
-            apr_pool_tag(cp, "mod_acme_lineages");
-            data = acme_lineage_cache_make(cp);
-            apr_pool_userdata_set(data, key, apr_pool_cleanup_null,
-                                  ap_pglobal);
-        }
-        rt->lineages = data;
-    }
+    /* one cache for the process: the real pass and every restart re-read
+     * only the lineages that changed */
+    rt->lineages = acme_process_data("mod_acme_lineages", lineage_cache_make);
     if (rt->sup->mds->nelts == 0) {
         acme_rt = NULL;
         return OK;              /* no ACMEDomain: nothing to do */

@@ -112,6 +112,11 @@ typedef struct acme_runtime_t {
 /* The runtime of the current generation (NULL before post_config). */
 extern acme_runtime_t *acme_rt;
 
+/* Data that lives as long as the httpd process (the module itself is
+ * unloaded at each restart): the object stored under key in the process
+ * pool, made by make in a pool of its own the first time. */
+void *acme_process_data(const char *key, void *(*make)(apr_pool_t *));
+
 /* --- mod_acme_config.c --- */
 
 extern const command_rec acme_cmds[];

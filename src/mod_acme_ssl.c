@@ -50,21 +50,10 @@ typedef struct {
     char names[512];            /* the names, joined; longer: not kept */
 } fallback_seen_t;
 
-/* The table of fallback_seen_t by certificate path. */
-static apr_hash_t *fallback_seen_table(void)
+/* Makes the table of fallback_seen_t by certificate path. */
+static void *fallback_table_make(apr_pool_t *p)
 {
-    static const char *const key = "mod_acme_fallback_seen";
-    void *data = NULL;
-
-    apr_pool_userdata_get(&data, key, ap_pglobal);
-    if (!data) {
-        apr_pool_t *cp;
-        apr_pool_create(&cp, ap_pglobal);
-        apr_pool_tag(cp, "mod_acme_fallbacks");
-        data = apr_hash_make(cp);
-        apr_pool_userdata_set(data, key, apr_pool_cleanup_null, ap_pglobal);
-    }
-    return data;
+    return apr_hash_make(p);
 }
 
 /* Looks up (or, with remember, records) the fallback at cert_file and
@@ -74,7 +63,8 @@ static apr_time_t fallback_seen(const char *cert_file, const char *key_file,
                                 const char *names, apr_time_t remember,
                                 apr_pool_t *p)
 {
-    apr_hash_t *table = fallback_seen_table();
+    apr_hash_t *table = acme_process_data("mod_acme_fallbacks",
+                                          fallback_table_make);
     apr_finfo_t cf, kf;
     fallback_seen_t *e;
     const apr_int32_t want = APR_FINFO_INODE | APR_FINFO_MTIME
