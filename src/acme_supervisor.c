@@ -857,16 +857,18 @@ static void index_end(acme_sup_conf_t *conf, const acme_store_t *store,
 
 /* Nothing to do for conf->mds[i] before `until`, nor before ari_next, when
  * the CA's renewal window must be asked for again (0: every pass). */
-static void sup_quiet(acme_sup_conf_t *conf, const acme_store_t *store,
-                      acme_sup_result_t *res, int i, apr_time_t until,
-                      apr_time_t ari_next, apr_pool_t *p)
+static void sup_quiet(acme_sup_conf_t *conf, acme_sup_result_t *res, int i,
+                      apr_time_t until, apr_time_t ari_next,
+                      const struct stat *seen)
 {
     res->next_wakeup = min_time(res->next_wakeup, until);
     conf->index->quiet[i] = !ari_next ? 0 : until < ari_next ? until
                                                              : ari_next;
     if (conf->index->quiet[i]) {
-        state_stat(&conf->index->state_st[i], store,
-                   APR_ARRAY_IDX(conf->mds, i, acme_md_t *), p);
+        /* the identity the state file had before it was read: an edit
+         * made while the pass decided (acmectl, an administrator) is seen
+         * by the next pass */
+        conf->index->state_st[i] = *seen;
     }
 }
 
@@ -1202,6 +1204,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         acme_due_e due;
         const char *replaces = NULL;
         job_t *job = NULL;
+        struct stat seen;
 
         if (round == 1 && (!soon[i] || !jobs->nelts)) {
             continue;
@@ -1215,6 +1218,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
 
         md->ca_url = conf->ca_url;
         apr_pool_clear(ip);
+        state_stat(&seen, store, md, ip);
         due = acme_sup_due(&when, store, md, now, ip);
         acme_store_state_load(&state, store, md->name, p);
         due = ari_due(due, &when, store, md, state, now, &replaces,
@@ -1228,7 +1232,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             due = ACME_DUE_REQUESTED;
         }
         if (due == ACME_DUE_NO) {
-            sup_quiet(conf, store, res, i, when, ari_next, ip);
+            sup_quiet(conf, res, i, when, ari_next, &seen);
             json_decref(state);
             continue;
         }
@@ -1247,7 +1251,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             if (round == 0 && next_try - now <= BATCH_SLACK) {
                 soon[i] = 1;
             }
-            sup_quiet(conf, store, res, i, next_try, ari_next, ip);
+            sup_quiet(conf, res, i, next_try, ari_next, &seen);
             json_decref(state);
             continue;
         }
@@ -1257,14 +1261,14 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             && json_string_value(json_object_get(state, "dropped_names"))
             && *json_string_value(json_object_get(state, "dropped_names"))
             && last_ok + DAY > now) {
-            sup_quiet(conf, store, res, i, last_ok + DAY, ari_next, ip);
+            sup_quiet(conf, res, i, last_ok + DAY, ari_next, &seen);
             json_decref(state);
             continue;
         }
         if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
             && renewed_for_window(state)) {
-            sup_quiet(conf, store, res, i, last_ok + MIN_RENEW_INTERVAL,
-                      ari_next, ip);
+            sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL,
+                      ari_next, &seen);
             json_decref(state);
             continue;
         }
@@ -1305,7 +1309,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             st_set_str(state, "last_error", err.msg);
             st_set_int(state, "next_try", apr_time_sec(now + DAY));
             acme_store_state_save(store, md->name, state, p);
-            sup_quiet(conf, store, res, i, now + DAY, ari_next, ip);
+            sup_quiet(conf, res, i, now + DAY, ari_next, &seen);
             json_decref(state);
             continue;
         }
