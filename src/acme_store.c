@@ -283,8 +283,8 @@ cleanup:
     return rv;
 }
 
-apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
-                                   json_t *json, apr_pool_t *p)
+static apr_status_t state_write(acme_store_t *s, const char *name,
+                                json_t *json, int durable, apr_pool_t *p)
 {
     apr_status_t rv;
     const char *dir, *path;
@@ -305,7 +305,9 @@ apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
         goto cleanup;
     }
     path = apr_pstrcat(p, dir, "/", name, ".json", NULL);
-    rv = acme_file_write_atomic(path, text, strlen(text), 0x0644, p);
+    rv = durable ? acme_file_write_atomic(path, text, strlen(text), 0x0644, p)
+                 : acme_file_write_volatile(path, text, strlen(text), 0x0644,
+                                            p);
     acme_store_note_change(s, p);
     if (rv != APR_SUCCESS) {
         acme_log(ACME_LOG_ERR, "cannot write %s: %s", path,
@@ -314,6 +316,18 @@ apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
 cleanup:
     free(text);
     return rv;
+}
+
+apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
+                                   json_t *json, apr_pool_t *p)
+{
+    return state_write(s, name, json, 1, p);
+}
+
+apr_status_t acme_store_state_save_unsynced(acme_store_t *s, const char *name,
+                                            json_t *json, apr_pool_t *p)
+{
+    return state_write(s, name, json, 0, p);
 }
 
 /* --- change mark --- */

@@ -214,6 +214,12 @@ apr_status_t acme_store_state_load(json_t **pjson, const acme_store_t *s,
 apr_status_t acme_store_state_save(acme_store_t *s, const char *name,
                                    json_t *json, apr_pool_t *p);
 
+/* The same, but not flushed to disk: the caller flushes the file system
+ * soon after (acme_fs_sync), as the supervisor does at the end of a pass
+ * instead of two fsyncs per certificate. */
+apr_status_t acme_store_state_save_unsynced(acme_store_t *s, const char *name,
+                                            json_t *json, apr_pool_t *p);
+
 /* --- change mark --- */
 
 /* Records that the store changed (STORE/.changes gets new content). Every

@@ -1114,7 +1114,8 @@ static void job_finish(pass_t *ps, job_t *job)
                  (int)apr_time_sec(wait));
     }
     st_set_str(job->state, "due_reason", acme_due_name(job->due));
-    acme_store_state_save(store, job->md->name, job->state, p);
+    /* flushed by the next certificate's flush or at the end of the pass */
+    acme_store_state_save_unsynced(store, job->md->name, job->state, p);
     if (!why && conf->summaries) {
         /* the public summary now: the restart then finds it current and
          * does not write it again */
@@ -1349,6 +1350,11 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
      * answers, while the others are still at the CA */
     acme_workpool_run(wp, jobs, 0);
     acme_dup_guard_save(ps.guard, apr_time_now(), p);
+    /* the jobs' state files, written without a flush each */
+    if (acme_fs_sync(store->base, p) != APR_SUCCESS) {
+        acme_log(ACME_LOG_WARN, "cannot flush the store %s to disk",
+                 store->base);
+    }
     {
         /* post hooks: once after the pass */
         apr_table_t *env = apr_table_make(p, 2);
