@@ -35,7 +35,7 @@ void *acme_process_data(const char *key, void *(*make)(apr_pool_t *))
     if (!data) {
         apr_pool_t *cp;
         apr_pool_create(&cp, ap_pglobal);
-        apr_pool_tag(cp, key);
+        apr_pool_tag(cp, apr_pstrdup(cp, key)); /* key is the module's */
         data = make(cp);
         apr_pool_userdata_set(data, key, apr_pool_cleanup_null, ap_pglobal);
     }

@@ -84,18 +84,27 @@ apr_interval_time_t acme_client_poll_wait(const acme_client_t *c,
     return w < apr_time_from_sec(10) ? w : apr_time_from_sec(10);
 }
 
-void acme_client_poll_learn(const acme_client_t *c,
-                            apr_interval_time_t *learned,
-                            apr_interval_time_t took, int polls)
+void acme_client_poll_sleep_first(const acme_client_t *c,
+                                  apr_interval_time_t took, apr_time_t start)
 {
-    apr_interval_time_t cap = 2 * *learned + c->poll_first;
+    apr_interval_time_t first = acme_client_poll_wait(c, took);
 
-    if (polls <= 1) {
-        *learned = took - took / 4;
+    /* never longer than the first wait itself, even if the clock moved */
+    acme_sleep_bounded(first - (apr_time_now() - start), 0, first);
+}
+
+apr_interval_time_t acme_client_poll_learn(const acme_client_t *c,
+                                           apr_interval_time_t learned,
+                                           apr_interval_time_t took,
+                                           int polls)
+{
+    apr_interval_time_t cap = 2 * learned + c->poll_first;
+    apr_interval_time_t v = polls <= 1 ? took - took / 4 : took;
+
+    if (took < 0) {
+        return learned;                 /* the clock went back */
     }
-    else {
-        *learned = took < cap ? took : cap;
-    }
+    return v < cap ? v : cap;
 }
 
 apr_status_t acme_client_load_directory(acme_client_t *c, acme_err_t *err)

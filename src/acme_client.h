@@ -56,16 +56,24 @@ apr_status_t acme_client_create(acme_client_t **pclient, apr_pool_t *p,
 apr_interval_time_t acme_client_poll_wait(const acme_client_t *c,
                                           apr_interval_time_t took);
 
-/* Learns from a poll that ended: took is the time from the request that
- * started the CA's work to the sending of the poll that saw it done, polls
- * how many polls that needed. When the first poll already saw it done, the
- * wait may have been longer than needed: *learned becomes a quarter less
- * than took. When it took more polls, *learned becomes took, but at most
- * twice the last value plus poll_first, so that one slow answer (the first
- * orders while httpd is still starting) is not taken as the CA's pace. */
-void acme_client_poll_learn(const acme_client_t *c,
-                            apr_interval_time_t *learned,
-                            apr_interval_time_t took, int polls);
+/* Sleeps until that first wait has passed since start (the request that
+ * started the CA's work); not at all when it has already passed. */
+void acme_client_poll_sleep_first(const acme_client_t *c,
+                                  apr_interval_time_t took, apr_time_t start);
+
+/* What to learn from a poll that ended: took is the time from the request
+ * that started the CA's work to the sending of the poll that saw it done,
+ * polls how many polls that needed. When the first poll already saw it
+ * done, the wait may have been longer than needed: a quarter less than
+ * took. When it took more polls: took. Either way at most twice learned
+ * plus poll_first, so that one slow answer (the first orders while httpd
+ * is still starting, or a second authorization answered long before it is
+ * polled) is not taken as the CA's pace. A negative took (the clock went
+ * back) keeps learned. */
+apr_interval_time_t acme_client_poll_learn(const acme_client_t *c,
+                                           apr_interval_time_t learned,
+                                           apr_interval_time_t took,
+                                           int polls);
 
 /* Fetches and checks the directory (newNonce, newAccount, newOrder are
  * required). */

@@ -18,14 +18,6 @@ static const char *top_issuer(apr_pool_t *p, const char *pem)
                                                 acme_cert_t *));
 }
 
-/* Whether the CA's answer was the problem orderNotReady. */
-static int order_not_ready(const acme_err_t *err)
-{
-    return err && err->problem_type
-        && !strcmp(err->problem_type,
-                   "urn:ietf:params:acme:error:orderNotReady");
-}
-
 apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
                         apr_pool_t *p, acme_issue_req_t *req,
                         acme_err_t *err)
@@ -152,36 +144,11 @@ apr_status_t acme_issue(acme_issue_result_t **pres, acme_client_t *c,
     }
 
     /* Every authorization is valid, so the order is ready: it is finalized
-     * straight away, as other clients do, without fetching it first. When
-     * the CA answers orderNotReady, the order is fetched: still not ready
-     * is reported with its status and error; ready after all (a CA whose
-     * parts lag behind each other) is finalized once more. */
+     * straight away, as other clients do, without fetching it first
+     * (acme_order_finalize fetches it when the CA says it is not ready). */
     if (strcmp(order->status, "valid")) {
         rv = acme_order_finalize(order, c, p, req->csr_der, req->csr_len,
                                  err);
-        if (rv != APR_SUCCESS && order_not_ready(err)) {
-            acme_err_t why;
-            acme_err_clear(&why);
-            if (acme_order_refresh(order, c, p, &why) == APR_SUCCESS) {
-                if (!strcmp(order->status, "ready")) {
-                    acme_log(ACME_LOG_INFO, "the CA said the order was not "
-                             "ready, and now says it is; finalizing again");
-                    acme_err_clear(err);
-                    rv = acme_order_finalize(order, c, p, req->csr_der,
-                                             req->csr_len, err);
-                }
-                else if (strcmp(order->status, "valid")) {
-                    rv = acme_err_set(err, p, ACME_EPROBLEM,
-                                      "the order is %s after validation%s%s",
-                                      order->status,
-                                      order->error ? ": " : "",
-                                      order->error ? order->error : "");
-                }
-                else {
-                    rv = APR_SUCCESS;   /* issued meanwhile */
-                }
-            }
-        }
         if (rv != APR_SUCCESS) {
             goto cleanup;
         }

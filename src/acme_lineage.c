@@ -418,14 +418,6 @@ acme_lineage_cache_t *acme_lineage_cache_make(apr_pool_t *p)
     return c;
 }
 
-static int same_file(const struct stat *a, const struct stat *b)
-{
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino
-        && a->st_size == b->st_size
-        && a->st_mtim.tv_sec == b->st_mtim.tv_sec
-        && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
 /* The identities a cached lineage depends on; non-zero when cert.pem or
  * the live directory is missing. */
 static int lineage_stats(struct stat *cert, struct stat *live,
@@ -460,8 +452,8 @@ apr_status_t acme_store_lineage_load_cached(acme_lineage_t **plineage,
         return acme_store_lineage_load(plineage, s, name, p, err);
     }
     e = apr_hash_get(c->entries, name, APR_HASH_KEY_STRING);
-    if (e && same_file(&e->cert, &cert) && same_file(&e->live, &live)
-        && same_file(&e->conf, &conf)) {
+    if (e && acme_file_same(&e->cert, &cert) && acme_file_same(&e->live, &live)
+        && acme_file_same(&e->conf, &conf)) {
         *plineage = e->lineage;
         return APR_SUCCESS;
     }

@@ -239,7 +239,7 @@ apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
     apr_time_t deadline = apr_time_now() + c->poll_timeout;
     apr_time_t start = authz->responded ? authz->responded : apr_time_now();
     apr_time_t asked;
-    apr_interval_time_t wait = c->poll_first, first, since;
+    apr_interval_time_t wait = c->poll_first;
     apr_status_t rv = APR_SUCCESS;
     apr_pool_t *scratch;
     int i, polls = 0;
@@ -247,11 +247,7 @@ apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
     apr_pool_create(&scratch, p);
     /* the CA has only just been told: asking at once would find it
      * pending; wait what it took last time first */
-    first = acme_client_poll_wait(c, c->took_authz);
-    since = apr_time_now() - start;
-    if (since < first) {
-        apr_sleep(first - since);
-    }
+    acme_client_poll_sleep_first(c, c->took_authz, start);
     for (;;) {
         acme_authz_t *now;
         acme_http_resp_t *resp;
@@ -265,8 +261,8 @@ apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
         polls++;
         authz->status = apr_pstrdup(p, now->status);
         if (!strcmp(now->status, "valid")) {
-            acme_client_poll_learn(c, &c->took_authz, asked - start,
-                                   polls);
+            c->took_authz = acme_client_poll_learn(c, c->took_authz,
+                                                   asked - start, polls);
             goto cleanup;
         }
         if (strcmp(now->status, "pending")) {
@@ -307,21 +303,16 @@ cleanup:
     return rv;
 }
 
-apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
-                                 apr_pool_t *p, const unsigned char *csr_der,
-                                 apr_size_t csr_len, acme_err_t *err)
+/* POSTs the CSR to the order's finalize URL and reads the answer into
+ * order. */
+static apr_status_t finalize_post(acme_order_t *order, acme_client_t *c,
+                                  apr_pool_t *p, const char *payload,
+                                  acme_err_t *err)
 {
-    apr_time_t deadline = apr_time_now() + c->poll_timeout;
-    apr_time_t start = apr_time_now(), asked;
-    apr_interval_time_t wait = c->poll_first;
     json_t *json = NULL;
     acme_http_resp_t *resp;
     apr_status_t rv;
-    const char *payload;
-    int polls = 0;
 
-    payload = apr_psprintf(p, "{\"csr\":\"%s\"}",
-                           acme_b64url_encode(p, csr_der, csr_len));
     rv = acme_client_post_json(&json, &resp, c, p, order->finalize_url,
                                payload, 0, err);
     if (rv != APR_SUCCESS) {
@@ -330,6 +321,51 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
     }
     order->retry_after = acme_http_retry_after(resp);
     rv = order_from_json(order, p, json, err);
+cleanup:
+    if (json) json_decref(json);
+    return rv;
+}
+
+apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
+                                 apr_pool_t *p, const unsigned char *csr_der,
+                                 apr_size_t csr_len, acme_err_t *err)
+{
+    apr_time_t deadline = apr_time_now() + c->poll_timeout;
+    apr_time_t start = apr_time_now(), asked;
+    apr_interval_time_t wait = c->poll_first;
+    apr_status_t rv;
+    const char *payload;
+    int polls = 0;
+
+    payload = apr_psprintf(p, "{\"csr\":\"%s\"}",
+                           acme_b64url_encode(p, csr_der, csr_len));
+    rv = finalize_post(order, c, p, payload, err);
+    if (rv != APR_SUCCESS && acme_problem_is(err, "orderNotReady")) {
+        /* the order is fetched to see why: ready after all (a CA whose
+         * parts lag behind each other) is finalized once more, processing
+         * or valid is polled below, anything else is reported */
+        acme_err_t why;
+        acme_err_clear(&why);
+        if (acme_order_refresh(order, c, p, &why) == APR_SUCCESS) {
+            if (!strcmp(order->status, "ready")) {
+                acme_log(ACME_LOG_INFO, "the CA said the order was not "
+                         "ready, and now says it is; finalizing again");
+                acme_err_clear(err);
+                rv = finalize_post(order, c, p, payload, err);
+            }
+            else if (!strcmp(order->status, "processing")
+                     || !strcmp(order->status, "valid")) {
+                acme_err_clear(err);
+                rv = APR_SUCCESS;
+            }
+            else {
+                rv = acme_err_set(err, p, ACME_EPROBLEM,
+                                  "the order is %s after validation%s%s",
+                                  order->status, order->error ? ": " : "",
+                                  order->error ? order->error : "");
+            }
+        }
+    }
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
@@ -348,17 +384,16 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
                               (int)apr_time_sec(c->poll_timeout));
             goto cleanup;
         }
-        if (polls == 0) {
+        if (order->retry_after) {
+            acme_sleep_bounded(order->retry_after, c->poll_first,
+                               apr_time_from_sec(10));
+        }
+        else if (polls == 0) {
             /* first wait: what issuing took last time on this client */
-            apr_interval_time_t first = acme_client_poll_wait(c,
-                                                          c->took_order);
-            acme_sleep_bounded(order->retry_after ? order->retry_after
-                               : first - (apr_time_now() - start),
-                               c->poll_first, apr_time_from_sec(10));
+            acme_client_poll_sleep_first(c, c->took_order, start);
         }
         else {
-            acme_sleep_bounded(order->retry_after ? order->retry_after
-                               : wait, c->poll_first, apr_time_from_sec(10));
+            acme_sleep_bounded(wait, c->poll_first, apr_time_from_sec(10));
             if (wait < apr_time_from_sec(2)) {
                 wait *= 2;
             }
@@ -370,7 +405,8 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
         }
         polls++;
         if (!strcmp(order->status, "valid")) {
-            acme_client_poll_learn(c, &c->took_order, asked - start, polls);
+            c->took_order = acme_client_poll_learn(c, c->took_order,
+                                                   asked - start, polls);
         }
     }
     if (!order->certificate_url) {
@@ -378,7 +414,6 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
                           "the order is valid but has no certificate URL");
     }
 cleanup:
-    if (json) json_decref(json);
     return rv;
 }
 

@@ -88,7 +88,10 @@ apr_status_t acme_authz_poll(acme_authz_t *authz, acme_client_t *c,
 
 /* Finalizes a ready order with the CSR (DER) and polls it until valid;
  * the first poll waits what issuing took the last time on this client
- * (c->took_order). */
+ * (c->took_order). When the CA answers orderNotReady, the order is
+ * fetched: ready after all is finalized once more, processing or valid is
+ * polled, anything else is reported ("the order is pending after
+ * validation: ..."). */
 apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
                                  apr_pool_t *p, const unsigned char *csr_der,
                                  apr_size_t csr_len, acme_err_t *err);

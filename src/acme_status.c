@@ -264,19 +264,6 @@ static apr_status_t snapshot_one(acme_store_t *store, const char *dir,
     return rv;
 }
 
-apr_status_t acme_status_snapshot_write_one(acme_store_t *store,
-                                            const acme_md_t *md,
-                                            apr_time_t now, apr_pool_t *p)
-{
-    const char *dir = acme_status_dir(store, p);
-    apr_status_t rv;
-
-    if ((rv = acme_mkdir(dir, DIR_PUBLIC, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    return snapshot_one(store, dir, md, now, NULL, p);
-}
-
 apr_status_t acme_status_snapshot_write(acme_store_t *store,
                                         const apr_array_header_t *mds,
                                         apr_time_t now,

@@ -7,8 +7,7 @@
  *  - the store itself (live/, root only: live/ and archive/ are 0700);
  *  - the public summaries in STORE/status/<name>.json (0644, in a 0755
  *    directory), which the root side writes with acme_status_snapshot_write()
- *    (the module's post_config, at every start and restart, and the
- *    supervisor when it activates a certificate). They hold the
+ *    (the module's post_config, at every start and restart). They hold the
  *    certificate's public facts and paths, never key material, so that the
  *    httpd children (User www-data) can answer the status handler.
  * The attempt/error/backoff fields come from STORE/state/<name>.json
@@ -80,15 +79,6 @@ apr_status_t acme_status_snapshot_write(acme_store_t *store,
                                         apr_time_t now,
                                         acme_lineage_cache_t *cache,
                                         apr_pool_t *p);
-
-/*
- * Root side: the same for one md only, without the removal of others; the
- * supervisor calls it when it has activated a new certificate, so that the
- * summary is current before the restart (which then finds it unchanged).
- */
-apr_status_t acme_status_snapshot_write_one(acme_store_t *store,
-                                            const acme_md_t *md,
-                                            apr_time_t now, apr_pool_t *p);
 
 /*
  * The status object of one lineage (schema in docs/status.md): the

@@ -21,7 +21,6 @@
 #include "acme_hook.h"
 #include "acme_http.h"
 #include "acme_ratelimit.h"
-#include "acme_status.h"
 #include "acme_renewal_hooks.h"
 #include "acme_names.h"
 #include "acme_util.h"
@@ -176,7 +175,6 @@ typedef struct job_t {
     acme_worker_req_t req;           /* formatted when the worker starts */
     json_t *state;
     apr_table_t *hook_output;        /* dns hook stdout by domain+value */
-    int keyed;                       /* key, CSR and staging file made */
     const char *pre_hook;            /* the lineage's own hooks (Certbot's */
     const char *post_hook;           /* renewal conf: pre_hook, post_hook, */
     const char *renew_hook;          /* renew_hook), kept and run */
@@ -455,7 +453,6 @@ static apr_status_t job_keys(job_t *job, const acme_store_t *store,
         goto cleanup;
     }
     job->req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
-    job->keyed = 1;
 cleanup:
     return rv;
 }
@@ -808,9 +805,7 @@ static int index_quiet(acme_sup_conf_t *conf, const acme_store_t *store,
         return 0;
     }
     state_stat(&st, store, APR_ARRAY_IDX(conf->mds, i, acme_md_t *), p);
-    return st.st_ino == was->st_ino && st.st_size == was->st_size
-        && st.st_mtim.tv_sec == was->st_mtim.tv_sec
-        && st.st_mtim.tv_nsec == was->st_mtim.tv_nsec;
+    return acme_file_same(&st, was);
 }
 
 /* Starts a pass's use of the index: sized to conf->mds, forgotten when
@@ -951,7 +946,7 @@ static apr_status_t pass_start(acme_task_t *task, void *baton,
         acme_renewal_hooks_run(ps->store, "pre", job->pre_hook, 1, NULL,
                                hook_timeout(ps->conf), NULL, ps->p);
     }
-    if (job->md && !job->keyed) {
+    if (job->md) {
         rv = job_keys(job, ps->store, err);
         if (rv != APR_SUCCESS) {
             goto cleanup;
@@ -1116,11 +1111,6 @@ static void job_finish(pass_t *ps, job_t *job)
     st_set_str(job->state, "due_reason", acme_due_name(job->due));
     /* flushed by the next certificate's flush or at the end of the pass */
     acme_store_state_save_unsynced(store, job->md->name, job->state, p);
-    if (!why && conf->summaries) {
-        /* the public summary now: the restart then finds it current and
-         * does not write it again */
-        acme_status_snapshot_write_one(store, job->md, now, p);
-    }
     apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
                                     "privkey.pem", NULL), p);
     json_decref(job->state);

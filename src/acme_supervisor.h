@@ -56,11 +56,6 @@ typedef struct acme_sup_conf_t {
     const char *deploy_hook;
     const char *post_hook;
     apr_interval_time_t hook_timeout; /* default 120 s */
-    int summaries;                    /* refresh STORE/status/NAME.json
-                                         when a certificate is activated
-                                         (the module, when a restart
-                                         follows: the summary then says
-                                         what is served) */
     struct acme_sup_index_t *index;   /* decisions kept across passes
                                          (private to the supervisor) */
 } acme_sup_conf_t;

@@ -220,6 +220,14 @@ apr_status_t acme_file_write_volatile(const char *path, const void *data,
     return write_replace(path, data, len, perms, 0, p);
 }
 
+int acme_file_same(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino
+        && a->st_size == b->st_size
+        && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+        && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 apr_status_t acme_fs_sync(const char *path, apr_pool_t *p)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

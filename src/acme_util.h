@@ -2,6 +2,8 @@
 #ifndef ACME_UTIL_H
 #define ACME_UTIL_H
 
+#include <sys/stat.h>
+
 #include "acme_common.h"
 #include <apr_file_info.h>
 
@@ -34,10 +36,17 @@ apr_status_t acme_file_write_atomic(const char *path, const void *data,
 /* Like acme_file_write_atomic (a reader sees the old or the new content,
  * never a mix) but without the fsyncs: for files that are remade when a
  * crash loses them (challenge answers, the key of an order in flight,
- * fallback certificates). */
+ * fallback certificates, status summaries), and for files the caller
+ * flushes soon after with acme_fs_sync (a lineage version's files, the
+ * supervisor's state files). */
 apr_status_t acme_file_write_volatile(const char *path, const void *data,
                                       apr_size_t len, apr_fileperms_t perms,
                                       apr_pool_t *p);
+
+/* Whether two stat() results are the same file, unchanged: device, inode,
+ * size and modification time (a file replaced by rename has another
+ * inode). What the caches of parsed files are keyed on. */
+int acme_file_same(const struct stat *a, const struct stat *b);
 
 /* Flushes the whole file system that holds path to disk (syncfs): one
  * flush for several files written with acme_file_write_volatile. */

@@ -447,7 +447,6 @@ static void fail(acme_worker_res_t *res, apr_pool_t *p, const acme_err_t *err)
 }
 
 struct acme_worker_session_t {
-    apr_pool_t *pool;
     apr_pool_t *cpool;               /* the client's; cleared to remake it */
     acme_client_t *client;
     const char *directory;
@@ -460,7 +459,6 @@ acme_worker_session_t *acme_worker_session_make(apr_pool_t *p)
 {
     acme_worker_session_t *s = apr_pcalloc(p, sizeof(*s));
 
-    s->pool = p;
     apr_pool_create(&s->cpool, p);
     return s;
 }
@@ -471,7 +469,8 @@ static int same_str(const char *a, const char *b)
 }
 
 /* The session's client for req's CA, made (directory fetched) when there
- * is none yet or req names another CA. Errors are allocated in p. */
+ * is none yet or req names another CA. An error's text may live in the
+ * session's pool: it is written out before the next request clears it. */
 static apr_status_t session_client(acme_client_t **pc,
                                    acme_worker_session_t *s,
                                    const acme_worker_req_t *req,
@@ -493,8 +492,7 @@ static apr_status_t session_client(acme_client_t **pc,
         rv = acme_client_load_directory(c, err);
     }
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "%s", err->msg ? err->msg : "?");
-        goto cleanup;
+        goto cleanup;            /* err lives in cpool until next request */
     }
     s->client = c;
     s->directory = apr_pstrdup(s->cpool, req->directory);
@@ -517,12 +515,15 @@ static apr_status_t session_account(acme_worker_session_t *s,
         rv = acme_key_from_pem(&key, s->cpool, req->account_key_pem,
                                strlen(req->account_key_pem), err);
         if (rv != APR_SUCCESS) {
-            acme_err_set(err, p, rv, "%s", err->msg ? err->msg : "?");
             goto cleanup;
         }
         s->key_pem = apr_pstrdup(s->cpool, req->account_key_pem);
     }
-    acme_client_set_account(c, key, req->account_url);
+    if (key != c->account_key
+        || !same_str(c->account_url, req->account_url)) {
+        /* only on a change: a long-lived client must not grow per order */
+        acme_client_set_account(c, key, req->account_url);
+    }
 cleanup:
     return rv;
 }

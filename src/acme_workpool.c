@@ -45,6 +45,7 @@ acme_workpool_t *acme_workpool_make(apr_pool_t *p, const char *path,
                                     apr_interval_time_t timeout,
                                     const acme_workpool_cb_t *cb)
 {
+    int i;
     acme_workpool_t *wp = apr_pcalloc(p, sizeof(*wp));
 
     wp->p = p;
@@ -55,6 +56,9 @@ acme_workpool_t *acme_workpool_make(apr_pool_t *p, const char *path,
     wp->timeout = timeout;
     wp->cb = *cb;
     wp->w = apr_pcalloc(p, sizeof(worker_t) * (apr_size_t)wp->max);
+    for (i = 0; i < wp->max; i++) {
+        wp->w[i].in_fd = wp->w[i].out_fd = -1;     /* empty slots */
+    }
     wp->again = apr_array_make(p, 2, sizeof(acme_task_t *));
     wp->ended = apr_array_make(p, 8, sizeof(acme_task_t *));
     return wp;
@@ -138,6 +142,10 @@ static apr_status_t worker_spawn(acme_workpool_t *wp, worker_t *w,
     w->out_fd = out[0];
     out[0] = -1;
     fcntl(w->out_fd, F_SETFL, fcntl(w->out_fd, F_GETFL) | O_NONBLOCK);
+    /* hooks and later workers must not hold this worker's pipes: its end
+     * of file would never come */
+    fcntl(w->in_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(w->out_fd, F_SETFD, FD_CLOEXEC);
     wp->started++;
 cleanup:
     if (in[0] >= 0) close(in[0]);
@@ -255,10 +263,12 @@ static void worker_lines(acme_workpool_t *wp, worker_t *w)
         if (msg && json_is_string(json_object_get(msg, "type"))) {
             const char *reply = wp->cb.ask ? wp->cb.ask(t, msg, wp->cb.baton)
                                            : NULL;
-            if (reply) {
-                write_all(w->in_fd, reply, strlen(reply));
-                write_all(w->in_fd, "\n", 1);
+            /* a question is always answered: the worker waits for it */
+            if (!reply) {
+                reply = "{\"ok\":false,\"error\":\"unsupported request\"}";
             }
+            write_all(w->in_fd, reply, strlen(reply));
+            write_all(w->in_fd, "\n", 1);
         }
         else {
             t->result = apr_pstrdup(t->p, start);
@@ -416,11 +426,13 @@ void acme_workpool_close(acme_workpool_t *wp)
         for (i = 0; i < wp->max; i++) {
             worker_t *w = &wp->w[i];
             int status;
+            pid_t r;
             if (!w->pid) {
                 continue;
             }
-            if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
-                slot_clear(w);
+            r = waitpid(w->pid, &status, WNOHANG);
+            if (r == w->pid || (r < 0 && errno != EINTR)) {
+                slot_clear(w);          /* ended, or no longer ours */
             }
             else if (apr_time_now() > until) {
                 kill(w->pid, SIGKILL);

@@ -36,7 +36,8 @@ typedef struct acme_workpool_cb_t {
     apr_status_t (*start)(acme_task_t *task, void *baton, acme_err_t *err);
     /* Answers a message the worker sends during a task that is not its
      * result (a dns-01 hook request): returns the reply line, without
-     * newline, in task->p. NULL: such messages are ignored. */
+     * newline, in task->p. NULL (or no callback): the worker is answered
+     * {"ok":false,"error":"unsupported request"}. */
     const char *(*ask)(acme_task_t *task, json_t *msg, void *baton);
     /* Called once per task when it has ended (result or failure). It may
      * append tasks to the array being run. */

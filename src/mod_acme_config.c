@@ -1244,9 +1244,6 @@ acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base)
     conf->deploy_hook = mc->deploy_hook;
     conf->post_hook = mc->post_hook;
     conf->hook_timeout = mc->hook_timeout;
-    /* with a restart after each activation, the supervisor's summary says
-     * what is about to be served */
-    conf->summaries = acme_conf_restart(base);
     for (s = base; s; s = s->next) {
         acme_srv_conf_t *sc = acme_srv_conf(s);
         for (i = 0; i < sc->domains->nelts; i++) {

@@ -43,11 +43,9 @@ static const char *rfc822(apr_pool_t *p, apr_time_t t)
  * in the process pool (the module itself is unloaded at each restart). A
  * file replaced since has another inode, so it is parsed again. */
 typedef struct {
-    apr_ino_t cert_ino, key_ino;
-    apr_time_t cert_mtime, key_mtime;
-    apr_off_t cert_size, key_size;
+    struct stat cert, key;      /* the two files as they were */
+    const char *names;          /* the names, joined */
     apr_time_t not_after;
-    char names[512];            /* the names, joined; longer: not kept */
 } fallback_seen_t;
 
 /* Makes the table of fallback_seen_t by certificate path. */
@@ -56,50 +54,49 @@ static void *fallback_table_make(apr_pool_t *p)
     return apr_hash_make(p);
 }
 
-/* Looks up (or, with remember, records) the fallback at cert_file and
- * key_file for the joined names. Returns its notAfter when the files are
- * still those that were recorded, else 0. */
-static apr_time_t fallback_seen(const char *cert_file, const char *key_file,
-                                const char *names, apr_time_t remember,
-                                apr_pool_t *p)
+/* The two files' identities now; non-zero when either is missing. */
+static int fallback_stat(struct stat *cert, struct stat *key,
+                         const char *cert_file, const char *key_file)
+{
+    return stat(cert_file, cert) != 0 || stat(key_file, key) != 0;
+}
+
+/* The notAfter recorded for the fallback at cert_file when its files (as
+ * they are now: cert, key) and its names are those recorded; else 0. */
+static apr_time_t fallback_lookup(const char *cert_file,
+                                  const struct stat *cert,
+                                  const struct stat *key, const char *names)
+{
+    fallback_seen_t *e = apr_hash_get(acme_process_data("mod_acme_fallbacks",
+                                                        fallback_table_make),
+                                      cert_file, APR_HASH_KEY_STRING);
+
+    return e && acme_file_same(&e->cert, cert) && acme_file_same(&e->key, key)
+           && !strcmp(e->names, names) ? e->not_after : 0;
+}
+
+/* Records that the fallback at cert_file (its files as they are now: cert,
+ * key) is usable for names until not_after. */
+static void fallback_remember(const char *cert_file, const struct stat *cert,
+                              const struct stat *key, const char *names,
+                              apr_time_t not_after)
 {
     apr_hash_t *table = acme_process_data("mod_acme_fallbacks",
                                           fallback_table_make);
-    apr_finfo_t cf, kf;
-    fallback_seen_t *e;
-    const apr_int32_t want = APR_FINFO_INODE | APR_FINFO_MTIME
-                             | APR_FINFO_SIZE;
+    apr_pool_t *tp = apr_hash_pool_get(table);
+    fallback_seen_t *e = apr_hash_get(table, cert_file, APR_HASH_KEY_STRING);
 
-    if (apr_stat(&cf, cert_file, want, p) != APR_SUCCESS
-        || apr_stat(&kf, key_file, want, p) != APR_SUCCESS
-        || strlen(names) >= sizeof(e->names)) {
-        return 0;
+    if (!e) {
+        e = apr_pcalloc(tp, sizeof(*e));
+        apr_hash_set(table, apr_pstrdup(tp, cert_file), APR_HASH_KEY_STRING,
+                     e);
     }
-    e = apr_hash_get(table, cert_file, APR_HASH_KEY_STRING);
-    if (remember) {
-        if (!e) {
-            apr_pool_t *tp = apr_hash_pool_get(table);
-            e = apr_pcalloc(tp, sizeof(*e));
-            apr_hash_set(table, apr_pstrdup(tp, cert_file),
-                         APR_HASH_KEY_STRING, e);
-        }
-        e->cert_ino = cf.inode;
-        e->cert_mtime = cf.mtime;
-        e->cert_size = cf.size;
-        e->key_ino = kf.inode;
-        e->key_mtime = kf.mtime;
-        e->key_size = kf.size;
-        e->not_after = remember;
-        apr_cpystrn(e->names, names, sizeof(e->names));
-        return remember;
+    e->cert = *cert;
+    e->key = *key;
+    if (!e->names || strcmp(e->names, names)) {
+        e->names = apr_pstrdup(tp, names);  /* only when the names change */
     }
-    if (e && e->cert_ino == cf.inode && e->cert_mtime == cf.mtime
-        && e->cert_size == cf.size && e->key_ino == kf.inode
-        && e->key_mtime == kf.mtime && e->key_size == kf.size
-        && !strcmp(e->names, names)) {
-        return e->not_after;
-    }
-    return 0;
+    e->not_after = not_after;
 }
 
 /* Returns non-zero when dir/cert.pem and dir/privkey.pem form a usable
@@ -109,11 +106,16 @@ static int fallback_usable(const char *cert_file, const char *key_file,
                            const apr_array_header_t *names, apr_pool_t *p)
 {
     const char *joined = acme_array_join(p, names, " ");
-    apr_time_t seen = fallback_seen(cert_file, key_file, joined, 0, p);
+    struct stat cst, kst;
+    apr_time_t seen;
     apr_array_header_t *certs;
     acme_cert_t *cert;
     acme_key_t *key;
 
+    if (fallback_stat(&cst, &kst, cert_file, key_file)) {
+        return 0;
+    }
+    seen = fallback_lookup(cert_file, &cst, &kst, joined);
     if (seen) {
         return seen > apr_time_now() + FALLBACK_MARGIN;
     }
@@ -125,8 +127,8 @@ static int fallback_usable(const char *cert_file, const char *key_file,
     if (acme_cert_matches_key(cert, key)
         && acme_names_equal(acme_cert_names(p, cert), names)
         && acme_cert_not_after(cert) > apr_time_now() + FALLBACK_MARGIN) {
-        fallback_seen(cert_file, key_file, joined, acme_cert_not_after(cert),
-                      p);
+        fallback_remember(cert_file, &cst, &kst, joined,
+                          acme_cert_not_after(cert));
         return 1;
     }
     return 0;
@@ -184,9 +186,12 @@ static apr_status_t make_fallback(acme_domain_t *d, acme_store_t *store,
             err.msg = apr_psprintf(ptemp, "cannot write %s", dir);
         }
         else {
-            fallback_seen(cert_file, key_file,
-                          acme_array_join(ptemp, d->names, " "),
-                          acme_cert_not_after(cert), ptemp);
+            struct stat cst, kst;
+            if (!fallback_stat(&cst, &kst, cert_file, key_file)) {
+                fallback_remember(cert_file, &cst, &kst,
+                                  acme_array_join(ptemp, d->names, " "),
+                                  acme_cert_not_after(cert));
+            }
         }
     }
     if (rv != APR_SUCCESS) {

@@ -156,9 +156,18 @@ hostile_case "garbage instead of a PEM chain" \
 # The worker finalizes as soon as its authorizations are valid, without
 # fetching the order first; a CA that keeps saying the order is not ready
 # fails the attempt with that reason (after one fetch and one more try).
+# finalize_pattern FILE: the proxy's finalize (F) and order (O) POSTs in
+# the order they came
+finalize_pattern() {
+    jq -r '[.[] | select(.method == "POST") | if (.path | startswith("/finalize-order/")) then "F" elif (.path | startswith("/my-order/")) then "O" else empty end] | join("")' "$1"
+}
 hostile_case "finalize always answered orderNotReady" \
     "[{\"match\": $R_FINALIZE, \"action\": \"problem\", \"status\": 403, \"type\": \"urn:ietf:params:acme:error:orderNotReady\", \"detail\": \"not ready (ca_proxy)\"}]" \
     'orderNotReady|not ready'
+t_begin "finalize always answered orderNotReady: finalized first, the order fetched, finalized once more, then given up"
+pat=$(finalize_pattern "$WORK/requests.json")
+e2e_log "finalize (F) and order (O) requests: $pat"
+[ "$pat" = FOF ] && t_pass || t_fail "want FOF, got '$pat'"
 if [ "${HOSTILE_SLOW:-1}" != 0 ]; then
     # one byte per second of a 4 KiB body: only the engine's timeout ends it
     hostile_case "slow loris (newOrder trickled 1 byte/s): bounded by the engine's timeout" \
@@ -193,12 +202,12 @@ if wait_until 60 eval '[ "$(h_live_version)" != "$ver" ] && [ "$(st_get status)"
    && proxy_requests "$WORK/requests.json"; then
     fin=$(jq '[.[] | select(.method == "POST" and (.path | startswith("/finalize-order/")))] | length' "$WORK/requests.json")
     rej=$(jq '[.[] | select(.method == "POST" and (.path | startswith("/finalize-order/")) and .action == "problem")] | length' "$WORK/requests.json")
-    ord=$(jq '[.[] | select(.method == "POST" and (.path | startswith("/my-order/")))] | length' "$WORK/requests.json")
-    e2e_log "finalize requests: $fin ($rej answered orderNotReady), order fetches: $ord"
-    if [ "$fin" = 2 ] && [ "$rej" = 1 ] && [ "$ord" -ge 1 ]; then
+    pat=$(finalize_pattern "$WORK/requests.json")
+    e2e_log "finalize requests: $fin ($rej answered orderNotReady), finalize (F) and order (O) requests: $pat"
+    if [ "$fin" = 2 ] && [ "$rej" = 1 ] && [[ "$pat" == FOF* ]]; then
         t_pass
     else
-        t_fail "want 2 finalize requests (1 rejected) and an order fetch between them; got $fin ($rej) and $ord"
+        t_fail "want 2 finalize requests (1 rejected) with an order fetch between them; got $fin ($rej), '$pat'"
     fi
 else
     t_fail "version $ver -> $(h_live_version), status $(st_get status), last_error $(st_get last_error)"; h_show_log

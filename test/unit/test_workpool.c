@@ -53,7 +53,9 @@ static void on_done(acme_task_t *t, void *baton)
 
 static const char *on_ask(acme_task_t *t, json_t *msg, void *baton)
 {
-    return "{\"ok\":true}";
+    const char *type = json_string_value(json_object_get(msg, "type"));
+
+    return !strcmp(type, "dns") ? "{\"ok\":true}" : NULL;
 }
 
 /* Runs the requests (NULL-terminated) through at most max workers running
@@ -64,6 +66,7 @@ static acme_workpool_t *run(apr_pool_t *p, const char *body, int max,
 {
     acme_workpool_cb_t cb;
     acme_workpool_t *wp;
+    const char *path = script(p, body);
     int i;
 
     memset(&cb, 0, sizeof(cb));
@@ -74,10 +77,10 @@ static acme_workpool_t *run(apr_pool_t *p, const char *body, int max,
     for (i = 0; requests[i]; i++) {
         APR_ARRAY_PUSH(c->tasks, acme_task_t *) = task(p, requests[i]);
     }
-    wp = acme_workpool_make(p, script(p, body), getuid(), getgid(), max,
-                            timeout, &cb);
+    wp = acme_workpool_make(p, path, getuid(), getgid(), max, timeout, &cb);
     acme_workpool_run(wp, c->tasks, 0);
     acme_workpool_close(wp);
+    unlink(path);
     return wp;
 }
 
@@ -91,6 +94,7 @@ static const char *SERVE =
     "  case \"$req\" in\n"
     "    die) kill -9 $$ ;;\n"
     "    ask) echo '{\"type\":\"dns\"}'; read -r ans; echo \"answered $ans\";;\n"
+    "    odd) echo '{\"type\":\"odd\"}'; read -r ans; echo \"answered $ans\";;\n"
     "    *) echo \"done $req by $$\";;\n"
     "  esac\n"
     "done\n";
@@ -187,6 +191,22 @@ static void test_ask_and_append(apr_pool_t *p)
     ACME_CHECK(c.done_calls == 3, "done called %d times", c.done_calls);
 }
 
+/* a question the supervisor has no answer for still gets one, so the
+ * worker does not wait until its timeout */
+static void test_ask_unknown(apr_pool_t *p)
+{
+    const char *req[] = { "odd", NULL };
+    ctx_t c;
+
+    memset(&c, 0, sizeof(c));
+    run(p, SERVE, 1, apr_time_from_sec(5), req, &c);
+    ACME_CHECK(nth(&c, 0)->result
+               && strstr(nth(&c, 0)->result, "unsupported request"),
+               "the worker was told: %s",
+               nth(&c, 0)->result ? nth(&c, 0)->result
+                                  : nth(&c, 0)->failure);
+}
+
 static void test_timeout(apr_pool_t *p)
 {
     const char *req[] = { "t1", NULL };
@@ -209,6 +229,7 @@ int main(void)
     ACME_TEST_RUN(test_dying_worker);
     ACME_TEST_RUN(test_one_shot_worker);
     ACME_TEST_RUN(test_ask_and_append);
+    ACME_TEST_RUN(test_ask_unknown);
     ACME_TEST_RUN(test_timeout);
     return ACME_TEST_DONE();
 }
