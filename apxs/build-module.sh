@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds mod_acme.so with apxs (libtool under the hood) from mod_acme.c, the
+# Builds mod_acme.so with apxs (libtool under the hood) from src/httpd/*.c, the
 # module's glue files and the engine's PIC objects, then copies the shared
 # object to the top of the tree. Called by Makefile.
 #   apxs/build-module.sh APXS OUT.so "CFLAGS" "LIBS" src1.c ... -- obj1.o ...

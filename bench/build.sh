@@ -22,7 +22,7 @@ cd "$B/src"
 ./configure >"$B/build.log" 2>&1
 make -j"$(nproc)" all >>"$B/build.log" 2>&1 || { tail -20 "$B/build.log"; exit 1; }
 # shellcheck disable=SC2046
-cc -O2 -g -std=gnu99 -D_GNU_SOURCE -Isrc $(sed -n 's/^PKG_CFLAGS *= *//p' Makefile) \
+cc -O2 -g -std=gnu99 -D_GNU_SOURCE -Isrc -Isrc/engine -Isrc/process $(sed -n 's/^PKG_CFLAGS *= *//p' Makefile) \
     -o "$B/supbench" supbench.c build/libacme.a $(sed -n 's/^PKG_LIBS *= *//p' Makefile) \
     >>"$B/build.log" 2>&1 || { tail -20 "$B/build.log"; exit 1; }
 cp mod_acme.so acmectl "$B/"

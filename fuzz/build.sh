@@ -1,6 +1,7 @@
 #!/bin/sh
 # fuzz/build.sh -- builds the libFuzzer targets into fuzz/build/: the engine
-# (src/acme_*.c, everything but the httpd glue and acmectl) compiled with
+# (src/engine/*.c and src/process/*.c: everything but the httpd glue and
+# acmectl) compiled with
 # -fsanitize=fuzzer-no-link,address,undefined, then each fuzz_*.c linked
 # with -fsanitize=fuzzer,address,undefined. Not part of the main build.
 # CC: clang (default: clang-14 if present, else clang).
@@ -15,22 +16,22 @@ CFLAGS="-g -O1 -std=gnu99 -D_GNU_SOURCE $SAN $(pkg-config --cflags apr-1 apr-uti
 LIBS="$(pkg-config --libs apr-1 apr-util-1 libcurl jansson openssl) -lresolv"
 mkdir -p "$B/obj"
 objs=""
-for src in "$TOP"/src/acme_*.c; do
+for src in "$TOP"/src/engine/*.c "$TOP"/src/process/*.c; do
     o=$B/obj/$(basename "$src" .c).o
     if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find "$TOP/src" -name '*.h' -newer "$o" | head -n 1)" ]; then
-        $CC $CFLAGS -fsanitize=fuzzer-no-link -I"$TOP/src" -c -o "$o" "$src"
+        $CC $CFLAGS -fsanitize=fuzzer-no-link -I"$TOP/src/engine" -I"$TOP/src/process" -c -o "$o" "$src"
     fi
     objs="$objs $o"
 done
 rm -f "$B/libacme-fuzz.a"
 ar rcs "$B/libacme-fuzz.a" $objs
-# parse_duration is static in src/mod_acme_config.c (an httpd file): copy
+# parse_duration is static in src/httpd/mod_acme_config.c (an httpd file): copy
 # the function's text out of it (APR only)
 awk '/^static const char \*parse_duration\(/ { on = 1 } on { print } on && /^}/ { exit }' \
-    "$TOP/src/mod_acme_config.c" > "$B/parse_duration.inc"
-grep -q parse_duration "$B/parse_duration.inc" || { echo "fuzz/build.sh: parse_duration not found in src/mod_acme_config.c" >&2; exit 1; }
+    "$TOP/src/httpd/mod_acme_config.c" > "$B/parse_duration.inc"
+grep -q parse_duration "$B/parse_duration.inc" || { echo "fuzz/build.sh: parse_duration not found in src/httpd/mod_acme_config.c" >&2; exit 1; }
 for t in "$HERE"/fuzz_*.c; do
     n=$(basename "$t" .c)
-    $CC $CFLAGS -fsanitize=fuzzer -I"$TOP/src" -I"$B" -o "$B/$n" "$t" "$B/libacme-fuzz.a" $LIBS
+    $CC $CFLAGS -fsanitize=fuzzer -I"$TOP/src/engine" -I"$TOP/src/process" -I"$B" -o "$B/$n" "$t" "$B/libacme-fuzz.a" $LIBS
 done
 echo "fuzz/build.sh: built $(ls "$HERE"/fuzz_*.c | wc -l) targets in $B"

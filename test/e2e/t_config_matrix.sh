@@ -19,7 +19,7 @@ printf '#!/bin/sh\nexit 0\n' > "$WORK/hook.sh"; chmod 755 "$WORK/hook.sh"
 HTTPS=${HOSTILE_HTTPS_PORT:-16443}
 
 # Every directive registered by the module (the matrix must cover them all).
-DIRECTIVES=$(grep -oE 'AP_INIT_[A-Z0-9_]+\("ACME[A-Za-z]+"' "$TOP/src/mod_acme_config.c" \
+DIRECTIVES=$(grep -oE 'AP_INIT_[A-Z0-9_]+\("ACME[A-Za-z]+"' "$TOP/src/httpd/mod_acme_config.c" \
                  | sed 's/.*("//; s/"$//' | sort -u)
 
 # The matrix: DIRECTIVE|PLACE|ARGUMENTS|EXPECT

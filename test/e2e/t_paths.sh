@@ -25,7 +25,7 @@ hostile_binaries
 STORE=$WORK/store
 
 HAVE_STATUS=0
-grep -q acme-status "$TOP/mod_acme.c" "$TOP"/src/mod_acme_*.c 2>/dev/null && HAVE_STATUS=1
+grep -q acme-status "$TOP"/src/httpd/mod_acme*.c 2>/dev/null && HAVE_STATUS=1
 STATUS_CONF=""
 [ "$HAVE_STATUS" = 1 ] && STATUS_CONF='<Location "/acme-status">
     SetHandler acme-status

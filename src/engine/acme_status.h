@@ -20,7 +20,7 @@
 
 #include "acme_common.h"
 #include "acme_store.h"
-#include "acme_supervisor.h"
+#include "acme_due.h"
 
 /* The values of the "state" field. */
 #define ACME_STATUS_VALID     "valid"     /* a certificate, nothing pending */
