@@ -12,6 +12,7 @@
 #include "acme_ari.h"
 #include "acme_cert.h"
 #include "acme_names.h"
+#include "acme_state.h"
 #include "acme_util.h"
 
 #define SUMMARY_MAX  (64 * 1024)
@@ -319,19 +320,9 @@ static json_t *copy_or_null(json_t *v)
     return v ? json_deep_copy(v) : json_null();
 }
 
-static apr_time_t st_time(json_t *st, const char *key)
+static json_t *str_or_null(const char *v)
 {
-    json_int_t v = json_integer_value(json_object_get(st, key));
-
-    return v > 0 ? apr_time_from_sec(v) : 0;
-}
-
-static json_t *str_or_null(json_t *st, const char *key)
-{
-    json_t *v = json_object_get(st, key);
-
-    return json_is_string(v) ? json_string(json_string_value(v))
-                             : json_null();
+    return v ? json_string(v) : json_null();
 }
 
 static const acme_md_t *md_find(const apr_array_header_t *mds,
@@ -358,6 +349,138 @@ static int conf_exists(const acme_store_t *store, const char *name,
                     APR_FINFO_TYPE, p) == APR_SUCCESS;
 }
 
+/* The lineage's state; *phas 1 when a readable state file exists. */
+static acme_state_t *state_read(const acme_store_t *store, const char *name,
+                                int *phas, apr_pool_t *p)
+{
+    acme_state_t *st = NULL;
+    apr_finfo_t fi;
+
+    *phas = acme_state_load(&st, store, name, p, NULL) == APR_SUCCESS
+        && apr_stat(&fi, acme_store_path(store, p, "state",
+                    apr_pstrcat(p, name, ".json", NULL), NULL),
+                    APR_FINFO_TYPE, p) == APR_SUCCESS;
+    return st;
+}
+
+/* The names: the certificate's, else the configuration's, else the
+ * names last attempted for. */
+static json_t *domains_json(json_t *facts, const acme_md_t *md,
+                            const acme_state_t *st)
+{
+    const apr_array_header_t *names = md ? md->names : st->names;
+    json_t *doms;
+    int i;
+
+    if (facts) {
+        return copy_or_null(json_object_get(facts, "domains"));
+    }
+    doms = json_array();
+    for (i = 0; names && i < names->nelts; i++) {
+        json_array_append_new(doms, json_string(
+            APR_ARRAY_IDX(names, i, const char *)));
+    }
+    return doms;
+}
+
+/* The CertID of the certificate in place, or NULL. */
+static const char *facts_cert_id(json_t *facts)
+{
+    return json_string_value(json_object_get(facts, "cert_id"));
+}
+
+/* When the next attempt is due (*pwhen) and why; *pnot_after: the
+ * certificate's expiry (0 without one). */
+static const char *next_renewal(apr_time_t *pwhen, apr_time_t *pnot_after,
+                                json_t *facts, const acme_state_t *st,
+                                apr_time_t now)
+{
+    const char *due, *reason;
+    apr_time_t when;
+
+    *pnot_after = 0;
+    if (!facts) {
+        when = now;
+        reason = acme_due_name(ACME_DUE_MISSING);
+        goto cleanup;
+    }
+    due = json_string_value(json_object_get(facts, "due"));
+    when = acme_status_parse_time(json_string_value(
+        json_object_get(facts, "due_at")));
+    *pnot_after = acme_status_parse_time(json_string_value(
+        json_object_get(facts, "not_after")));
+    reason = (!due || !strcmp(due, "not due")) ? "window" : due;
+    if (!strcmp(reason, "window") && *pnot_after && *pnot_after <= now) {
+        reason = acme_due_name(ACME_DUE_EXPIRED);
+    }
+    if (!strcmp(reason, "window") && acme_state_ari_for(st,
+                                                         facts_cert_id(facts))
+        && st->ari.chosen) {
+        when = st->ari.chosen;
+        reason = "ari";
+    }
+cleanup:
+    if (st->next_try > now && st->next_try > when) {
+        when = st->next_try;
+    }
+    *pwhen = when;
+    return reason;
+}
+
+/* The one-word state. */
+static const char *state_word(json_t *facts, const acme_state_t *st,
+                              apr_time_t when, apr_time_t not_after,
+                              apr_time_t now)
+{
+    if (!facts) {
+        return ACME_STATUS_FALLBACK;
+    }
+    if (acme_state_revoked(st, json_string_value(json_object_get(facts,
+                                                                 "serial")))) {
+        return ACME_STATUS_REVOKED;
+    }
+    if (not_after <= now) {
+        return ACME_STATUS_EXPIRED;
+    }
+    if (st->failures > 0) {
+        return ACME_STATUS_ERROR;
+    }
+    return when <= now ? ACME_STATUS_RENEWING : ACME_STATUS_VALID;
+}
+
+/* The CA's renewal window for the certificate in place, or null. */
+static json_t *ari_json(json_t *facts, const acme_state_t *st, apr_pool_t *p)
+{
+    json_t *o;
+
+    if (!facts || !acme_state_ari_for(st, facts_cert_id(facts))) {
+        return json_null();
+    }
+    o = json_object();
+    json_object_set_new(o, "start", time_or_null(p, st->ari.start));
+    json_object_set_new(o, "end", time_or_null(p, st->ari.end));
+    json_object_set_new(o, "chosen", time_or_null(p, st->ari.chosen));
+    json_object_set_new(o, "explanation", str_or_null(st->ari.explanation));
+    json_object_set_new(o, "next_fetch", time_or_null(p, st->ari.next_fetch));
+    return o;
+}
+
+/* The attempt fields, from the state. */
+static void set_attempts(json_t *o, const acme_state_t *st, apr_time_t now,
+                         apr_pool_t *p)
+{
+    json_object_set_new(o, "last_attempt", time_or_null(p, st->last_attempt));
+    json_object_set_new(o, "last_success", time_or_null(p, st->last_success));
+    json_object_set_new(o, "last_error", str_or_null(st->last_error));
+    json_object_set_new(o, "last_problem", str_or_null(st->last_problem));
+    json_object_set_new(o, "failures", json_integer(st->failures));
+    json_object_set_new(o, "backoff_until",
+                        time_or_null(p, st->next_try > now ? st->next_try
+                                                            : 0));
+    json_object_set_new(o, "challenge", str_or_null(st->challenge));
+    json_object_set_new(o, "renewals", json_integer(st->renewals));
+}
+
 apr_status_t acme_status_lineage(json_t **pobj, const acme_store_t *store,
                                  const char *name,
                                  const acme_status_opts_t *opts,
@@ -365,10 +488,11 @@ apr_status_t acme_status_lineage(json_t **pobj, const acme_store_t *store,
 {
     apr_time_t now = opts->now ? opts->now : apr_time_now();
     const acme_md_t *md = md_find(opts->mds, name);
-    json_t *facts = NULL, *st = NULL, *o, *ari;
-    apr_time_t next_try, when = 0, not_after = 0;
-    const char *state, *reason = NULL;
-    int failures, has_state;
+    json_t *facts = NULL, *o;
+    acme_state_t *st;
+    apr_time_t when, not_after;
+    const char *reason;
+    int has_state;
 
     *pobj = NULL;
     if (!name_ok(name) || (opts->mds && !md)) {
@@ -380,97 +504,17 @@ apr_status_t acme_status_lineage(json_t **pobj, const acme_store_t *store,
     else {
         acme_status_cert_facts(&facts, store, name, md, now, p);
     }
-    if (acme_store_state_load(&st, store, name, p) != APR_SUCCESS || !st) {
-        st = json_object();
-    }
-    has_state = json_object_size(st) > 0;
+    st = state_read(store, name, &has_state, p);
     if (!facts && !md && !has_state && !conf_exists(store, name, p)) {
-        json_decref(st);
         return ACME_ENOTFOUND;
     }
 
     o = json_object();
     json_object_set_new(o, "name", json_string(name));
-    if (facts) {
-        json_object_set_new(o, "domains",
-                            copy_or_null(json_object_get(facts, "domains")));
-    }
-    else {
-        json_t *doms = json_array();
-        int i;
-        if (md) {
-            for (i = 0; i < md->names->nelts; i++) {
-                json_array_append_new(doms, json_string(
-                    APR_ARRAY_IDX(md->names, i, const char *)));
-            }
-        }
-        else if (json_is_array(json_object_get(st, "names"))) {
-            json_decref(doms);
-            doms = json_deep_copy(json_object_get(st, "names"));
-        }
-        json_object_set_new(o, "domains", doms);
-    }
-
-    /* when the next attempt is due, and why */
-    failures = (int)json_integer_value(json_object_get(st, "failures"));
-    next_try = st_time(st, "next_try");
-    if (facts) {
-        const char *due = json_string_value(json_object_get(facts, "due"));
-        when = acme_status_parse_time(json_string_value(
-            json_object_get(facts, "due_at")));
-        not_after = acme_status_parse_time(json_string_value(
-            json_object_get(facts, "not_after")));
-        reason = (!due || !strcmp(due, "not due")) ? "window" : due;
-        if (!strcmp(reason, "window") && not_after && not_after <= now) {
-            reason = acme_due_name(ACME_DUE_EXPIRED);
-        }
-        ari = json_object_get(st, "ari");
-        if (json_is_object(ari) && !strcmp(reason, "window")
-            && json_is_string(json_object_get(facts, "cert_id"))
-            && json_is_string(json_object_get(ari, "cert_id"))
-            && !strcmp(json_string_value(json_object_get(facts, "cert_id")),
-                       json_string_value(json_object_get(ari, "cert_id")))) {
-            apr_time_t chosen = acme_status_parse_time(json_string_value(
-                json_object_get(ari, "chosen")));
-            if (chosen) {
-                when = chosen;
-                reason = "ari";
-            }
-        }
-    }
-    else {
-        when = now;
-        reason = acme_due_name(ACME_DUE_MISSING);
-    }
-    if (next_try > now && next_try > when) {
-        when = next_try;
-    }
-
-    /* the one-word state */
-    if (!facts) {
-        state = ACME_STATUS_FALLBACK;
-    }
-    else if (json_integer_value(json_object_get(st, "revoked")) > 0
-             && (!json_is_string(json_object_get(st, "revoked_serial"))
-                 || !strcmp(json_string_value(json_object_get(st,
-                            "revoked_serial")), json_string_value(
-                            json_object_get(facts, "serial"))))) {
-        state = ACME_STATUS_REVOKED;
-    }
-    else if (not_after <= now) {
-        state = ACME_STATUS_EXPIRED;
-    }
-    else if (failures > 0) {
-        state = ACME_STATUS_ERROR;
-    }
-    else if (when <= now) {
-        state = ACME_STATUS_RENEWING;
-    }
-    else {
-        state = ACME_STATUS_VALID;
-    }
-    json_object_set_new(o, "state", json_string(state));
-
+    json_object_set_new(o, "domains", domains_json(facts, md, st));
+    reason = next_renewal(&when, &not_after, facts, st, now);
+    json_object_set_new(o, "state", json_string(state_word(facts, st, when,
+                                                           not_after, now)));
 #define FACT(k) json_object_set_new(o, k, facts \
         ? copy_or_null(json_object_get(facts, k)) : json_null())
     FACT("not_before");
@@ -482,22 +526,11 @@ apr_status_t acme_status_lineage(json_t **pobj, const acme_store_t *store,
 #undef FACT
     json_object_set_new(o, "next_renewal", time_or_null(p, when));
     json_object_set_new(o, "next_renewal_reason", json_string(reason));
-    json_object_set_new(o, "last_attempt",
-                        time_or_null(p, st_time(st, "last_attempt")));
-    json_object_set_new(o, "last_success",
-                        time_or_null(p, st_time(st, "last_success")));
-    json_object_set_new(o, "last_error", str_or_null(st, "last_error"));
-    json_object_set_new(o, "last_problem", str_or_null(st, "last_problem"));
-    json_object_set_new(o, "failures", json_integer(failures));
-    json_object_set_new(o, "backoff_until",
-                        time_or_null(p, next_try > now ? next_try : 0));
-    json_object_set_new(o, "challenge", str_or_null(st, "challenge"));
-    json_object_set_new(o, "renewals", json_integer(
-        json_integer_value(json_object_get(st, "renewals"))));
+    json_object_set_new(o, "ari", ari_json(facts, st, p));
+    set_attempts(o, st, now, p);
     json_object_set_new(o, "paths", facts
                         ? copy_or_null(json_object_get(facts, "paths"))
                         : json_null());
-    json_decref(st);
     if (facts) json_decref(facts);
     *pobj = o;
     return APR_SUCCESS;

@@ -118,7 +118,8 @@ static const char *const fields[] = {
     "name", "domains", "state", "not_before", "not_after", "serial",
     "issuer", "key_type", "version", "next_renewal", "next_renewal_reason",
     "last_attempt", "last_success", "last_error", "last_problem",
-    "failures", "backoff_until", "challenge", "renewals", "paths", NULL
+    "failures", "backoff_until", "challenge", "renewals", "paths", "ari",
+    NULL
 };
 
 static void check_fields(json_t *c)
@@ -457,6 +458,10 @@ static void test_states_from_store(apr_pool_t *p)
     ACME_CHECK_STR(jstr(c, "state"), "valid");
     ACME_CHECK_STR(jstr(c, "next_renewal_reason"), "ari");
     ACME_CHECK_STR(jstr(c, "next_renewal"), "2030-01-02T03:04:05Z");
+    ACME_CHECK_STR(jstr(json_object_get(c, "ari"), "chosen"),
+                   "2030-01-02T03:04:05Z");
+    ACME_CHECK(json_is_null(json_object_get(find(all, "valid.test"), "ari")),
+               "no ARI window: null");
 
     /* sorted by name */
     {
@@ -468,6 +473,72 @@ static void test_states_from_store(apr_pool_t *p)
         }
     }
     json_decref(all);
+}
+
+/* ari.test's status with the ARI window in a state file written as json. */
+static json_t *ari_status(apr_pool_t *p, const char *json)
+{
+    acme_status_opts_t o = { ACME_STATUS_FROM_STORE, g_mds, 0 };
+    json_t *c = NULL;
+
+    state_write(g_store, p, "ari.test", json);
+    ACME_CHECK_RV(acme_status_lineage(&c, g_store, "ari.test", &o, p));
+    return c;
+}
+
+/* The module wrote the ARI window's times as integer seconds, acmectl as
+ * RFC 3339 strings: the status gives the same window for both. */
+static void test_ari_forms(apr_pool_t *p)
+{
+    const char *cert_id = NULL;
+    apr_array_header_t *certs = NULL;
+    json_t *ints, *strs, *other, *a;
+    const char *fmt;
+
+    ACME_CHECK_RV(acme_chain_load(&certs, p, acme_store_path(g_store, p,
+                  "live", "ari.test", "cert.pem", NULL), NULL));
+    ACME_CHECK_RV(acme_ari_cert_id(&cert_id, p, APR_ARRAY_IDX(certs, 0,
+                                   acme_cert_t *), NULL));
+    fmt = "{\"ari\": {\"cert_id\": \"%s\", \"start\": %s, \"end\": %s,"
+          " \"chosen\": %s, \"next_fetch\": %s,"
+          " \"explanation\": \"https://ca.test/why\"}}";
+    /* 2030-01-01T00:00:00Z and on */
+    ints = ari_status(p, apr_psprintf(p, fmt, cert_id, "1893456000",
+                                      "1893628800", "1893553445",
+                                      "1893459600"));
+    strs = ari_status(p, apr_psprintf(p, fmt, cert_id,
+        "\"2030-01-01T00:00:00Z\"", "\"2030-01-03T00:00:00Z\"",
+        "\"2030-01-02T03:04:05Z\"", "\"2030-01-01T01:00:00Z\""));
+    other = ari_status(p, apr_psprintf(p, fmt, "not-this-cert",
+        "\"2030-01-01T00:00:00Z\"", "\"2030-01-03T00:00:00Z\"",
+        "\"2030-01-02T03:04:05Z\"", "\"2030-01-01T01:00:00Z\""));
+    a = json_object_get(ints, "ari");
+    ACME_CHECK(json_is_object(a), "integer times: an ari object");
+    ACME_CHECK(json_equal(a, json_object_get(strs, "ari")),
+               "integer and string times give the same ari object");
+    ACME_CHECK_STR(jstr(a, "start"), "2030-01-01T00:00:00Z");
+    ACME_CHECK_STR(jstr(a, "end"), "2030-01-03T00:00:00Z");
+    ACME_CHECK_STR(jstr(a, "chosen"), "2030-01-02T03:04:05Z");
+    ACME_CHECK_STR(jstr(a, "next_fetch"), "2030-01-01T01:00:00Z");
+    ACME_CHECK_STR(jstr(a, "explanation"), "https://ca.test/why");
+    ACME_CHECK_STR(jstr(ints, "next_renewal_reason"), "ari");
+    ACME_CHECK_STR(jstr(ints, "next_renewal"), "2030-01-02T03:04:05Z");
+    ACME_CHECK_STR(jstr(strs, "next_renewal"), "2030-01-02T03:04:05Z");
+    ACME_CHECK(json_is_null(json_object_get(other, "ari")),
+               "a window for another certificate: null");
+    ACME_CHECK_STR(jstr(other, "next_renewal_reason"), "window");
+    /* no explanation: null */
+    json_decref(other);
+    other = ari_status(p, apr_psprintf(p, "{\"ari\": {\"cert_id\": \"%s\","
+                                       " \"chosen\": 1893553445}}", cert_id));
+    ACME_CHECK(json_is_null(json_object_get(json_object_get(other, "ari"),
+                                            "explanation")),
+               "no explanation: null");
+    ACME_CHECK(json_is_null(json_object_get(json_object_get(other, "ari"),
+                                            "start")), "no start: null");
+    if (ints) json_decref(ints);
+    if (strs) json_decref(strs);
+    if (other) json_decref(other);
 }
 
 static void test_managed_and_single(apr_pool_t *p)
@@ -664,6 +735,7 @@ int main(void)
     ACME_TEST_RUN(test_snapshot);
     ACME_TEST_RUN(test_snapshot_rewrite);
     ACME_TEST_RUN(test_prometheus);
+    ACME_TEST_RUN(test_ari_forms);
     if (g_store && strstr(g_store->base, "acme-unit-status-")) {
         char *cmd = apr_psprintf(world, "rm -rf '%s'", g_store->base);
         if (getenv("ACME_TEST_KEEP") || system(cmd) != 0) {
