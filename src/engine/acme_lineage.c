@@ -309,6 +309,57 @@ apr_status_t acme_store_lineage_list(apr_array_header_t **pnames,
     return rv;
 }
 
+/* The lineage's facts from its leaf certificate. */
+static void lineage_facts(acme_lineage_t *l, acme_cert_t *leaf, apr_pool_t *p)
+{
+    /* the key type from the certificate's public key: no private key
+     * parse (costly with OpenSSL 3's decoders) just to know its type */
+    EVP_PKEY *pub = X509_get_pubkey(acme_cert_x509(leaf));
+    acme_key_type_e kt;
+
+    l->names = acme_cert_names(p, leaf);
+    l->not_before = acme_cert_not_before(leaf);
+    l->not_after = acme_cert_not_after(leaf);
+    l->serial = acme_cert_serial_hex(p, leaf);
+    l->issuer_cn = acme_cert_issuer_cn(p, leaf);
+    if (acme_ari_cert_id(&l->ari_cert_id, p, leaf, NULL) != APR_SUCCESS) {
+        l->ari_cert_id = NULL;
+    }
+    l->key_type = -1;
+    if (pub && acme_key_get_type(&kt, acme_key_wrap(p, pub))
+               == APR_SUCCESS) {
+        l->key_type = (int)kt;
+    }
+}
+
+/* Parses renewal/<name>.conf into l->conf; a missing file is no error. */
+static apr_status_t lineage_conf(acme_lineage_t *l, const acme_store_t *s,
+                                 const char *name, apr_pool_t *p,
+                                 acme_err_t *err)
+{
+    const char *conf_path;
+    char *text;
+    apr_status_t rv;
+
+    conf_path = acme_store_path(s, p, "renewal",
+                                apr_pstrcat(p, name, ".conf", NULL), NULL);
+    rv = acme_file_read(&text, NULL, p, conf_path, PEM_MAX_BYTES);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        rv = APR_SUCCESS;
+    }
+    else if (rv != APR_SUCCESS) {
+        acme_err_set(err, p, rv, "cannot read %s: %s", conf_path,
+                     acme_store_strerror(p, rv));
+    }
+    else {
+        rv = acme_renewal_conf_parse(&l->conf, p, text, err);
+        if (rv != APR_SUCCESS) {
+            acme_err_wrap(err, p, "%s", conf_path);
+        }
+    }
+    return rv;
+}
+
 apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
                                      const acme_store_t *s, const char *name,
                                      apr_pool_t *p, acme_err_t *err)
@@ -316,10 +367,7 @@ apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
     apr_status_t rv;
     acme_lineage_t *l = NULL;
     apr_array_header_t *certs = NULL;
-    acme_cert_t *leaf;
     apr_finfo_t fi;
-    const char *conf_path;
-    char *text;
 
     *plineage = NULL;
     if (!acme_store_name_ok(name)) {
@@ -352,44 +400,11 @@ apr_status_t acme_store_lineage_load(acme_lineage_t **plineage,
         acme_err_wrap(err, p, "lineage %s: %s", name, l->cert_path);
         goto cleanup;
     }
-    leaf = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
-    l->names = acme_cert_names(p, leaf);
-    l->not_before = acme_cert_not_before(leaf);
-    l->not_after = acme_cert_not_after(leaf);
-    l->serial = acme_cert_serial_hex(p, leaf);
-    l->issuer_cn = acme_cert_issuer_cn(p, leaf);
-    if (acme_ari_cert_id(&l->ari_cert_id, p, leaf, NULL) != APR_SUCCESS) {
-        l->ari_cert_id = NULL;
-    }
-    {
-        /* the key type from the certificate's public key: no private key
-         * parse (costly with OpenSSL 3's decoders) just to know its type */
-        EVP_PKEY *pub = X509_get_pubkey(acme_cert_x509(leaf));
-        acme_key_type_e kt;
-        l->key_type = -1;
-        if (pub && acme_key_get_type(&kt, acme_key_wrap(p, pub))
-                   == APR_SUCCESS) {
-            l->key_type = (int)kt;
-        }
-    }
+    lineage_facts(l, APR_ARRAY_IDX(certs, 0, acme_cert_t *), p);
 
-    conf_path = acme_store_path(s, p, "renewal",
-                                apr_pstrcat(p, name, ".conf", NULL), NULL);
-    rv = acme_file_read(&text, NULL, p, conf_path, PEM_MAX_BYTES);
-    if (APR_STATUS_IS_ENOENT(rv)) {
-        rv = APR_SUCCESS;
-    }
-    else if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot read %s: %s", conf_path,
-                     acme_store_strerror(p, rv));
+    rv = lineage_conf(l, s, name, p, err);
+    if (rv != APR_SUCCESS) {
         goto cleanup;
-    }
-    else {
-        rv = acme_renewal_conf_parse(&l->conf, p, text, err);
-        if (rv != APR_SUCCESS) {
-            acme_err_wrap(err, p, "%s", conf_path);
-            goto cleanup;
-        }
     }
     *plineage = l;
 cleanup:
@@ -571,6 +586,60 @@ cleanup:
     return rv;
 }
 
+/* Writes renewal/<name>.conf: conf (or an empty one) with the lineage's
+ * paths; *ppath: its path. */
+static apr_status_t renewal_conf_write(const char **ppath, acme_store_t *s,
+                                       const char *name,
+                                       acme_renewal_conf_t *conf,
+                                       const char *archive_dir,
+                                       apr_pool_t *p, acme_err_t *err)
+{
+    const char *path;
+    apr_status_t rv;
+
+    if (!conf) {
+        conf = acme_renewal_conf_make(p);
+    }
+    if (!apr_table_get(conf->top, "version")) {
+        apr_table_set(conf->top, "version", CONF_VERSION);
+    }
+    apr_table_set(conf->top, "archive_dir", archive_dir);
+    apr_table_set(conf->top, "cert", live_file(s, p, name, 0));
+    apr_table_set(conf->top, "privkey", live_file(s, p, name, KIND_PRIVKEY));
+    apr_table_set(conf->top, "chain", live_file(s, p, name, 1));
+    apr_table_set(conf->top, "fullchain", live_file(s, p, name, 2));
+    path = acme_store_path(s, p, "renewal",
+                           apr_pstrcat(p, name, ".conf", NULL), NULL);
+    *ppath = path;
+    rv = acme_store_ensure_dir(acme_store_path(s, p, "renewal", NULL), 0x0755,
+                               p);
+    if (rv == APR_SUCCESS) {
+        const char *text = acme_renewal_conf_format(p, conf);
+        rv = acme_file_write_volatile(path, text, strlen(text), 0x0644, p);
+    }
+    if (rv != APR_SUCCESS) {
+        acme_err_set(err, p, rv, "cannot write %s: %s", path,
+                     acme_store_strerror(p, rv));
+    }
+    return rv;
+}
+
+/* The four files of a version: cert, chain, fullchain, privkey. */
+static void lineage_data(const char **data, const char *cert_pem,
+                         const char *chain_pem, const char *privkey_pem,
+                         apr_pool_t *p)
+{
+    if (!chain_pem) {
+        chain_pem = "";
+    }
+    data[0] = cert_pem;
+    data[1] = chain_pem;
+    data[2] = apr_pstrcat(p, cert_pem,
+                          cert_pem[strlen(cert_pem) - 1] == '\n' ? "" : "\n",
+                          chain_pem, NULL);
+    data[3] = privkey_pem;
+}
+
 apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                                      const char *cert_pem,
                                      const char *chain_pem,
@@ -597,15 +666,7 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
                           "or no private key to store", name);
         goto cleanup;
     }
-    if (!chain_pem) {
-        chain_pem = "";
-    }
-    data[0] = cert_pem;
-    data[1] = chain_pem;
-    data[2] = apr_pstrcat(p, cert_pem,
-                          cert_pem[strlen(cert_pem) - 1] == '\n' ? "" : "\n",
-                          chain_pem, NULL);
-    data[3] = privkey_pem;
+    lineage_data(data, cert_pem, chain_pem, privkey_pem, p);
 
     archive_dir = acme_store_path(s, p, "archive", name, NULL);
     live_dir = acme_store_path(s, p, "live", name, NULL);
@@ -632,28 +693,8 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    if (!conf) {
-        conf = acme_renewal_conf_make(p);
-    }
-    if (!apr_table_get(conf->top, "version")) {
-        apr_table_set(conf->top, "version", CONF_VERSION);
-    }
-    apr_table_set(conf->top, "archive_dir", archive_dir);
-    apr_table_set(conf->top, "cert", live_file(s, p, name, 0));
-    apr_table_set(conf->top, "privkey", live_file(s, p, name, KIND_PRIVKEY));
-    apr_table_set(conf->top, "chain", live_file(s, p, name, 1));
-    apr_table_set(conf->top, "fullchain", live_file(s, p, name, 2));
-    path = acme_store_path(s, p, "renewal",
-                           apr_pstrcat(p, name, ".conf", NULL), NULL);
-    rv = acme_store_ensure_dir(acme_store_path(s, p, "renewal", NULL), 0x0755,
-                               p);
-    if (rv == APR_SUCCESS) {
-        const char *text = acme_renewal_conf_format(p, conf);
-        rv = acme_file_write_volatile(path, text, strlen(text), 0x0644, p);
-    }
+    rv = renewal_conf_write(&path, s, name, conf, archive_dir, p, err);
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot write %s: %s", path,
-                     acme_store_strerror(p, rv));
         goto cleanup;
     }
     rv = links_flip(s, name, version, 0, p, err);
