@@ -54,65 +54,47 @@ static const char *name_repr(apr_pool_t *p, const char *name)
     return out;
 }
 
-apr_status_t acme_name_check(const char **pnorm, apr_pool_t *p,
-                             const char *name, acme_err_t *err)
+static apr_status_t wildcard_error(apr_pool_t *p, const char *name,
+                                   acme_err_t *err)
 {
-    apr_status_t rv = APR_SUCCESS;
-    const char *label, *s, *rest;
-    char *norm;
-    apr_size_t len, llen;
-    int labels = 0;
+    return acme_err_set(err, p, ACME_EINVAL, "invalid name '%s': a wildcard "
+                        "'*' is only allowed as the whole leftmost label",
+                        name_repr(p, name));
+}
 
-    *pnorm = NULL;
-    if (!name || !*name) {
-        rv = acme_err_set(err, p, ACME_EINVAL, "invalid name '': empty name");
-        goto cleanup;
-    }
-    len = strlen(name);
-    if (len > ACME_MAX_NAME_LEN) {
-        rv = acme_err_set(err, p, ACME_EINVAL,
-                          "invalid name '%s': %" APR_SIZE_T_FMT
-                          " characters (at most %d)",
-                          name_repr(p, name), len, ACME_MAX_NAME_LEN);
-        goto cleanup;
-    }
-    if (strchr(name, ':') || (name[0] >= '0' && name[0] <= '9')) {
-        if (is_ip_literal(name)) {
-            *pnorm = apr_pstrdup(p, name);
-            goto cleanup;
-        }
-    }
+/* rest (name without its wildcard label) has only letters, digits, '-'
+ * and '.'. */
+static apr_status_t check_chars(apr_pool_t *p, const char *name,
+                                const char *rest, acme_err_t *err)
+{
+    const char *s;
 
-    norm = acme_str_tolower(apr_pstrdup(p, name));
-    rest = norm;
-    if (rest[0] == '*') {
-        if (rest[1] != '.') {
-            rv = acme_err_set(err, p, ACME_EINVAL,
-                              "invalid name '%s': a wildcard '*' is only "
-                              "allowed as the whole leftmost label",
-                              name_repr(p, name));
-            goto cleanup;
-        }
-        rest += 2;
-    }
     for (s = rest; *s; s++) {
         char c = *s;
         if (c == '*') {
-            rv = acme_err_set(err, p, ACME_EINVAL,
-                              "invalid name '%s': a wildcard '*' is only "
-                              "allowed as the whole leftmost label",
-                              name_repr(p, name));
-            goto cleanup;
+            return wildcard_error(p, name, err);
         }
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
               || c == '-' || c == '.')) {
-            rv = acme_err_set(err, p, ACME_EINVAL,
-                              "invalid name '%s': invalid character %s",
-                              name_repr(p, name), char_repr(p, c));
-            goto cleanup;
+            return acme_err_set(err, p, ACME_EINVAL,
+                                "invalid name '%s': invalid character %s",
+                                name_repr(p, name), char_repr(p, c));
         }
     }
-    label = rest;
+    return APR_SUCCESS;
+}
+
+/* rest's labels are non-empty, short enough and without a '-' at either
+ * end; *plabels: how many. */
+static apr_status_t check_labels(int *plabels, apr_pool_t *p,
+                                 const char *name, const char *rest,
+                                 acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    const char *label = rest;
+    apr_size_t llen;
+    int labels = 0;
+
     for (;;) {
         const char *dot = strchr(label, '.');
         llen = dot ? (apr_size_t)(dot - label) : strlen(label);
@@ -143,6 +125,56 @@ apr_status_t acme_name_check(const char **pnorm, apr_pool_t *p,
             break;
         }
         label = dot + 1;
+    }
+cleanup:
+    *plabels = labels;
+    return rv;
+}
+
+apr_status_t acme_name_check(const char **pnorm, apr_pool_t *p,
+                             const char *name, acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    const char *rest;
+    char *norm;
+    apr_size_t len;
+    int labels = 0;
+
+    *pnorm = NULL;
+    if (!name || !*name) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "invalid name '': empty name");
+        goto cleanup;
+    }
+    len = strlen(name);
+    if (len > ACME_MAX_NAME_LEN) {
+        rv = acme_err_set(err, p, ACME_EINVAL,
+                          "invalid name '%s': %" APR_SIZE_T_FMT
+                          " characters (at most %d)",
+                          name_repr(p, name), len, ACME_MAX_NAME_LEN);
+        goto cleanup;
+    }
+    if (strchr(name, ':') || (name[0] >= '0' && name[0] <= '9')) {
+        if (is_ip_literal(name)) {
+            *pnorm = apr_pstrdup(p, name);
+            goto cleanup;
+        }
+    }
+
+    norm = acme_str_tolower(apr_pstrdup(p, name));
+    rest = norm;
+    if (rest[0] == '*') {
+        if (rest[1] != '.') {
+            rv = wildcard_error(p, name, err);
+            goto cleanup;
+        }
+        rest += 2;
+    }
+    rv = check_chars(p, name, rest, err);
+    if (rv == APR_SUCCESS) {
+        rv = check_labels(&labels, p, name, rest, err);
+    }
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
     }
     if (labels < 2) {
         rv = acme_err_set(err, p, ACME_EINVAL,
