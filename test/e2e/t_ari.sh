@@ -315,8 +315,42 @@ ACMEWorkerBinary "$WORK/acmectl-mod"
 </VirtualHost>
 <VirtualHost 127.0.0.1:$HTTP01_PORT>
     ServerName $MOD_NAME
+    <Location /.well-known/acme-status>
+        SetHandler acme-status
+    </Location>
 </VirtualHost>
 EOF
+}
+
+# mod_status_ari_is SOURCE: the status JSON from SOURCE ("acmectl" or
+# "handler") names the window that state/NAME.json records (start, end,
+# chosen) for the module's certificate, whatever form it was written in.
+mod_status_ari_is() {
+    local json
+    if [ "$1" = acmectl ]; then
+        json=$("$TOP/acmectl" status --json --config-dir "$MOD_STORE" 2>&1) \
+            || { echo "# acmectl status failed: $json"; return 1; }
+    else
+        json=$(curl -s "http://127.0.0.1:$HTTP01_PORT/.well-known/acme-status") \
+            || { echo "# no status handler answer"; return 1; }
+    fi
+    python3 - "$MOD_STORE/state/$MOD_NAME.json" "$MOD_NAME" "$json" <<'PY'
+import json, sys, datetime
+st = json.load(open(sys.argv[1]))["ari"]
+def sec(v):
+    if isinstance(v, (int, float)):
+        return int(v)
+    return int(datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp())
+doc = json.loads(sys.argv[3])
+certs = [c for c in doc["certificates"] if c["name"] == sys.argv[2]]
+assert certs, "no status entry for %s" % sys.argv[2]
+a = certs[0].get("ari")
+assert isinstance(a, dict), "status has no ARI window: %r" % (a,)
+for k in ("start", "end", "chosen"):
+    assert a.get(k) is not None and sec(a[k]) == sec(st[k]), \
+        "%s: status %r, state %r" % (k, a.get(k), st[k])
+PY
 }
 
 mod_version_is() {
@@ -358,6 +392,10 @@ case_module_ari() {
     t_check "recorded cert_id is the certificate's CertID" \
         mod_state_py "assert st['ari']['cert_id'] == '$old_id', st['ari']" || return
     t_check "a window next month renews nothing" mod_version_is 1 || return
+    t_check "acmectl status --json shows the module's ARI window" \
+        mod_status_ari_is acmectl || return
+    t_check "the status handler shows the module's ARI window" \
+        mod_status_ari_is handler || return
     # the CA moves the window into the past; the record expires
     proxy_control '{"clear_requests": true, "ari": {"start_offset": -7200, "end_offset": -3600, "retry_after": 3600}}'
     python3 -c '
