@@ -16,24 +16,24 @@
 #define ACCOUNT_ID_HEX 32
 #define ACCOUNT_JSON_MAX (256 * 1024)
 
-const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
-                                   const char *server_url)
+const char *acme_store_account_dir_in(apr_pool_t *p, const char *base,
+                                      const char *server_url, int fold_case)
 {
     apr_uri_t uri;
-    const char *out = acme_store_path(s, p, "accounts", NULL);
-    const char *host = NULL;
+    const char *out, *host;
     char *path, *part, *last;
 
     memset(&uri, 0, sizeof(uri));
-    if (server_url && apr_uri_parse(p, server_url, &uri) == APR_SUCCESS
-        && uri.hostname && *uri.hostname && !strchr(uri.hostname, '/')
-        && uri.hostname[0] != '.') {
-        host = acme_str_tolower(apr_pstrdup(p, uri.hostname));
-        if (uri.port_str && *uri.port_str) {
-            host = apr_pstrcat(p, host, ":", uri.port_str, NULL);
-        }
+    if (!server_url || apr_uri_parse(p, server_url, &uri) != APR_SUCCESS
+        || !uri.hostname || !*uri.hostname || strchr(uri.hostname, '/')
+        || uri.hostname[0] == '.') {
+        return NULL;
     }
-    out = apr_pstrcat(p, out, "/", host ? host : "unknown-ca", NULL);
+    host = fold_case ? acme_str_tolower(apr_pstrdup(p, uri.hostname))
+                     : uri.hostname;
+    out = apr_pstrcat(p, base, "/", host,
+                      uri.port_str && *uri.port_str ? ":" : "",
+                      uri.port_str ? uri.port_str : "", NULL);
     path = apr_pstrdup(p, uri.path ? uri.path : "");
     for (part = apr_strtok(path, "/", &last); part;
          part = apr_strtok(NULL, "/", &last)) {
@@ -44,6 +44,15 @@ const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
         out = apr_pstrcat(p, out, "/", part, NULL);
     }
     return out;
+}
+
+const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
+                                   const char *server_url)
+{
+    const char *base = acme_store_path(s, p, "accounts", NULL);
+    const char *dir = acme_store_account_dir_in(p, base, server_url, 1);
+
+    return dir ? dir : apr_pstrcat(p, base, "/unknown-ca", NULL);
 }
 
 /* The id of an account key: the first 32 hex characters of the SHA-256 of
