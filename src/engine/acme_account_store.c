@@ -16,24 +16,24 @@
 #define ACCOUNT_ID_HEX 32
 #define ACCOUNT_JSON_MAX (256 * 1024)
 
-const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
-                                   const char *server_url)
+const char *acme_store_account_dir_in(apr_pool_t *p, const char *base,
+                                      const char *server_url, int fold_case)
 {
     apr_uri_t uri;
-    const char *out = acme_store_path(s, p, "accounts", NULL);
-    const char *host = NULL;
+    const char *out, *host;
     char *path, *part, *last;
 
     memset(&uri, 0, sizeof(uri));
-    if (server_url && apr_uri_parse(p, server_url, &uri) == APR_SUCCESS
-        && uri.hostname && *uri.hostname && !strchr(uri.hostname, '/')
-        && uri.hostname[0] != '.') {
-        host = acme_str_tolower(apr_pstrdup(p, uri.hostname));
-        if (uri.port_str && *uri.port_str) {
-            host = apr_pstrcat(p, host, ":", uri.port_str, NULL);
-        }
+    if (!server_url || apr_uri_parse(p, server_url, &uri) != APR_SUCCESS
+        || !uri.hostname || !*uri.hostname || strchr(uri.hostname, '/')
+        || uri.hostname[0] == '.') {
+        return NULL;
     }
-    out = apr_pstrcat(p, out, "/", host ? host : "unknown-ca", NULL);
+    host = fold_case ? acme_str_tolower(apr_pstrdup(p, uri.hostname))
+                     : uri.hostname;
+    out = apr_pstrcat(p, base, "/", host,
+                      uri.port_str && *uri.port_str ? ":" : "",
+                      uri.port_str ? uri.port_str : "", NULL);
     path = apr_pstrdup(p, uri.path ? uri.path : "");
     for (part = apr_strtok(path, "/", &last); part;
          part = apr_strtok(NULL, "/", &last)) {
@@ -44,6 +44,15 @@ const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
         out = apr_pstrcat(p, out, "/", part, NULL);
     }
     return out;
+}
+
+const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
+                                   const char *server_url)
+{
+    const char *base = acme_store_path(s, p, "accounts", NULL);
+    const char *dir = acme_store_account_dir_in(p, base, server_url, 1);
+
+    return dir ? dir : apr_pstrcat(p, base, "/unknown-ca", NULL);
 }
 
 /* The id of an account key: the first 32 hex characters of the SHA-256 of
@@ -163,6 +172,20 @@ cleanup:
     return rv;
 }
 
+/* Writes data atomically with the given mode; err names the file. */
+static apr_status_t write_file(const char *path, const char *data,
+                               apr_size_t len, apr_fileperms_t perms,
+                               apr_pool_t *p, acme_err_t *err)
+{
+    apr_status_t rv = acme_file_write_atomic(path, data, len, perms, p);
+
+    if (rv != APR_SUCCESS) {
+        acme_err_set(err, p, rv, "cannot write %s: %s", path,
+                     acme_store_strerror(p, rv));
+    }
+    return rv;
+}
+
 /* Writes a JSON document atomically with the given mode. */
 static apr_status_t write_json(const char *path, json_t *json,
                                apr_fileperms_t perms, apr_pool_t *p,
@@ -175,13 +198,69 @@ static apr_status_t write_json(const char *path, json_t *json,
         rv = acme_err_set(err, p, ACME_EINVAL, "cannot serialise %s", path);
         goto cleanup;
     }
-    rv = acme_file_write_atomic(path, text, strlen(text), perms, p);
-    if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot write %s: %s", path,
-                     acme_store_strerror(p, rv));
-    }
+    rv = write_file(path, text, strlen(text), perms, p, err);
 cleanup:
     free(text);
+    return rv;
+}
+
+/* dir/private_key.pem, 0600. */
+static apr_status_t write_key(const char *dir, const acme_key_t *key,
+                              apr_pool_t *p, acme_err_t *err)
+{
+    const char *pem = NULL;
+    apr_size_t pemlen = 0;
+    apr_status_t rv;
+
+    rv = acme_key_to_pem(&pem, &pemlen, p, key);
+    if (rv != APR_SUCCESS) {
+        return acme_err_set(err, p, rv, "cannot serialise the account key");
+    }
+    return write_file(apr_pstrcat(p, dir, "/private_key.pem", NULL), pem,
+                      pemlen, 0x0600, p, err);
+}
+
+/* dir/regr.json: the registration and the account URL, as Certbot's. */
+static apr_status_t write_regr(const char *dir, const char *url,
+                               json_t *registration, apr_pool_t *p,
+                               acme_err_t *err)
+{
+    json_t *regr = json_object();
+    apr_status_t rv;
+
+    json_object_set_new(regr, "body", registration
+                        ? json_incref(registration) : json_object());
+    json_object_set_new(regr, "uri", json_string(url));
+    rv = write_json(apr_pstrcat(p, dir, "/regr.json", NULL), regr, 0x0644, p,
+                    err);
+    json_decref(regr);
+    return rv;
+}
+
+/* dir/meta.json records the account's creation: kept when it exists. */
+static apr_status_t write_meta(const char *dir, apr_pool_t *p,
+                               acme_err_t *err)
+{
+    const char *path = apr_pstrcat(p, dir, "/meta.json", NULL);
+    char host[256], date[APR_RFC822_DATE_LEN + 8];
+    apr_time_exp_t tm;
+    apr_size_t dlen;
+    json_t *meta;
+    apr_status_t rv;
+
+    if (acme_store_exists(path, p)) {
+        return APR_SUCCESS;
+    }
+    if (apr_gethostname(host, sizeof(host), p) != APR_SUCCESS) {
+        apr_cpystrn(host, "localhost", sizeof(host));
+    }
+    apr_time_exp_gmt(&tm, apr_time_now());
+    apr_strftime(date, &dlen, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    meta = json_object();
+    json_object_set_new(meta, "creation_dt", json_string(date));
+    json_object_set_new(meta, "creation_host", json_string(host));
+    rv = write_json(path, meta, 0x0644, p, err);
+    json_decref(meta);
     return rv;
 }
 
@@ -192,12 +271,7 @@ apr_status_t acme_store_account_save(const char **pid, acme_store_t *s,
                                      acme_err_t *err)
 {
     apr_status_t rv;
-    const char *id = NULL, *dir, *path, *pem = NULL;
-    apr_size_t pemlen = 0;
-    json_t *regr = NULL, *meta = NULL;
-    char host[256], date[APR_RFC822_DATE_LEN + 8];
-    apr_time_exp_t tm;
-    apr_size_t dlen;
+    const char *id = NULL, *dir;
 
     if (pid) {
         *pid = NULL;
@@ -221,55 +295,20 @@ apr_status_t acme_store_account_save(const char **pid, acme_store_t *s,
         goto cleanup;
     }
 
-    rv = acme_key_to_pem(&pem, &pemlen, p, key);
-    if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot serialise the account key");
-        goto cleanup;
+    rv = write_key(dir, key, p, err);
+    if (rv == APR_SUCCESS) {
+        rv = write_regr(dir, url, registration, p, err);
     }
-    path = apr_pstrcat(p, dir, "/private_key.pem", NULL);
-    rv = acme_file_write_atomic(path, pem, pemlen, 0x0600, p);
-    if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot write %s: %s", path,
-                     acme_store_strerror(p, rv));
-        goto cleanup;
+    if (rv == APR_SUCCESS) {
+        rv = write_meta(dir, p, err);
     }
-
-    regr = json_object();
-    json_object_set_new(regr, "body", registration
-                        ? json_incref(registration) : json_object());
-    json_object_set_new(regr, "uri", json_string(url));
-    rv = write_json(apr_pstrcat(p, dir, "/regr.json", NULL), regr, 0x0644, p,
-                    err);
     if (rv != APR_SUCCESS) {
         goto cleanup;
-    }
-
-    /* meta.json records the account's creation: kept when it exists */
-    path = apr_pstrcat(p, dir, "/meta.json", NULL);
-    if (!acme_store_exists(path, p)) {
-        if (apr_gethostname(host, sizeof(host), p) != APR_SUCCESS) {
-            apr_cpystrn(host, "localhost", sizeof(host));
-        }
-        apr_time_exp_gmt(&tm, apr_time_now());
-        apr_strftime(date, &dlen, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        meta = json_object();
-        json_object_set_new(meta, "creation_dt", json_string(date));
-        json_object_set_new(meta, "creation_host", json_string(host));
-        rv = write_json(path, meta, 0x0644, p, err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
     }
     if (pid) {
         *pid = id;
     }
 cleanup:
-    if (regr) {
-        json_decref(regr);
-    }
-    if (meta) {
-        json_decref(meta);
-    }
     return rv;
 }
 

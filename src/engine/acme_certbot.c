@@ -20,6 +20,7 @@
 
 #include "acme_certbot.h"
 #include "acme_util.h"
+#include "acme_store.h"
 
 #define CERTBOT_JSON_MAX (256 * 1024)
 #define JWK_MEMBER_MAX 2048      /* base64url characters: RSA 8192 fits */
@@ -333,29 +334,10 @@ cleanup:
 const char *acme_certbot_account_dir(apr_pool_t *p, const char *config_dir,
                                      const char *server_url)
 {
-    apr_uri_t uri;
-    const char *out;
-    char *path, *part, *last;
-
-    memset(&uri, 0, sizeof(uri));
-    if (!server_url || apr_uri_parse(p, server_url, &uri) != APR_SUCCESS
-        || !uri.hostname || !*uri.hostname || strchr(uri.hostname, '/')
-        || uri.hostname[0] == '.') {
-        return NULL;
-    }
-    /* Certbot: urlparse(server).netloc + .path, '/' as directories */
-    out = apr_pstrcat(p, config_dir, "/accounts/", uri.hostname,
-                      uri.port_str && *uri.port_str ? ":" : "",
-                      uri.port_str ? uri.port_str : "", NULL);
-    path = apr_pstrdup(p, uri.path ? uri.path : "");
-    for (part = apr_strtok(path, "/", &last); part;
-         part = apr_strtok(NULL, "/", &last)) {
-        if (!strcmp(part, ".") || !strcmp(part, "..")) {
-            continue;
-        }
-        out = apr_pstrcat(p, out, "/", part, NULL);
-    }
-    return out;
+    /* Certbot: urlparse(server).netloc + .path, '/' as directories; the
+     * netloc as given, so no case folding */
+    return acme_store_account_dir_in(p, apr_pstrcat(p, config_dir,
+                                     "/accounts", NULL), server_url, 0);
 }
 
 /* Describes a file type for a message. */

@@ -85,22 +85,12 @@ static const char *first_line(apr_pool_t *p, const char *s)
     return nl ? apr_pstrmemdup(p, s, (apr_size_t)(nl - s)) : s;
 }
 
-apr_status_t acme_hook_run(acme_hook_result_t **pres, apr_pool_t *p,
-                           const char *what, const char *cmd,
-                           const char *const *args, apr_table_t *env,
-                           apr_interval_time_t timeout, acme_err_t *err)
+/* sh -c CMD, with args as "$@" when given. */
+static apr_array_header_t *hook_argv(apr_pool_t *p, const char *cmd,
+                                     const char *const *args)
 {
-    acme_hook_result_t *res;
-    apr_array_header_t *argv;
-    const char **envp;
-    int out_fd = -1, err_fd = -1, status = 0;
-    apr_time_t deadline;
-    apr_status_t rv = APR_SUCCESS;
-    pid_t pid, w;
+    apr_array_header_t *argv = apr_array_make(p, 8, sizeof(const char *));
 
-    res = apr_pcalloc(p, sizeof(*res));
-    res->out = res->errout = "";
-    argv = apr_array_make(p, 8, sizeof(const char *));
     APR_ARRAY_PUSH(argv, const char *) = "/bin/sh";
     APR_ARRAY_PUSH(argv, const char *) = "-c";
     APR_ARRAY_PUSH(argv, const char *) =
@@ -112,6 +102,47 @@ apr_status_t acme_hook_run(acme_hook_result_t **pres, apr_pool_t *p,
         }
     }
     APR_ARRAY_PUSH(argv, const char *) = NULL;
+    return argv;
+}
+
+/* Waits for pid (its own process group) to end; past the timeout kills the
+ * group. 1: it was killed for taking too long. */
+static int hook_wait(pid_t pid, int *pstatus, apr_interval_time_t timeout)
+{
+    apr_time_t deadline = apr_time_now() + (timeout > 0 ? timeout
+                                            : ACME_HOOK_TIMEOUT_DEFAULT);
+    pid_t w;
+
+    for (;;) {
+        w = waitpid(pid, pstatus, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR)) {
+            return 0;
+        }
+        if (apr_time_now() > deadline) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, pstatus, 0);
+            return 1;
+        }
+        apr_sleep(apr_time_from_msec(20));
+    }
+}
+
+apr_status_t acme_hook_run(acme_hook_result_t **pres, apr_pool_t *p,
+                           const char *what, const char *cmd,
+                           const char *const *args, apr_table_t *env,
+                           apr_interval_time_t timeout, acme_err_t *err)
+{
+    acme_hook_result_t *res;
+    apr_array_header_t *argv;
+    const char **envp;
+    int out_fd = -1, err_fd = -1, status = 0;
+    apr_status_t rv = APR_SUCCESS;
+    pid_t pid;
+
+    res = apr_pcalloc(p, sizeof(*res));
+    res->out = res->errout = "";
+    argv = hook_argv(p, cmd, args);
     envp = build_env(p, env);
 
     out_fd = capture_fd();
@@ -138,22 +169,7 @@ apr_status_t acme_hook_run(acme_hook_result_t **pres, apr_pool_t *p,
         _exit(127);
     }
     setpgid(pid, pid);
-    deadline = apr_time_now() + (timeout > 0 ? timeout
-                                 : ACME_HOOK_TIMEOUT_DEFAULT);
-    for (;;) {
-        w = waitpid(pid, &status, WNOHANG);
-        if (w == pid || (w < 0 && errno != EINTR)) {
-            break;
-        }
-        if (apr_time_now() > deadline) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            res->timed_out = 1;
-            break;
-        }
-        apr_sleep(apr_time_from_msec(20));
-    }
+    res->timed_out = hook_wait(pid, &status, timeout);
     res->out = read_capture(p, out_fd);
     res->errout = read_capture(p, err_fd);
     res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

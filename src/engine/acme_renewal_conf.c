@@ -56,6 +56,52 @@ typedef enum {
     SECT_OTHER          /* a section we do not know: its keys are skipped */
 } conf_section_e;
 
+/* A "[name]" or "[[name]]" line: *psect becomes the section it opens. */
+static apr_status_t section_header(conf_section_e *psect, char *line,
+                                   int lineno, apr_pool_t *p,
+                                   acme_err_t *err)
+{
+    int depth = (line[1] == '[') ? 2 : 1;
+    char *name = line + depth;
+    char *close = strchr(name, ']');
+
+    if (!close || (depth == 2 && close[1] != ']')) {
+        return acme_err_set(err, p, ACME_EINVAL,
+                            "line %d: unterminated section header '%s'",
+                            lineno, line);
+    }
+    *close = '\0';
+    name = trim(name);
+    if (depth == 1) {
+        *psect = !strcmp(name, "renewalparams") ? SECT_PARAMS : SECT_OTHER;
+    }
+    else {
+        *psect = (*psect == SECT_PARAMS || *psect == SECT_WEBROOT_MAP)
+                 && !strcmp(name, "webroot_map")
+                 ? SECT_WEBROOT_MAP : SECT_OTHER;
+    }
+    return APR_SUCCESS;
+}
+
+/* Records key = value in the table of section sect (none: skipped). */
+static void conf_set(acme_renewal_conf_t *conf, conf_section_e sect,
+                     const char *key, const char *value)
+{
+    switch (sect) {
+    case SECT_TOP:
+        apr_table_set(conf->top, key, value);
+        break;
+    case SECT_PARAMS:
+        apr_table_set(conf->params, key, value);
+        break;
+    case SECT_WEBROOT_MAP:
+        apr_table_set(conf->webroot_map, key, value);
+        break;
+    default:
+        break;
+    }
+}
+
 apr_status_t acme_renewal_conf_parse(acme_renewal_conf_t **pconf,
                                      apr_pool_t *p, const char *text,
                                      acme_err_t *err)
@@ -80,25 +126,9 @@ apr_status_t acme_renewal_conf_parse(acme_renewal_conf_t **pconf,
             continue;
         }
         if (line[0] == '[') {
-            int depth = (line[1] == '[') ? 2 : 1;
-            char *name = line + depth;
-            char *close = strchr(name, ']');
-            if (!close || (depth == 2 && close[1] != ']')) {
-                rv = acme_err_set(err, p, ACME_EINVAL,
-                                  "line %d: unterminated section header '%s'",
-                                  lineno, line);
+            rv = section_header(&sect, line, lineno, p, err);
+            if (rv != APR_SUCCESS) {
                 goto cleanup;
-            }
-            *close = '\0';
-            name = trim(name);
-            if (depth == 1) {
-                sect = !strcmp(name, "renewalparams") ? SECT_PARAMS
-                                                      : SECT_OTHER;
-            }
-            else {
-                sect = (sect == SECT_PARAMS || sect == SECT_WEBROOT_MAP)
-                       && !strcmp(name, "webroot_map")
-                       ? SECT_WEBROOT_MAP : SECT_OTHER;
             }
             continue;
         }
@@ -128,19 +158,7 @@ apr_status_t acme_renewal_conf_parse(acme_renewal_conf_t **pconf,
                               lineno, key);
             goto cleanup;
         }
-        switch (sect) {
-        case SECT_TOP:
-            apr_table_set(conf->top, key, value);
-            break;
-        case SECT_PARAMS:
-            apr_table_set(conf->params, key, value);
-            break;
-        case SECT_WEBROOT_MAP:
-            apr_table_set(conf->webroot_map, key, value);
-            break;
-        default:
-            break;
-        }
+        conf_set(conf, sect, key, value);
     }
     *pconf = conf;
 cleanup:

@@ -172,8 +172,18 @@ const char *acme_renewal_conf_format(apr_pool_t *p,
 
 /* --- accounts --- */
 
+/* The accounts directory of a CA below base, as Certbot names it:
+ * base/<host[:port]>/<path> from the directory URL ("/" in the path kept
+ * as subdirectories, "." and ".." dropped). With fold_case the host is
+ * lowercased (the store's own directories); without, it is kept as
+ * written (Certbot's netloc, to find a Certbot store's accounts). NULL for
+ * a URL without a usable host. */
+const char *acme_store_account_dir_in(apr_pool_t *p, const char *base,
+                                      const char *server_url, int fold_case);
+
 /* The directory for accounts at a CA: accounts/<host[:port]>/<path>, the
- * directory URL's host and path ("/" in the path kept as subdirectories). */
+ * directory URL's host (lowercased) and path ("/" in the path kept as
+ * subdirectories); accounts/unknown-ca for a URL without a host. */
 const char *acme_store_account_dir(const acme_store_t *s, apr_pool_t *p,
                                    const char *server_url);
 
