@@ -83,41 +83,6 @@ cleanup:
     return rv;
 }
 
-apr_status_t acme_account_find(acme_client_t *c, apr_pool_t *p,
-                               acme_key_t *key, acme_err_t *err)
-{
-    acme_http_resp_t *resp;
-    const char *location;
-    apr_status_t rv;
-
-    rv = acme_client_post(&resp, c, p, c->url_new_account,
-                          "{\"onlyReturnExisting\":true}", 1, key, err);
-    if (rv != APR_SUCCESS) {
-        if (acme_problem_is(err, "accountDoesNotExist")) {
-            rv = acme_err_set(err, p, ACME_ENOTFOUND,
-                              "the CA knows no account for this key");
-        }
-        return rv;
-    }
-    location = acme_http_header(resp, "location");
-    if (!location) {
-        return acme_err_set(err, p, ACME_EPROTO,
-                            "the CA answered an account lookup without a "
-                            "Location");
-    }
-    acme_client_set_account(c, key, location);
-    return APR_SUCCESS;
-}
-
-apr_status_t acme_account_deactivate(acme_client_t *c, apr_pool_t *p,
-                                     acme_err_t *err)
-{
-    acme_http_resp_t *resp;
-
-    return acme_client_post(&resp, c, p, c->account_url,
-                            "{\"status\":\"deactivated\"}", 0, NULL, err);
-}
-
 apr_status_t acme_account_key_change(acme_client_t *c, apr_pool_t *p,
                                      acme_key_t *new_key, acme_err_t *err)
 {

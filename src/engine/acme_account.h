@@ -23,19 +23,10 @@ apr_status_t acme_account_register(json_t **preg, acme_client_t *c,
                                    const acme_account_req_t *req,
                                    acme_err_t *err);
 
-/* Looks up the account of a key (onlyReturnExisting). ACME_ENOTFOUND when
- * the CA has none; on success sets the client's account. */
-apr_status_t acme_account_find(acme_client_t *c, apr_pool_t *p,
-                               acme_key_t *key, acme_err_t *err);
-
 /* Rolls the client's account over to new_key (RFC 8555 §7.3.5): an inner
  * JWS signed by the new key ({"account", "oldKey"}) inside an outer one
  * signed by the current key. On success the client uses new_key. */
 apr_status_t acme_account_key_change(acme_client_t *c, apr_pool_t *p,
                                      acme_key_t *new_key, acme_err_t *err);
-
-/* Deactivates the client's account ({"status":"deactivated"}). */
-apr_status_t acme_account_deactivate(acme_client_t *c, apr_pool_t *p,
-                                     acme_err_t *err);
 
 #endif

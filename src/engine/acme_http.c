@@ -59,18 +59,6 @@ apr_status_t acme_http_create(acme_http_t **phttp, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-void acme_http_set_timeouts(acme_http_t *http, long connect_secs,
-                            long total_secs)
-{
-    http->connect_secs = connect_secs;
-    http->total_secs = total_secs;
-}
-
-void acme_http_set_max_body(acme_http_t *http, apr_size_t max)
-{
-    http->max_body = max;
-}
-
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     xfer_t *x = userdata;

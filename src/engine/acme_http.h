@@ -26,13 +26,6 @@ typedef struct acme_http_resp_t {
 apr_status_t acme_http_create(acme_http_t **phttp, apr_pool_t *p,
                               const char *ca_bundle, acme_err_t *err);
 
-/* Sets the connect timeout and the whole-request timeout (seconds). */
-void acme_http_set_timeouts(acme_http_t *http, long connect_secs,
-                            long total_secs);
-
-/* Sets the cap on a response body (bytes); a larger body fails. */
-void acme_http_set_max_body(acme_http_t *http, apr_size_t max);
-
 /* GET (head_only=0) or HEAD (head_only=1) a URL. Transport failures return
  * ACME_ECONNECT, ACME_ETLS or ACME_ETIMEOUT with curl's reason; any HTTP
  * status is a success here (the caller judges it). */
