@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
 #include "acme_util.h"
 
 /* The key type, as the lineage read it from the certificate's public key

@@ -19,7 +19,7 @@
 #include <apr_file_io.h>
 #include <apr_hash.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
 #include "acme_cert.h"
 #include "acme_certbot.h"
 #include "acme_util.h"

@@ -9,7 +9,9 @@
 #include <apr_hash.h>
 #include <openssl/x509.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
+#include "acmectl_connect.h"
+#include "acmectl_obtain.h"
 #include "acme_ari.h"
 #include "acme_cert.h"
 #include "acme_problem.h"
