@@ -1,19 +1,20 @@
 /* acmectl: the command-line front end of mod_acme's engine, in Certbot's
- * words where Certbot has them. */
+ * words where Certbot has them: main, the options and the dispatch to the
+ * subcommands (acmectl_cmds.h). */
 #include <getopt.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 
 #include <apr_general.h>
+#include <apr_strings.h>
 
-#include "acmectl.h"
-#include "acme_account.h"
-#include "acme_names.h"
-#include "acme_util.h"
+#include "acmectl_cmds.h"
+#include "acmectl_ctx.h"
+#include "acme_client.h"
+#include "acme_key.h"
 
 static const char usage[] =
 "usage: acmectl COMMAND [options]\n"
@@ -106,41 +107,6 @@ static const char usage[] =
 "  -v, --verbose                log the protocol on stderr\n"
 "  --json                       machine-readable output (certificates,\n"
 "                               status)\n";
-
-int acmectl_fail(acmectl_t *ctl, const char *fmt, ...)
-{
-    va_list ap;
-    char *msg, *c;
-
-    va_start(ap, fmt);
-    msg = apr_pvsprintf(ctl->pool, fmt, ap);
-    va_end(ap);
-    for (c = msg; *c; c++) {
-        if (*c == '\n' || *c == '\r') {
-            *c = ' ';          /* one line, whatever the CA or a hook said */
-        }
-    }
-    fprintf(stderr, "acmectl: %s\n", msg);
-    return 1;
-}
-
-void acmectl_say(acmectl_t *ctl, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (ctl->quiet) {
-        return;
-    }
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    fflush(stdout);
-}
-
-const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t)
-{
-    return acme_iso_time(p, t);
-}
 
 static void log_to_stderr(void *baton, acme_log_level_e level,
                           const char *msg)
@@ -238,367 +204,312 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 }
 };
 
+/* --- options that need more than a field set --- */
+
+/* -d NAME[,NAME]: names in order, each mapped to the last -w before it. */
+static int opt_domains(acmectl_t *ctl, const char *arg)
+{
+    char *list = apr_pstrdup(ctl->pool, arg), *tok, *last = NULL;
+
+    for (tok = apr_strtok(list, ",", &last); tok;
+         tok = apr_strtok(NULL, ",", &last)) {
+        while (*tok == ' ') tok++;
+        APR_ARRAY_PUSH(ctl->names, const char *) = tok;
+        if (ctl->webroots->nelts) {
+            apr_table_set(ctl->webroot_map, tok,
+                          APR_ARRAY_IDX(ctl->webroots,
+                                        ctl->webroots->nelts - 1,
+                                        const char *));
+        }
+        else {
+            APR_ARRAY_PUSH(ctl->unmapped, const char *) = tok;
+        }
+    }
+    if (!*arg) {
+        APR_ARRAY_PUSH(ctl->names, const char *) = "";
+    }
+    return 0;
+}
+
+static int opt_webroot_path(acmectl_t *ctl, const char *arg)
+{
+    APR_ARRAY_PUSH(ctl->webroots, const char *) = arg;
+    if (!ctl->authenticator) ctl->authenticator = "webroot";
+    return 0;
+}
+
+static int opt_email(acmectl_t *ctl, const char *arg)
+{
+    char *list = apr_pstrdup(ctl->pool, arg), *tok, *last = NULL;
+
+    for (tok = apr_strtok(list, ",", &last); tok;
+         tok = apr_strtok(NULL, ",", &last)) {
+        APR_ARRAY_PUSH(ctl->contacts, const char *) = tok;
+    }
+    return 0;
+}
+
+static int opt_verbose(acmectl_t *ctl, const char *arg)
+{
+    ctl->verbose++;
+    return 0;
+}
+
+static int opt_help(acmectl_t *ctl, const char *arg)
+{
+    fputs(usage, stdout);
+    exit(0);
+}
+
+static int opt_cert_name(acmectl_t *ctl, const char *arg)
+{
+    ctl->cert_name = arg;
+    APR_ARRAY_PUSH(ctl->cert_names, const char *) = arg;
+    return 0;
+}
+
+static int opt_port(acmectl_t *ctl, const char *arg)
+{
+    ctl->http01_port = atoi(arg);
+    if (ctl->http01_port <= 0 || ctl->http01_port > 65535) {
+        return acmectl_fail(ctl, "--http-01-port: '%s' is not a port "
+                            "number", arg);
+    }
+    return 0;
+}
+
+static int opt_challenges(acmectl_t *ctl, const char *arg)
+{
+    apr_pool_t *p = ctl->pool;
+    char *list = apr_pstrdup(p, arg), *tok, *last = NULL;
+
+    for (tok = apr_strtok(list, ", ", &last); tok;
+         tok = apr_strtok(NULL, ", ", &last)) {
+        const char *t = norm_challenge(p, tok);
+        if (!t) {
+            return acmectl_fail(ctl, "--preferred-challenges: unknown "
+                                "challenge type '%s' (known: http-01, "
+                                "dns-01, tls-alpn-01)", tok);
+        }
+        APR_ARRAY_PUSH(ctl->pref_challs, const char *) = t;
+    }
+    return 0;
+}
+
+static int opt_key_type(acmectl_t *ctl, const char *arg)
+{
+    acme_err_t err;
+
+    if (acme_key_type_parse(&ctl->key_type, arg, ctl->pool, &err)
+        != APR_SUCCESS) {
+        return acmectl_fail(ctl, "--key-type: %s", err.msg);
+    }
+    ctl->key_type_set = 1;
+    return 0;
+}
+
+static int opt_server(acmectl_t *ctl, const char *arg)
+{
+    ctl->server = acme_client_ca_url(arg);
+    ctl->server_set = 1;
+    return 0;
+}
+
+static int opt_config_dir(acmectl_t *ctl, const char *arg)
+{
+    ctl->config_dir = arg;
+    ctl->config_dir_set = 1;
+    return 0;
+}
+
+static int opt_hook_timeout(acmectl_t *ctl, const char *arg)
+{
+    ctl->hook_timeout = apr_time_from_sec(atoi(arg));
+    return 0;
+}
+
+static int opt_reason(acmectl_t *ctl, const char *arg)
+{
+    static const char *const reasons[] = {
+        "unspecified", "keycompromise", "cacompromise",
+        "affiliationchanged", "superseded", "cessationofoperation",
+        NULL };
+    int r;
+
+    for (r = 0; reasons[r]; r++) {
+        if (!strcasecmp(arg, reasons[r])) break;
+    }
+    if (!reasons[r] || r == 2) {
+        return acmectl_fail(ctl, "--reason: '%s' is not one of "
+                            "unspecified, keycompromise, "
+                            "affiliationchanged, superseded, "
+                            "cessationofoperation", arg);
+    }
+    ctl->reason = r;
+    return 0;
+}
+
+static int opt_dns_timeout(acmectl_t *ctl, const char *arg)
+{
+    ctl->dns_timeout = apr_time_from_sec(atoi(arg));
+    if (ctl->dns_timeout <= 0) {
+        return acmectl_fail(ctl, "--dns-propagation-timeout: '%s' is "
+                            "not a number of seconds", arg);
+    }
+    return 0;
+}
+
+/* --- what each option does, by getopt_long's value for it --- */
+
+typedef enum {
+    SET_INT,        /* an int field gets value */
+    SET_TEXT,       /* a string field gets text */
+    SET_ARG,        /* a string field gets the option's argument */
+    CALL,           /* fn does it; returns 0 or an exit status */
+    IGNORE          /* accepted for Certbot compatibility, no effect */
+} opt_how_e;
+
+typedef struct opt_action_t {
+    int code;
+    opt_how_e how;
+    size_t field;                       /* offsetof(acmectl_t, ...) */
+    int value;
+    const char *text;
+    int (*fn)(acmectl_t *ctl, const char *arg);
+} opt_action_t;
+
+#define FLAG(c, f, v) { c, SET_INT, offsetof(acmectl_t, f), v, NULL, NULL }
+#define TEXT(c, f, t) { c, SET_TEXT, offsetof(acmectl_t, f), 0, t, NULL }
+#define ARG(c, f) { c, SET_ARG, offsetof(acmectl_t, f), 0, NULL, NULL }
+#define FN(c, fn) { c, CALL, 0, 0, NULL, fn }
+#define NONE(c) { c, IGNORE, 0, 0, NULL, NULL }
+
+static const opt_action_t actions[] = {
+    FN('d', opt_domains), FN('w', opt_webroot_path), FN('m', opt_email),
+    FLAG('n', non_interactive, 1), FLAG('q', quiet, 1),
+    FN('v', opt_verbose), FN('h', opt_help),
+    FN(OPT_CERT_NAME, opt_cert_name), ARG(OPT_CERTBOT_DIR, certbot_dir),
+    FLAG(OPT_DUPLICATE, duplicate, 1),
+    TEXT(OPT_STANDALONE, authenticator, "standalone"),
+    TEXT(OPT_WEBROOT, authenticator, "webroot"),
+    TEXT(OPT_MANUAL, authenticator, "manual"),
+    FN(OPT_HTTP01_PORT, opt_port), ARG(OPT_AUTH_HOOK, manual_auth_hook),
+    ARG(OPT_CLEANUP_HOOK, manual_cleanup_hook),
+    FN(OPT_PREF_CHALLS, opt_challenges), FN(OPT_KEY_TYPE, opt_key_type),
+    FN(OPT_SERVER, opt_server), ARG(OPT_CA_BUNDLE, ca_bundle),
+    FLAG(OPT_NO_EMAIL, unsafe_no_email, 1), FLAG(OPT_AGREE_TOS, agree_tos, 1),
+    ARG(OPT_EAB_KID, eab_kid), ARG(OPT_EAB_HMAC, eab_hmac),
+    FN(OPT_CONFIG_DIR, opt_config_dir), FLAG(OPT_JSON, json, 1),
+    FN(OPT_HOOK_TIMEOUT, opt_hook_timeout),
+    ARG(OPT_DNS_RESOLVER, dns_resolver), FLAG(OPT_DRY_RUN, dry_run, 1),
+    FLAG(OPT_FORCE, force_renewal, 1), ARG(OPT_PRE_HOOK, pre_hook),
+    ARG(OPT_POST_HOOK, post_hook), ARG(OPT_DEPLOY_HOOK, deploy_hook),
+    FLAG(OPT_NO_DIR_HOOKS, no_directory_hooks, 1),
+    ARG(OPT_CERT_PATH, cert_path), FN(OPT_REASON, opt_reason),
+    FLAG(OPT_DELETE_AFTER, delete_after_revoke, 1),
+    FLAG(OPT_NO_DELETE_AFTER, delete_after_revoke, 0),
+    ARG(OPT_PREF_CHAIN, preferred_chain), ARG(OPT_PROFILE, profile),
+    FLAG(OPT_SUBSET, allow_subset, 1), FLAG(OPT_REUSE_KEY, reuse_key, 1),
+    FLAG(OPT_MUST_STAPLE, must_staple, 1),
+    FLAG(OPT_IGNORE_DUP, ignore_dup_limit, 1), FLAG(OPT_EXPAND, expand, 1),
+    FLAG(OPT_ROLLOVER, rollover_key, 1), FLAG(OPT_SERVE, serve, 1),
+    FLAG(OPT_KEEP, keep_until_expiring, 1),
+    FN(OPT_DNS_TIMEOUT, opt_dns_timeout),
+    NONE(OPT_IGNORED_ARG), NONE(OPT_IGNORED),
+};
+
+/* The action for getopt_long's value c, or NULL (an unknown option). */
+static const opt_action_t *opt_action(int c)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (actions[i].code == c) {
+            return &actions[i];
+        }
+    }
+    return NULL;
+}
+
+/* Does what a says with the option's argument; 0 or an exit status. */
+static int opt_apply(acmectl_t *ctl, const opt_action_t *a, const char *arg)
+{
+    char *field = (char *)ctl + a->field;
+
+    switch (a->how) {
+    case SET_INT: *(int *)field = a->value; break;
+    case SET_TEXT: *(const char **)field = a->text; break;
+    case SET_ARG: *(const char **)field = arg; break;
+    case CALL: return a->fn(ctl, arg);
+    case IGNORE: break;
+    }
+    return 0;
+}
+
 /* Parses the options after the command; returns 0 or an exit status. */
 static int parse_options(acmectl_t *ctl, int argc, char **argv)
 {
-    apr_pool_t *p = ctl->pool;
-    acme_err_t err;
-    int c;
+    const opt_action_t *a;
+    int c, rc, i;
 
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:w:m:nqvh", long_opts, NULL))
            != -1) {
-        switch (c) {
-        case 'd': {
-            char *list = apr_pstrdup(p, optarg), *tok, *last = NULL;
-            for (tok = apr_strtok(list, ",", &last); tok;
-                 tok = apr_strtok(NULL, ",", &last)) {
-                while (*tok == ' ') tok++;
-                APR_ARRAY_PUSH(ctl->names, const char *) = tok;
-                if (ctl->webroots->nelts) {
-                    apr_table_set(ctl->webroot_map, tok,
-                                  APR_ARRAY_IDX(ctl->webroots,
-                                                ctl->webroots->nelts - 1,
-                                                const char *));
-                }
-                else {
-                    APR_ARRAY_PUSH(ctl->unmapped, const char *) = tok;
-                }
-            }
-            if (!*optarg) {
-                APR_ARRAY_PUSH(ctl->names, const char *) = "";
-            }
-            break;
-        }
-        case 'w':
-            APR_ARRAY_PUSH(ctl->webroots, const char *) = optarg;
-            if (!ctl->authenticator) ctl->authenticator = "webroot";
-            break;
-        case 'm': {
-            char *list = apr_pstrdup(p, optarg), *tok, *last = NULL;
-            for (tok = apr_strtok(list, ",", &last); tok;
-                 tok = apr_strtok(NULL, ",", &last)) {
-                APR_ARRAY_PUSH(ctl->contacts, const char *) = tok;
-            }
-            break;
-        }
-        case 'n': ctl->non_interactive = 1; break;
-        case 'q': ctl->quiet = 1; break;
-        case 'v': ctl->verbose++; break;
-        case 'h': fputs(usage, stdout); exit(0);
-        case OPT_CERT_NAME:
-            ctl->cert_name = optarg;
-            APR_ARRAY_PUSH(ctl->cert_names, const char *) = optarg;
-            break;
-        case OPT_CERTBOT_DIR: ctl->certbot_dir = optarg; break;
-        case OPT_DUPLICATE: ctl->duplicate = 1; break;
-        case OPT_STANDALONE: ctl->authenticator = "standalone"; break;
-        case OPT_WEBROOT: ctl->authenticator = "webroot"; break;
-        case OPT_MANUAL: ctl->authenticator = "manual"; break;
-        case OPT_HTTP01_PORT:
-            ctl->http01_port = atoi(optarg);
-            if (ctl->http01_port <= 0 || ctl->http01_port > 65535) {
-                return acmectl_fail(ctl, "--http-01-port: '%s' is not a port "
-                                    "number", optarg);
-            }
-            break;
-        case OPT_AUTH_HOOK: ctl->manual_auth_hook = optarg; break;
-        case OPT_CLEANUP_HOOK: ctl->manual_cleanup_hook = optarg; break;
-        case OPT_PREF_CHALLS: {
-            char *list = apr_pstrdup(p, optarg), *tok, *last = NULL;
-            for (tok = apr_strtok(list, ", ", &last); tok;
-                 tok = apr_strtok(NULL, ", ", &last)) {
-                const char *t = norm_challenge(p, tok);
-                if (!t) {
-                    return acmectl_fail(ctl, "--preferred-challenges: unknown "
-                                        "challenge type '%s' (known: http-01, "
-                                        "dns-01, tls-alpn-01)", tok);
-                }
-                APR_ARRAY_PUSH(ctl->pref_challs, const char *) = t;
-            }
-            break;
-        }
-        case OPT_KEY_TYPE:
-            if (acme_key_type_parse(&ctl->key_type, optarg, p, &err)
-                != APR_SUCCESS) {
-                return acmectl_fail(ctl, "--key-type: %s", err.msg);
-            }
-            ctl->key_type_set = 1;
-            break;
-        case OPT_SERVER:
-            ctl->server = acme_client_ca_url(optarg);
-            ctl->server_set = 1;
-            break;
-        case OPT_CA_BUNDLE: ctl->ca_bundle = optarg; break;
-        case OPT_NO_EMAIL: ctl->unsafe_no_email = 1; break;
-        case OPT_AGREE_TOS: ctl->agree_tos = 1; break;
-        case OPT_EAB_KID: ctl->eab_kid = optarg; break;
-        case OPT_EAB_HMAC: ctl->eab_hmac = optarg; break;
-        case OPT_CONFIG_DIR:
-            ctl->config_dir = optarg;
-            ctl->config_dir_set = 1;
-            break;
-        case OPT_JSON: ctl->json = 1; break;
-        case OPT_HOOK_TIMEOUT:
-            ctl->hook_timeout = apr_time_from_sec(atoi(optarg));
-            break;
-        case OPT_DNS_RESOLVER: ctl->dns_resolver = optarg; break;
-        case OPT_DRY_RUN: ctl->dry_run = 1; break;
-        case OPT_FORCE: ctl->force_renewal = 1; break;
-        case OPT_PRE_HOOK: ctl->pre_hook = optarg; break;
-        case OPT_POST_HOOK: ctl->post_hook = optarg; break;
-        case OPT_DEPLOY_HOOK: ctl->deploy_hook = optarg; break;
-        case OPT_NO_DIR_HOOKS: ctl->no_directory_hooks = 1; break;
-        case OPT_CERT_PATH: ctl->cert_path = optarg; break;
-        case OPT_REASON: {
-            static const char *const reasons[] = {
-                "unspecified", "keycompromise", "cacompromise",
-                "affiliationchanged", "superseded", "cessationofoperation",
-                NULL };
-            int r;
-            for (r = 0; reasons[r]; r++) {
-                if (!strcasecmp(optarg, reasons[r])) break;
-            }
-            if (!reasons[r] || r == 2) {
-                return acmectl_fail(ctl, "--reason: '%s' is not one of "
-                                    "unspecified, keycompromise, "
-                                    "affiliationchanged, superseded, "
-                                    "cessationofoperation", optarg);
-            }
-            ctl->reason = r;
-            break;
-        }
-        case OPT_DELETE_AFTER: ctl->delete_after_revoke = 1; break;
-        case OPT_PREF_CHAIN: ctl->preferred_chain = optarg; break;
-        case OPT_PROFILE: ctl->profile = optarg; break;
-        case OPT_SUBSET: ctl->allow_subset = 1; break;
-        case OPT_REUSE_KEY: ctl->reuse_key = 1; break;
-        case OPT_MUST_STAPLE: ctl->must_staple = 1; break;
-        case OPT_IGNORE_DUP: ctl->ignore_dup_limit = 1; break;
-        case OPT_EXPAND: ctl->expand = 1; break;
-        case OPT_ROLLOVER: ctl->rollover_key = 1; break;
-        case OPT_SERVE: ctl->serve = 1; break;
-        case OPT_KEEP: ctl->keep_until_expiring = 1; break;
-        case OPT_NO_DELETE_AFTER: ctl->delete_after_revoke = 0; break;
-        case OPT_DNS_TIMEOUT:
-            ctl->dns_timeout = apr_time_from_sec(atoi(optarg));
-            if (ctl->dns_timeout <= 0) {
-                return acmectl_fail(ctl, "--dns-propagation-timeout: '%s' is "
-                                    "not a number of seconds", optarg);
-            }
-            break;
-        case OPT_IGNORED_ARG: case OPT_IGNORED: break;
-        case ':':
+        if (c == ':') {
             return acmectl_fail(ctl, "option %s needs a value",
                                 argv[optind - 1]);
-        default:
+        }
+        if (!(a = opt_action(c))) {
             return acmectl_fail(ctl, "unknown option %s (see acmectl --help)",
                                 argv[optind - 1]);
+        }
+        if ((rc = opt_apply(ctl, a, optarg))) {
+            return rc;
         }
     }
     if (optind < argc) {
         return acmectl_fail(ctl, "unexpected argument '%s'", argv[optind]);
     }
     /* Names given before the first -w use the first -w (as Certbot). */
-    if (ctl->webroots->nelts) {
-        int i;
-        for (i = 0; i < ctl->unmapped->nelts; i++) {
-            apr_table_set(ctl->webroot_map,
-                          APR_ARRAY_IDX(ctl->unmapped, i, const char *),
-                          APR_ARRAY_IDX(ctl->webroots, 0, const char *));
-        }
+    for (i = 0; ctl->webroots->nelts && i < ctl->unmapped->nelts; i++) {
+        apr_table_set(ctl->webroot_map,
+                      APR_ARRAY_IDX(ctl->unmapped, i, const char *),
+                      APR_ARRAY_IDX(ctl->webroots, 0, const char *));
     }
     return 0;
 }
 
-/* Is s usable as an email address: local@domain.tld, no blanks, commas
- * or control characters? */
-static int email_ok(const char *s)
+/* --- dispatch --- */
+
+static const struct {
+    const char *name;
+    int (*run)(acmectl_t *ctl);
+} commands[] = {
+    { "certonly", acmectl_cmd_certonly },
+    { "renew", acmectl_cmd_renew },
+    { "revoke", acmectl_cmd_revoke },
+    { "update_account", acmectl_cmd_update_account },
+    { "update-account", acmectl_cmd_update_account },
+    { "delete", acmectl_cmd_delete },
+    { "worker", acmectl_cmd_worker },
+    { "import", acmectl_cmd_import },
+    { "certificates", acmectl_cmd_certificates },
+    { "status", acmectl_cmd_status },
+};
+
+/* Runs ctl->command; its exit status. */
+static int dispatch(acmectl_t *ctl)
 {
-    const char *at = strchr(s, '@'), *c;
+    size_t i;
 
-    if (!at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.')
-        || at[1] == '.' || s[strlen(s) - 1] == '.') {
-        return 0;
-    }
-    for (c = s; *c; c++) {
-        if ((unsigned char)*c <= ' ' || *c == ',' || *c == 0x7f) {
-            return 0;
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (!strcmp(ctl->command, commands[i].name)) {
+            return commands[i].run(ctl);
         }
     }
-    return 1;
-}
-
-/* Certbot's rule for registering a new account: with an email address
- * (-m), or with --register-unsafely-without-email. Otherwise the address
- * is asked for on a terminal, and refused without one (-n, cron). */
-static apr_status_t registration_contact(acmectl_t *ctl, acme_err_t *err)
-{
-    apr_pool_t *p = ctl->pool;
-    char line[512], *s, *e;
-    int invalid = 0;
-
-    if (ctl->contacts->nelts || ctl->unsafe_no_email) {
-        return APR_SUCCESS;
-    }
-    if (ctl->non_interactive || !isatty(STDIN_FILENO)) {
-        return acme_err_set(err, p, ACME_EINVAL, "no account for %s in %s "
-                            "yet. You should register before running "
-                            "non-interactively, or provide --agree-tos and "
-                            "--email <email_address> flags (or "
-                            "--register-unsafely-without-email to register "
-                            "with no contact address)", ctl->server,
-                            ctl->config_dir);
-    }
-    for (;;) {
-        printf("%sEnter email address (used for urgent renewal and security "
-               "notices)\n (Enter 'c' to cancel): ", invalid
-               ? "There seem to be problems with that address. " : "");
-        fflush(stdout);
-        if (!fgets(line, sizeof(line), stdin)) {
-            putchar('\n');
-            break;
-        }
-        for (s = line; *s == ' ' || *s == '\t'; s++);
-        for (e = s + strlen(s); e > s && (e[-1] == '\n' || e[-1] == '\r'
-                                          || e[-1] == ' '); e--);
-        *e = '\0';
-        if (!*s || !strcmp(s, "c") || !strcmp(s, "C")) {
-            break;
-        }
-        if (email_ok(s)) {
-            APR_ARRAY_PUSH(ctl->contacts, const char *) = apr_pstrdup(p, s);
-            return APR_SUCCESS;
-        }
-        invalid = 1;
-    }
-    return acme_err_set(err, p, ACME_EINVAL, "An e-mail address or "
-                        "--register-unsafely-without-email must be "
-                        "provided.");
-}
-
-/* The store lock this process holds (taken once, kept until exit). */
-static apr_file_t *store_lock;
-
-apr_status_t acmectl_lock_store(acmectl_t *ctl, acme_store_t *store,
-                                acme_err_t *err)
-{
-    apr_file_t *lock;
-    const char *holder = NULL, *who;
-    apr_status_t rv = APR_SUCCESS;
-
-    if (store_lock) {
-        goto cleanup;            /* flock() locks belong to the open file:
-                                    one per process (ctl may be a
-                                    per-lineage copy), kept until exit */
-    }
-    who = apr_psprintf(ctl->pool, "pid %d (acmectl %s)", (int)getpid(),
-                       ctl->command);
-    rv = acme_store_lock_as(&lock, store, who, 1, &holder, ctl->pool);
-    if (rv == APR_EAGAIN) {
-        acmectl_say(ctl, "Waiting for the store lock (held by %s)\n",
-                    holder ? holder : "another process");
-        rv = acme_store_lock_as(&lock, store, who, 0, NULL, ctl->pool);
-    }
-    if (rv != APR_SUCCESS) {
-        rv = acme_err_set(err, ctl->pool, rv, "cannot lock the store %s",
-                          store->base);
-        goto cleanup;
-    }
-    store_lock = lock;
-cleanup:
-    return rv;
-}
-
-apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
-                             const char **paccount_id, acmectl_t *ctl,
-                             acme_err_t *err)
-{
-    apr_pool_t *p = ctl->pool;
-    acme_client_t *c = NULL;
-    acme_store_t *store = NULL;
-    acme_key_t *key = NULL;
-    const char *id = NULL, *url = NULL;
-    json_t *reg = NULL;
-    apr_status_t rv;
-
-    /* Nothing is created in the store until the CA has accepted us: a
-     * failed registration leaves the store as it was. */
-    if (acme_store_open(&store, p, ctl->config_dir, 0, NULL) == APR_SUCCESS) {
-        acme_store_account_find(&id, store, ctl->server, p);
-    }
-    if (!store || !id) {
-        /* a new account: settle its contact before talking to the CA */
-        rv = registration_contact(ctl, err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
-    }
-    rv = acme_client_create(&c, p, ctl->server, ctl->ca_bundle, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    rv = acme_client_load_directory(c, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    if (store && id) {
-        rv = acme_store_account_load(&key, &url, store, ctl->server, id, p,
-                                     err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
-        acme_client_set_account(c, key, url);
-        acme_log(ACME_LOG_INFO, "using account %s", url);
-    }
-    else {
-        acme_account_req_t req;
-
-        memset(&req, 0, sizeof(req));
-        req.contacts = ctl->contacts;
-        req.agree_tos = ctl->agree_tos;
-        req.eab_kid = ctl->eab_kid;
-        req.eab_hmac = ctl->eab_hmac;
-        rv = acme_key_generate(&key, p, ACME_KEY_EC256, err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
-        rv = acme_account_register(&reg, c, p, key, &req, err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
-        rv = acme_store_open(&store, p, ctl->config_dir, 1, err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
-        rv = acme_store_account_save(&id, store, ctl->server, key,
-                                     c->account_url, reg, p, err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
-        acmectl_say(ctl, "Account registered%s: %s\n", ctl->contacts->nelts
-                    ? "" : " without a contact address (the CA cannot warn "
-                    "you about problems with it)", c->account_url);
-    }
-    /* Make sure every directory of the layout exists (an existing store is
-     * left as it is). */
-    rv = acme_store_open(&store, p, ctl->config_dir, 1, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    rv = acmectl_lock_store(ctl, store, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    *pclient = c;
-    *pstore = store;
-    *paccount_id = id;
-cleanup:
-    if (reg) {
-        json_decref(reg);
-    }
-    return rv;
+    return acmectl_fail(ctl, "unknown command '%s' (see acmectl --help)",
+                        ctl->command);
 }
 
 int main(int argc, const char *const *argv)
@@ -612,23 +523,7 @@ int main(int argc, const char *const *argv)
     apr_pool_create(&pool, NULL);
     umask(022);
 
-    ctl = apr_pcalloc(pool, sizeof(*ctl));
-    ctl->pool = pool;
-    ctl->config_dir = ACMECTL_DEFAULT_STORE;
-    ctl->server = ACME_LE_PRODUCTION;
-    ctl->http01_port = 80;
-    ctl->key_type = ACME_KEY_EC256;
-    ctl->hook_timeout = apr_time_from_sec(300);
-    ctl->dns_timeout = apr_time_from_sec(120);
-    ctl->delete_after_revoke = -1;
-    ctl->names = apr_array_make(pool, 4, sizeof(const char *));
-    ctl->contacts = apr_array_make(pool, 1, sizeof(const char *));
-    ctl->webroots = apr_array_make(pool, 1, sizeof(const char *));
-    ctl->unmapped = apr_array_make(pool, 1, sizeof(const char *));
-    ctl->webroot_map = apr_table_make(pool, 4);
-    ctl->pref_challs = apr_array_make(pool, 2, sizeof(const char *));
-    ctl->cert_names = apr_array_make(pool, 1, sizeof(const char *));
-
+    ctl = acmectl_ctx_make(pool);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")
         || !strcmp(argv[1], "help")) {
         fputs(usage, argc < 2 ? stderr : stdout);
@@ -655,34 +550,5 @@ int main(int argc, const char *const *argv)
         acme_log_set(log_to_stderr, NULL,
                      ctl->verbose > 1 ? ACME_LOG_DEBUG : ACME_LOG_INFO);
     }
-    if (!strcmp(ctl->command, "certonly")) {
-        return acmectl_cmd_certonly(ctl);
-    }
-    if (!strcmp(ctl->command, "renew")) {
-        return acmectl_cmd_renew(ctl);
-    }
-    if (!strcmp(ctl->command, "revoke")) {
-        return acmectl_cmd_revoke(ctl);
-    }
-    if (!strcmp(ctl->command, "update_account")
-        || !strcmp(ctl->command, "update-account")) {
-        return acmectl_cmd_update_account(ctl);
-    }
-    if (!strcmp(ctl->command, "delete")) {
-        return acmectl_cmd_delete(ctl);
-    }
-    if (!strcmp(ctl->command, "worker")) {
-        return acmectl_cmd_worker(ctl);
-    }
-    if (!strcmp(ctl->command, "import")) {
-        return acmectl_cmd_import(ctl);
-    }
-    if (!strcmp(ctl->command, "certificates")) {
-        return acmectl_cmd_certificates(ctl);
-    }
-    if (!strcmp(ctl->command, "status")) {
-        return acmectl_cmd_status(ctl);
-    }
-    return acmectl_fail(ctl, "unknown command '%s' (see acmectl --help)",
-                        ctl->command);
+    return dispatch(ctl);
 }

@@ -4,113 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
+#include "acmectl_connect.h"
 #include "acme_account.h"
-#include "acme_problem.h"
 #include "acme_util.h"
-
-/* The registration stored with an account (regr.json's body), or NULL;
- * the caller releases it. */
-static json_t *stored_body(acme_store_t *store, const char *server,
-                           const char *id, apr_pool_t *p)
-{
-    char *text = NULL;
-    json_t *regr = NULL, *body = NULL;
-
-    if (!id || acme_file_read(&text, NULL, p, apr_pstrcat(p,
-            acme_store_account_dir(store, p, server), "/", id, "/regr.json",
-            NULL), 256 * 1024) != APR_SUCCESS) {
-        goto cleanup;
-    }
-    regr = json_loads(text, 0, NULL);
-    body = json_object_get(regr, "body");
-    if (json_is_object(body)) {
-        json_incref(body);
-    }
-    else {
-        body = NULL;
-    }
-cleanup:
-    if (regr) {
-        json_decref(regr);
-    }
-    return body;
-}
-
-/* The contacts stored with an account (regr.json's body.contact), or an
- * empty array. */
-static apr_array_header_t *stored_contacts(acme_store_t *store,
-                                           const char *server,
-                                           const char *id, apr_pool_t *p)
-{
-    apr_array_header_t *out = apr_array_make(p, 1, sizeof(const char *));
-    json_t *body = stored_body(store, server, id, p), *v;
-    size_t i;
-
-    json_array_foreach(json_object_get(body, "contact"), i, v) {
-        if (json_string_value(v) && *json_string_value(v)) {
-            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p,
-                json_string_value(v));
-        }
-    }
-    if (body) {
-        json_decref(body);
-    }
-    return out;
-}
-
-int acmectl_account_gone(const acme_err_t *err)
-{
-    return acme_problem_is(err, "accountDoesNotExist");
-}
-
-apr_status_t acmectl_account_reregister(acmectl_t *ctl, acme_client_t *client,
-                                        acme_store_t *store,
-                                        const char *account_id,
-                                        acme_err_t *err)
-{
-    apr_pool_t *p = ctl->pool;
-    const char *old_url = client->account_url ? client->account_url : "?";
-    const char *id = NULL;
-    acme_account_req_t req;
-    json_t *reg = NULL;
-    apr_status_t rv;
-
-    memset(&req, 0, sizeof(req));
-    req.contacts = ctl->contacts->nelts ? ctl->contacts
-        : stored_contacts(store, ctl->server, account_id, p);
-    req.agree_tos = ctl->agree_tos;
-    req.eab_kid = ctl->eab_kid;
-    req.eab_hmac = ctl->eab_hmac;
-    acme_log(ACME_LOG_WARN, "the CA does not know the account %s any more; "
-             "registering its key again", old_url);
-    /* the same key: the account id (and every renewal conf naming it) stays
-     * valid, and a CA that still knows the key under another URL just
-     * returns that account */
-    rv = acme_account_register(&reg, client, p, client->account_key, &req,
-                               err);
-    if (rv != APR_SUCCESS) {
-        acme_err_wrap(err, p, "the CA no longer knows account %s (was the "
-                      "CA reset?) and registering a new one failed", old_url);
-        goto cleanup;
-    }
-    rv = acme_store_account_save(&id, store, ctl->server,
-                                 client->account_key, client->account_url,
-                                 reg, p, err);
-    if (rv != APR_SUCCESS) {
-        acme_err_wrap(err, p, "the CA no longer knows account %s; a new one "
-                      "(%s) was registered but could not be stored", old_url,
-                      client->account_url);
-        goto cleanup;
-    }
-    acmectl_say(ctl, "The CA no longer knows account %s; registered a new "
-                "one: %s\n", old_url, client->account_url);
-cleanup:
-    if (reg) {
-        json_decref(reg);
-    }
-    return rv;
-}
 
 /* Sets the account's contact to -m's addresses. */
 static apr_status_t post_contact(acmectl_t *ctl, acme_client_t *client,
@@ -208,7 +105,7 @@ int acmectl_cmd_update_account(acmectl_t *ctl)
         /* the CA now knows only the new key: store it (with the account's
          * registration, contacts included) before anything else, then drop
          * the old one */
-        reg = stored_body(store, ctl->server, old_id, p);
+        reg = acmectl_account_body(store, ctl->server, old_id, p);
         rv = acme_store_account_save(&new_id, store, ctl->server, new_key,
                                      url, reg, p, &err);
         if (reg) {

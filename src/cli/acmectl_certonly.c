@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
+#include "acmectl_connect.h"
+#include "acmectl_obtain.h"
+#include "acmectl_solvers.h"
 #include "acme_cert.h"
 #include "acme_csr.h"
 #include "acme_names.h"

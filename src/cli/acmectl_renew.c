@@ -1,5 +1,5 @@
-/* acmectl renew, revoke, delete: a lineage's life after certonly, in
- * Certbot's words and with Certbot's hooks. */
+/* acmectl renew: a lineage's life after certonly, in Certbot's words and
+ * with Certbot's hooks. */
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include <apr_hash.h>
-#include <openssl/x509.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
+#include "acmectl_connect.h"
+#include "acmectl_obtain.h"
 #include "acme_ari.h"
 #include "acme_cert.h"
 #include "acme_problem.h"
@@ -651,128 +652,5 @@ int acmectl_cmd_renew(acmectl_t *ctl)
         return 1;
     }
     (void)hook_failures;            /* reported above; they undo nothing */
-    return 0;
-}
-
-/* Revokes a certificate with the account of its CA; records it in
- * STORE/state/<name>.json; deletes the lineage unless told not to. */
-int acmectl_cmd_revoke(acmectl_t *ctl)
-{
-    apr_pool_t *p = ctl->pool;
-    const char *path, *name = ctl->cert_name, *account;
-    apr_array_header_t *certs;
-    acme_client_t *client;
-    acme_store_t *store = NULL;
-    acme_lineage_t *l = NULL;
-    unsigned char *der = NULL;
-    acme_err_t err;
-    json_t *state;
-    acmectl_t *c = ctl;
-    apr_status_t rv;
-    int len;
-
-    if (!ctl->cert_name == !ctl->cert_path) {
-        return acmectl_fail(ctl, "revoke needs --cert-name NAME or "
-                            "--cert-path FILE");
-    }
-    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS) {
-        store = NULL;
-    }
-    if (name) {
-        if (!store || acme_store_lineage_load(&l, store, name, p, &err)
-                      != APR_SUCCESS) {
-            return acmectl_fail(ctl, "no certificate named '%s' in %s", name,
-                                ctl->config_dir);
-        }
-        path = l->cert_path;
-        if (l->conf && !ctl->server_set
-            && apr_table_get(l->conf->params, "server")) {
-            c = apr_pmemdup(p, ctl, sizeof(*ctl));
-            c->server = apr_table_get(l->conf->params, "server");
-            if (!ctl->ca_bundle && apr_table_get(l->conf->params,
-                                                 "ca_bundle")) {
-                c->ca_bundle = apr_table_get(l->conf->params, "ca_bundle");
-            }
-        }
-    }
-    else {
-        path = ctl->cert_path;
-    }
-    if (acme_chain_load(&certs, p, path, &err) != APR_SUCCESS) {
-        return acmectl_fail(ctl, "%s: %s", path, err.msg);
-    }
-    len = i2d_X509(acme_cert_x509(APR_ARRAY_IDX(certs, 0, acme_cert_t *)),
-                   &der);
-    if (len <= 0) {
-        return acmectl_fail(ctl, "%s: cannot encode the certificate", path);
-    }
-    rv = acmectl_connect(&client, &store, &account, c, &err);
-    if (rv == APR_SUCCESS) {
-        rv = acme_cert_revoke(client, p, der, (apr_size_t)len, ctl->reason,
-                              NULL, &err);
-        if (rv != APR_SUCCESS && acmectl_account_gone(&err)) {
-            /* the CA was reset or forgot the account: register again, then
-             * ask once more */
-            rv = acmectl_account_reregister(c, client, store, account, &err);
-            if (rv == APR_SUCCESS) {
-                rv = acme_cert_revoke(client, p, der, (apr_size_t)len,
-                                      ctl->reason, NULL, &err);
-            }
-        }
-    }
-    if (rv != APR_SUCCESS) {
-        OPENSSL_free(der);
-        return acmectl_fail(ctl, "revoking %s failed: %s", path, err.msg);
-    }
-    OPENSSL_free(der);
-    acmectl_say(ctl, "Congratulations! You have successfully revoked the "
-                "certificate that was located at %s.\n", path);
-    if (name) {
-        acme_store_state_load(&state, store, name, p);
-        json_object_set_new(state, "revoked",
-                            json_integer(apr_time_sec(apr_time_now())));
-        json_object_set_new(state, "revocation_reason",
-                            json_integer(ctl->reason));
-        json_object_set_new(state, "revoked_serial", json_string(l->serial));
-        acme_store_state_save(store, name, state, p);
-        json_decref(state);
-        if (ctl->delete_after_revoke != 0) {
-            if (acme_store_lineage_delete(store, name, p, &err)
-                != APR_SUCCESS) {
-                return acmectl_fail(ctl, "revoked, but deleting %s failed: "
-                                    "%s", name, err.msg);
-            }
-            acmectl_say(ctl, "Deleted all files relating to certificate "
-                        "%s.\n", name);
-        }
-    }
-    return 0;
-}
-
-/* Deletes a lineage: live/, archive/, renewal/ and state/ for it. */
-int acmectl_cmd_delete(acmectl_t *ctl)
-{
-    apr_pool_t *p = ctl->pool;
-    acme_store_t *store;
-    acme_lineage_t *l;
-    acme_err_t err;
-
-    if (!ctl->cert_name) {
-        return acmectl_fail(ctl, "delete needs --cert-name NAME");
-    }
-    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS
-        || acme_store_lineage_load(&l, store, ctl->cert_name, p, &err)
-           != APR_SUCCESS) {
-        return acmectl_fail(ctl, "no certificate named '%s' in %s",
-                            ctl->cert_name, ctl->config_dir);
-    }
-    /* not while the server's supervisor (or another acmectl) writes */
-    if (acmectl_lock_store(ctl, store, &err) != APR_SUCCESS
-        || acme_store_lineage_delete(store, ctl->cert_name, p, &err)
-           != APR_SUCCESS) {
-        return acmectl_fail(ctl, "%s", err.msg);
-    }
-    acmectl_say(ctl, "Deleted all files relating to certificate %s.\n",
-                ctl->cert_name);
     return 0;
 }

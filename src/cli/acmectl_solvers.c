@@ -6,7 +6,7 @@
 #include <apr_file_io.h>
 #include <apr_hash.h>
 
-#include "acmectl.h"
+#include "acmectl_solvers.h"
 #include "acme_dns.h"
 #include "acme_hook.h"
 #include "acme_standalone.h"

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
 #include "acme_status.h"
 #include "acme_util.h"
 

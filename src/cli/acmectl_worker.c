@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acmectl.h"
+#include "acmectl_cmds.h"
 #include "acme_worker.h"
 
 static void log_worker(void *baton, acme_log_level_e level, const char *msg)

@@ -1,10 +1,10 @@
-/* acmectl: the command-line front end of mod_acme's engine. */
-#ifndef ACMECTL_H
-#define ACMECTL_H
+/* acmectl: the context every subcommand works in (what the command line
+ * said) and the helpers they share to speak and to take the store's lock.
+ * Below the subcommands: it depends on none of them, nor on main. */
+#ifndef ACMECTL_CTX_H
+#define ACMECTL_CTX_H
 
 #include "acme_common.h"
-#include "acme_client.h"
-#include "acme_issue.h"
 #include "acme_key.h"
 #include "acme_store.h"
 
@@ -69,6 +69,10 @@ typedef struct acmectl_t {
     apr_array_header_t *cert_names;    /* every --cert-name, in order */
 } acmectl_t;
 
+/* A context with every default (the store, Let's Encrypt's production CA,
+ * port 80, ec256, the hook and DNS timeouts) and empty lists, in pool. */
+acmectl_t *acmectl_ctx_make(apr_pool_t *pool);
+
 /* Prints "acmectl: <message>" on stderr (the one line a failure prints)
  * and returns the exit status 1. */
 int acmectl_fail(acmectl_t *ctl, const char *fmt, ...)
@@ -77,51 +81,6 @@ int acmectl_fail(acmectl_t *ctl, const char *fmt, ...)
 /* Prints progress on stdout unless --quiet. */
 void acmectl_say(acmectl_t *ctl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* Creates the client for --server, loads its directory, opens (creating)
- * the store and makes sure an account exists (stored or newly registered).
- * *paccount_id receives the account's id in the store. */
-apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
-                             const char **paccount_id, acmectl_t *ctl,
-                             acme_err_t *err);
-
-/* Returns non-zero when err is the CA's accountDoesNotExist: it no longer
- * knows the stored account (it was reset, or forgot it). */
-int acmectl_account_gone(const acme_err_t *err);
-
-/* After acmectl_account_gone(): registers the client's account key again
- * (contacts of -m, else those stored with the account; --agree-tos and the
- * EAB options), stores the new account URL under account_id's directory and
- * says so on stdout. On success the client uses the new account; the
- * caller retries what failed, once. */
-apr_status_t acmectl_account_reregister(acmectl_t *ctl, acme_client_t *client,
-                                        acme_store_t *store,
-                                        const char *account_id,
-                                        acme_err_t *err);
-
-/* Obtains a certificate for names with the solver of ctl's authenticator,
- * validates it and (save) stores it as the next version of lineage, with
- * ctl's renewal parameters. *pversion gets the archive version. */
-apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
-                            acme_client_t *client, acme_store_t *store,
-                            const char *account,
-                            const apr_array_header_t *names,
-                            const char *lineage, int save, acme_err_t *err);
-
-/* Builds the solver for the chosen authenticator. */
-apr_status_t acmectl_solver_make(acme_solver_t **psolver, acmectl_t *ctl,
-                                 acme_err_t *err);
-
-/* Commands; each returns the process exit status. */
-int acmectl_cmd_certonly(acmectl_t *ctl);
-int acmectl_cmd_certificates(acmectl_t *ctl);
-int acmectl_cmd_status(acmectl_t *ctl);
-int acmectl_cmd_worker(acmectl_t *ctl);
-int acmectl_cmd_renew(acmectl_t *ctl);
-int acmectl_cmd_revoke(acmectl_t *ctl);
-int acmectl_cmd_delete(acmectl_t *ctl);
-int acmectl_cmd_update_account(acmectl_t *ctl);
-int acmectl_cmd_import(acmectl_t *ctl);
 
 /* Formats a time as ISO 8601 UTC ("2026-01-02T03:04:05Z"). */
 const char *acmectl_iso_time(apr_pool_t *p, apr_time_t t);
