@@ -13,70 +13,81 @@
 #include "acme_supervisor.h"
 #include "acme_util.h"
 
-static acme_renewal_conf_t *renewal_conf(acmectl_t *ctl, const char *account,
-                                         acme_store_t *store,
-                                         const char *lineage)
+/* The renewal conf parameters acmectl sets, as Certbot writes them; what an
+ * earlier conf of the lineage says beside them stays (acme_obtain). */
+static apr_table_t *conf_params(acmectl_t *ctl, const char *account)
 {
     apr_pool_t *p = ctl->pool;
-    acme_renewal_conf_t *conf = acme_renewal_conf_make(p);
-    acme_lineage_t *old;
-    int i;
+    apr_table_t *t = apr_table_make(p, 16);
 
-    /* keep what an earlier conf said that we do not set (Certbot's
-     * renew_before_expiry, http01_address, ...) */
-    if (acme_store_lineage_load(&old, store, lineage, p, NULL) == APR_SUCCESS
-        && old->conf) {
-        conf->top = apr_table_copy(p, old->conf->top);
-        conf->params = apr_table_copy(p, old->conf->params);
-        apr_table_unset(conf->params, "webroot_path");
-    }
-
-    apr_table_set(conf->params, "account", account);
-    apr_table_set(conf->params, "authenticator", ctl->authenticator);
-    apr_table_set(conf->params, "server", ctl->server);
-    acme_sup_key_params(conf->params, ctl->key_type);
+    apr_table_set(t, "account", account);
+    apr_table_set(t, "authenticator", ctl->authenticator);
+    apr_table_set(t, "server", ctl->server);
+    acme_sup_key_params(t, ctl->key_type);
     if (ctl->ca_bundle) {
-        apr_table_set(conf->params, "ca_bundle", ctl->ca_bundle);
+        apr_table_set(t, "ca_bundle", ctl->ca_bundle);
     }
     if (ctl->pref_challs->nelts) {
-        apr_table_set(conf->params, "pref_challs", apr_pstrcat(p,
+        apr_table_set(t, "pref_challs", apr_pstrcat(p,
                       acme_array_join(p, ctl->pref_challs, ","), ",", NULL));
     }
     if (!strcmp(ctl->authenticator, "standalone") && ctl->http01_port != 80) {
-        apr_table_set(conf->params, "http01_port",
-                      apr_itoa(p, ctl->http01_port));
+        apr_table_set(t, "http01_port", apr_itoa(p, ctl->http01_port));
     }
     if (!strcmp(ctl->authenticator, "webroot")) {
-        apr_table_set(conf->params, "webroot_path", apr_pstrcat(p,
+        apr_table_set(t, "webroot_path", apr_pstrcat(p,
                       acme_array_join(p, ctl->webroots, ","), ",", NULL));
-        for (i = 0; i < ctl->names->nelts; i++) {
-            const char *n = APR_ARRAY_IDX(ctl->names, i, const char *);
-            const char *dir = apr_table_get(ctl->webroot_map, n);
-            if (dir) {
-                apr_table_set(conf->webroot_map, n, dir);
-            }
-        }
     }
     if (ctl->manual_auth_hook) {
-        apr_table_set(conf->params, "manual_auth_hook", ctl->manual_auth_hook);
-    }
-    if (ctl->reuse_key) {
-        apr_table_set(conf->params, "reuse_key", "True");
-    }
-    if (ctl->must_staple) {
-        apr_table_set(conf->params, "must_staple", "True");
-    }
-    if (ctl->preferred_chain) {
-        apr_table_set(conf->params, "preferred_chain", ctl->preferred_chain);
-    }
-    if (ctl->profile) {
-        apr_table_set(conf->params, "preferred_profile", ctl->profile);
+        apr_table_set(t, "manual_auth_hook", ctl->manual_auth_hook);
     }
     if (ctl->manual_cleanup_hook) {
-        apr_table_set(conf->params, "manual_cleanup_hook",
-                      ctl->manual_cleanup_hook);
+        apr_table_set(t, "manual_cleanup_hook", ctl->manual_cleanup_hook);
     }
-    return conf;
+    if (ctl->reuse_key) {
+        apr_table_set(t, "reuse_key", "True");
+    }
+    if (ctl->must_staple) {
+        apr_table_set(t, "must_staple", "True");
+    }
+    if (ctl->preferred_chain) {
+        apr_table_set(t, "preferred_chain", ctl->preferred_chain);
+    }
+    if (ctl->profile) {
+        apr_table_set(t, "preferred_profile", ctl->profile);
+    }
+    /* Certbot keeps the hooks of the command line for later renewals */
+    if (ctl->pre_hook) {
+        apr_table_set(t, "pre_hook", ctl->pre_hook);
+    }
+    if (ctl->post_hook) {
+        apr_table_set(t, "post_hook", ctl->post_hook);
+    }
+    if (ctl->deploy_hook) {
+        apr_table_set(t, "renew_hook", ctl->deploy_hook);
+    }
+    return t;
+}
+
+/* The [[webroot_map]] of the names (webroot only), or NULL. */
+static apr_table_t *webroot_map(acmectl_t *ctl,
+                                const apr_array_header_t *names)
+{
+    apr_table_t *map;
+    int i;
+
+    if (strcmp(ctl->authenticator, "webroot")) {
+        return NULL;
+    }
+    map = apr_table_make(ctl->pool, 4);
+    for (i = 0; i < names->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(names, i, const char *);
+        const char *dir = apr_table_get(ctl->webroot_map, n);
+        if (dir) {
+            apr_table_set(map, n, dir);
+        }
+    }
+    return map;
 }
 
 /* Which lineage the certificate goes to, as Certbot decides it. */
@@ -127,180 +138,130 @@ static const char *pick_lineage(acmectl_t *ctl, acme_store_t *store,
     return name;
 }
 
-/* Without --reuse-key a new key; with it, the lineage's key when there is
- * one of the requested type. */
-static apr_status_t lineage_key(acme_key_t **pkey, acmectl_t *ctl,
-                                acme_store_t *store, const char *lineage,
-                                acme_err_t *err)
+static void say_line(void *baton, const char *msg)
 {
-    acme_lineage_t *l;
-    acme_key_type_e type;
-
-    if (ctl->reuse_key
-        && acme_store_lineage_load(&l, store, lineage, ctl->pool, NULL)
-           == APR_SUCCESS
-        && acme_key_load(pkey, ctl->pool, l->privkey_path, NULL)
-           == APR_SUCCESS
-        && acme_key_get_type(&type, *pkey) == APR_SUCCESS) {
-        if (type == ctl->key_type) {
-            acmectl_say(ctl, "Reusing the private key of %s\n", lineage);
-            return APR_SUCCESS;
-        }
-        acmectl_say(ctl, "The key of %s is %s, not %s: making a new one\n",
-                    lineage, acme_key_type_name(type),
-                    acme_key_type_name(ctl->key_type));
-    }
-    return acme_key_generate(pkey, ctl->pool, ctl->key_type, err);
+    acmectl_say(baton, "%s\n", msg);
 }
 
-apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
-                            acme_client_t *client, acme_store_t *store,
-                            const char *account,
-                            const apr_array_header_t *req_names,
-                            const char *lineage, int save, acme_err_t *err)
+acme_batch_t *acmectl_batch(acmectl_t *ctl, acme_store_t *store, int renew)
+{
+    acme_batch_hooks_t hooks;
+    acme_batch_t *b;
+
+    memset(&hooks, 0, sizeof(hooks));
+    hooks.pre = ctl->pre_hook;
+    hooks.post = ctl->post_hook;
+    hooks.deploy = ctl->deploy_hook;
+    hooks.replace = 1;
+    /* as Certbot: the store's hook directories and the lineage's own hooks
+     * belong to renew */
+    hooks.no_dirs = !renew || ctl->no_directory_hooks;
+    hooks.lineage_hooks = renew;
+    hooks.timeout = ctl->hook_timeout;
+    b = acme_batch_make(store, &hooks, ctl->pool);
+    b->note = say_line;
+    b->note_baton = ctl;
+    return b;
+}
+
+/* The order's options from the command line (and, for renew, what
+ * lineage_ctl took from the renewal conf). */
+static acme_order_opts_t *order_opts(acmectl_t *ctl, const char *account,
+                                     const apr_array_header_t *names,
+                                     const char *lineage)
+{
+    acme_order_opts_t *o = apr_pcalloc(ctl->pool, sizeof(*o));
+
+    o->lineage = lineage;
+    o->names = apr_array_copy(ctl->pool, names);
+    o->challenges = ctl->pref_challs;
+    o->profile = ctl->profile;
+    o->preferred_chain = ctl->preferred_chain;
+    o->replaces = ctl->replaces;
+    o->key_type = ctl->key_type;
+    o->reuse_key = ctl->reuse_key;
+    o->must_staple = ctl->must_staple;
+    o->allow_subset = ctl->allow_subset;
+    o->due = ACME_DUE_REQUESTED;
+    o->dry_run = ctl->dry_run;
+    o->no_dup_guard = ctl->ignore_dup_limit;
+    o->sync_state = 1;
+    o->ca_url = ctl->server;
+    o->account_id = account;
+    o->conf_params = conf_params(ctl, account);
+    o->webroot_map = webroot_map(ctl, names);
+    return o;
+}
+
+/* Says what came of a successful issuance. */
+static void say_obtained(acmectl_t *ctl, acme_obtain_t *ob)
 {
     apr_pool_t *p = ctl->pool;
-    apr_array_header_t *certs, *names, *dropped;
-    acme_solver_t *solver;
-    acme_key_t *key;
-    acme_issue_req_t req;
-    acme_issue_result_t *res;
-    const char *key_pem;
-    const unsigned char *csr;
-    apr_size_t csr_len, key_len;
-    apr_status_t rv;
-    int i, reregistered = 0;
+    const char *live = acme_store_path(ob->batch->store, p, "live",
+                                       ob->opts->lineage, NULL);
 
-    names = apr_array_copy(p, req_names);
-    dropped = apr_array_make(p, 1, sizeof(const char *));
+    if (ob->dropped->nelts) {
+        acmectl_say(ctl, "Issued without %s (--allow-subset-of-names)\n",
+                    acme_array_join(p, ob->dropped, ", "));
+    }
+    if (ob->opts->dry_run) {
+        acmectl_say(ctl, "The dry run obtained a certificate for %s; nothing "
+                    "was saved.\n", acme_array_join(p, ob->names, ", "));
+        return;
+    }
+    acmectl_say(ctl, "Successfully received certificate.\n"
+                "Certificate is saved at: %s/fullchain.pem\n"
+                "Key is saved at:         %s/privkey.pem\n"
+                "This certificate expires on %.10s.\n"
+                "Lineage %s, version %d%s%s.\n", live, live,
+                acmectl_iso_time(p, ob->not_after), ob->opts->lineage,
+                ob->version, *ob->chain_issuer ? ", chain issued by " : "",
+                ob->chain_issuer);
+}
+
+apr_status_t acmectl_obtain(acme_obtain_t **pob, acmectl_t *ctl,
+                            acme_batch_t *b, acme_client_t *client,
+                            const char *account,
+                            const apr_array_header_t *names,
+                            const char *lineage, acme_err_t *err)
+{
+    apr_pool_t *p = ctl->pool;
+    acme_account_req_t areq;
+    acme_attempt_res_t res;
+    acme_solver_t *solver;
+    acme_obtain_t *ob = NULL;
+    apr_status_t rv;
+
     rv = acmectl_solver_make(&solver, ctl, err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_obtain_begin(&ob, b, order_opts(ctl, account, names,
+                                                  lineage), NULL, 0, NULL, p,
+                               err);
+    }
     if (rv != APR_SUCCESS) {
         goto cleanup;
-    }
-    if (ctl->profile && !json_object_get(client->profiles, ctl->profile)) {
-        const char *offered = "";
-        const char *k;
-        json_t *v;
-        json_object_foreach(client->profiles, k, v) {
-            offered = apr_pstrcat(p, offered, *offered ? ", " : "", k, NULL);
-        }
-        rv = acme_err_set(err, p, ACME_EINVAL, "the CA offers no profile "
-                          "'%s' (%s)", ctl->profile, *offered
-                          ? apr_pstrcat(p, "offered: ", offered, NULL)
-                          : "it announces no profiles");
-        goto cleanup;
-    }
-    if (!ctl->ignore_dup_limit && !ctl->dry_run) {
-        rv = acme_dup_guard_check(store, names, apr_time_now(), p, err);
-        if (rv != APR_SUCCESS) {
-            goto cleanup;
-        }
     }
     if (ctl->must_staple) {
         acmectl_say(ctl, "Note: Let's Encrypt no longer issues certificates "
                     "with OCSP must-staple (it ended OCSP in 2025); other CAs "
                     "may still.\n");
     }
-    rv = lineage_key(&key, ctl, store, lineage, err);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    for (;;) {
-        acmectl_say(ctl, "Requesting a certificate for %s\n",
-                    acme_array_join(p, names, " and "));
-        rv = acme_csr_make(&csr, &csr_len, p, key, names, ctl->must_staple,
-                           err);
+    acmectl_account_req(&areq, ctl, b->store, account);
+    acme_batch_account(b, client->account_key, client->account_url, account);
+    do {
+        rv = acme_obtain_attempt(ob, err);
         if (rv != APR_SUCCESS) {
             goto cleanup;
         }
-        memset(&req, 0, sizeof(req));
-        req.names = names;
-        req.csr_der = csr;
-        req.csr_len = csr_len;
-        req.solver = solver;
-        req.replaces = ctl->replaces;
-        req.profile = ctl->profile;
-        req.preferred_chain = ctl->preferred_chain;
-        rv = acme_issue(&res, client, p, &req, err);
-        if (rv == APR_SUCCESS) {
-            break;
-        }
-        if (!reregistered && acmectl_account_gone(err)) {
-            /* the CA was reset or forgot the account: register again and
-             * go on with the order */
-            reregistered = 1;
-            rv = acmectl_account_reregister(ctl, client, store, account, err);
-            if (rv != APR_SUCCESS) {
-                goto cleanup;
-            }
-            continue;
-        }
-        /* --allow-subset-of-names: drop the name that failed, go on with
-         * the rest in a new order */
-        if (!ctl->allow_subset || rv != ACME_ECHALLENGE || !req.failed_name
-            || names->nelts < 2 || !acme_array_contains(names,
-                                                         req.failed_name)) {
-            goto cleanup;
-        }
-        acmectl_say(ctl, "Dropping %s: %s\n", req.failed_name, err->msg);
-        APR_ARRAY_PUSH(dropped, const char *) = req.failed_name;
-        {
-            apr_array_header_t *rest = apr_array_make(p, names->nelts,
-                                                      sizeof(const char *));
-            for (i = 0; i < names->nelts; i++) {
-                const char *n = APR_ARRAY_IDX(names, i, const char *);
-                if (strcasecmp(n, req.failed_name)) {
-                    APR_ARRAY_PUSH(rest, const char *) = n;
-                }
-            }
-            names = rest;
-        }
-    }
-    if (dropped->nelts) {
-        acmectl_say(ctl, "Issued without %s (--allow-subset-of-names)\n",
-                    acme_array_join(p, dropped, ", "));
-    }
-    /* Check what came back before it goes anywhere near live/. */
-    rv = acme_chain_parse(&certs, p, res->chain_pem, strlen(res->chain_pem),
-                          err);
+        /* Certbot tries the one challenge type it picked: no fallback */
+        acme_attempt_run(&res, client, &ob->req, solver, &areq, 0, p);
+    } while (acme_obtain_next(ob, &res) == ACME_OBTAIN_AGAIN);
+    rv = acme_obtain_finish(ob, &res, err);
     if (rv == APR_SUCCESS) {
-        rv = acme_chain_validate(certs, key, names, apr_time_now(), p, err);
-    }
-    if (rv != APR_SUCCESS) {
-        acme_err_wrap(err, p, "the CA's certificate was rejected");
-        goto cleanup;
-    }
-    if (!save) {
-        acmectl_say(ctl, "The dry run obtained a certificate for %s; nothing "
-                    "was saved.\n", acme_array_join(p, names, ", "));
-        *pversion = 0;
-        goto cleanup;
-    }
-    rv = acme_key_to_pem(&key_pem, &key_len, p, key);
-    if (rv != APR_SUCCESS) {
-        rv = acme_err_set(err, p, rv, "cannot serialise the private key");
-        goto cleanup;
-    }
-    rv = acme_store_lineage_save(store, lineage,
-                                 acme_chain_to_pem(p, certs, 0, 1),
-                                 acme_chain_to_pem(p, certs, 1, certs->nelts),
-                                 key_pem, renewal_conf(ctl, account, store,
-                                                       lineage),
-                                 pversion, p, err);
-    if (rv == APR_SUCCESS) {
-        acme_cert_t *leaf = APR_ARRAY_IDX(certs, 0, acme_cert_t *);
-        const char *live = acme_store_path(store, p, "live", lineage, NULL);
-        acme_dup_guard_record(store, names, apr_time_now(), p);
-        acmectl_say(ctl, "Successfully received certificate.\n"
-                    "Certificate is saved at: %s/fullchain.pem\n"
-                    "Key is saved at:         %s/privkey.pem\n"
-                    "This certificate expires on %.10s.\n"
-                    "Lineage %s, version %d%s%s.\n", live, live,
-                    acmectl_iso_time(p, acme_cert_not_after(leaf)), lineage,
-                    *pversion, *res->chain_issuer ? ", chain issued by "
-                    : "", res->chain_issuer);
+        say_obtained(ctl, ob);
     }
 cleanup:
+    *pob = ob;
     return rv;
 }
 
@@ -313,7 +274,10 @@ int acmectl_cmd_certonly(acmectl_t *ctl)
     acme_store_t *store;
     acme_solver_t *solver;
     const char *account, *lineage;
-    int i, version;
+    acme_batch_t *batch;
+    acme_obtain_t *ob;
+    apr_status_t rv;
+    int i;
 
     acme_err_clear(&err);
     if (!ctl->names->nelts) {
@@ -363,9 +327,9 @@ int acmectl_cmd_certonly(acmectl_t *ctl)
             return 0;
         }
     }
-    if (acmectl_obtain(&version, ctl, client, store, account, names, lineage,
-                       !ctl->dry_run, &err) != APR_SUCCESS) {
-        return acmectl_fail(ctl, "%s", err.msg);
-    }
-    return 0;
+    batch = acmectl_batch(ctl, store, 0);
+    rv = acmectl_obtain(&ob, ctl, batch, client, account, names, lineage,
+                        &err);
+    acme_batch_end(batch);
+    return rv == APR_SUCCESS ? 0 : acmectl_fail(ctl, "%s", err.msg);
 }

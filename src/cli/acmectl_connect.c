@@ -239,6 +239,17 @@ static apr_array_header_t *stored_contacts(acme_store_t *store,
     return out;
 }
 
+void acmectl_account_req(acme_account_req_t *areq, acmectl_t *ctl,
+                         acme_store_t *store, const char *account_id)
+{
+    memset(areq, 0, sizeof(*areq));
+    areq->contacts = ctl->contacts->nelts ? ctl->contacts
+        : stored_contacts(store, ctl->server, account_id, ctl->pool);
+    areq->agree_tos = ctl->agree_tos;
+    areq->eab_kid = ctl->eab_kid;
+    areq->eab_hmac = ctl->eab_hmac;
+}
+
 int acmectl_account_gone(const acme_err_t *err)
 {
     return acme_problem_is(err, "accountDoesNotExist");
@@ -256,12 +267,7 @@ apr_status_t acmectl_account_reregister(acmectl_t *ctl, acme_client_t *client,
     json_t *reg = NULL;
     apr_status_t rv;
 
-    memset(&req, 0, sizeof(req));
-    req.contacts = ctl->contacts->nelts ? ctl->contacts
-        : stored_contacts(store, ctl->server, account_id, p);
-    req.agree_tos = ctl->agree_tos;
-    req.eab_kid = ctl->eab_kid;
-    req.eab_hmac = ctl->eab_hmac;
+    acmectl_account_req(&req, ctl, store, account_id);
     acme_log(ACME_LOG_WARN, "the CA does not know the account %s any more; "
              "registering its key again", old_url);
     /* the same key: the account id (and every renewal conf naming it) stays

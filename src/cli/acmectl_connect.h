@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "acmectl_ctx.h"
+#include "acme_account.h"
 #include "acme_client.h"
 
 /* Creates the client for --server, loads its directory, opens (creating)
@@ -13,6 +14,12 @@
 apr_status_t acmectl_connect(acme_client_t **pclient, acme_store_t **pstore,
                              const char **paccount_id, acmectl_t *ctl,
                              acme_err_t *err);
+
+/* What the account of account_id is registered again with when the CA
+ * forgot it: -m's contacts, else those stored with it; --agree-tos and
+ * the EAB options. */
+void acmectl_account_req(acme_account_req_t *areq, acmectl_t *ctl,
+                         acme_store_t *store, const char *account_id);
 
 /* Returns non-zero when err is the CA's accountDoesNotExist: it no longer
  * knows the stored account (it was reset, or forgot it). */

@@ -5,14 +5,21 @@
 
 #include "acmectl_ctx.h"
 #include "acme_client.h"
+#include "acme_obtain.h"
 
-/* Obtains a certificate for names with the solver of ctl's authenticator,
- * validates it and (save) stores it as the next version of lineage, with
- * ctl's renewal parameters. *pversion gets the archive version. */
-apr_status_t acmectl_obtain(int *pversion, acmectl_t *ctl,
-                            acme_client_t *client, acme_store_t *store,
+/* The run's batch (acme_obtain.h): the command line's hooks, Certbot's
+ * way (renew: with the store's hook directories and the lineages' own
+ * hooks; certonly: without), and messages on stdout. */
+acme_batch_t *acmectl_batch(acmectl_t *ctl, acme_store_t *store, int renew);
+
+/* Obtains a certificate for names into lineage through the orchestrator
+ * (acme_obtain.h), with the solver of ctl's authenticator, in this
+ * process; says what came of it. *pob gets the issuance (for its
+ * version), even on failure (NULL when it could not begin). */
+apr_status_t acmectl_obtain(acme_obtain_t **pob, acmectl_t *ctl,
+                            acme_batch_t *b, acme_client_t *client,
                             const char *account,
                             const apr_array_header_t *names,
-                            const char *lineage, int save, acme_err_t *err);
+                            const char *lineage, acme_err_t *err);
 
 #endif

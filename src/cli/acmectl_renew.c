@@ -390,267 +390,213 @@ static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
                         "see its error log", l->name);
 }
 
-/* A hook command of the lineage's renewal conf (Certbot's pre_hook,
- * post_hook, renew_hook; deploy_hook too), or NULL. */
-static const char *conf_hook(const acme_lineage_t *l, const char *key)
+/* One renew run: what was found due, and what not. */
+typedef struct renew_run_t {
+    acmectl_t *ctl;
+    acme_store_t *store;
+    apr_hash_t *clients;             /* ARI clients, per CA */
+    apr_array_header_t *due;         /* acme_lineage_t * */
+    apr_array_header_t *due_ids;     /* their ARI CertIDs (or NULL) */
+    apr_array_header_t *skipped;     /* lines for the report */
+} renew_run_t;
+
+/* Whether l is due, with ARI overriding the lifetime rule; says why. */
+static int renew_is_due(renew_run_t *run, const acme_lineage_t *l,
+                        lineage_ari_t *ari)
 {
-    const char *v = l->conf ? apr_table_get(l->conf->params, key) : NULL;
+    acmectl_t *ctl = run->ctl;
+    apr_pool_t *p = ctl->pool;
+    apr_time_t when;
+    acme_due_e why = lineage_due(&when, run->store, l, ctl->key_type_set
+                                 ? ctl->key_type
+                                 : conf_key_type(l->conf->params), p);
+    acmectl_t *c = NULL;
+    int lifetime = why == ACME_DUE_NO || why == ACME_DUE_WINDOW;
 
-    return v && *v && strcmp(v, "None") ? v : NULL;
-}
-
-/* Runs a lineage's own pre_hook before its renewal, as Certbot does: only
- * without --pre-hook (which replaces it), and each command once a run. */
-static int lineage_pre_hook(acmectl_t *ctl, acme_store_t *store,
-                            const acme_lineage_t *l, apr_array_header_t *ran,
-                            apr_pool_t *p)
-{
-    const char *cmd = conf_hook(l, "pre_hook"), *msg = NULL;
-    int failures;
-
-    if (ctl->pre_hook || !cmd || acme_array_contains(ran, cmd)) {
+    memset(ari, 0, sizeof(*ari));
+    if (lineage_ctl(&c, ctl, l, NULL) == APR_SUCCESS) {
+        if (ctl->force_renewal || ctl->dry_run) {
+            /* no window needed; the CertID is for "replaces" */
+            ari->cert_id = l->ari_cert_id;
+        }
+        else {
+            lineage_ari(ari, ctl, c, run->store, l, run->clients, p);
+        }
+    }
+    if (ctl->force_renewal || ctl->dry_run) {
+        return 1;
+    }
+    if (!ari->known || !lifetime) {
+        return why != ACME_DUE_NO;
+    }
+    /* ARI overrides the lifetime rule (not a changed name set, key type
+     * or an expired certificate) */
+    if (apr_time_now() < ari->chosen) {
         return 0;
     }
-    APR_ARRAY_PUSH(ran, const char *) = cmd;
-    failures = acme_renewal_hooks_run(store, "pre", cmd, 1, NULL,
-                                      ctl->hook_timeout, &msg, p);
-    if (msg) {
-        acmectl_say(ctl, "Pre-hook of %s failed: %s\n", l->name, msg);
+    acmectl_say(ctl, "%s is due: the CA's renewal window is %s to %s (ARI)\n",
+                l->name, acme_ari_format_time(p, ari->start),
+                acme_ari_format_time(p, ari->end));
+    return 1;
+}
+
+/* Sorts one lineage: due, skipped, or the module's. Returns -1 to go on,
+ * else the exit status of the command (a module lineage named with
+ * --cert-name: the server was asked). */
+static int renew_sort(renew_run_t *run, const char *name)
+{
+    acmectl_t *ctl = run->ctl;
+    apr_pool_t *p = ctl->pool;
+    const char *auth;
+    acme_lineage_t *l = NULL;
+    lineage_ari_t ari;
+    acme_err_t err;
+
+    if (acme_store_lineage_load(&l, run->store, name, p, &err)
+        != APR_SUCCESS || !l->conf) {
+        acmectl_say(ctl, "Skipping %s: %s\n", name, l && !l->conf
+                    ? "no renewal configuration" : err.msg);
+        return -1;
     }
-    return failures;
+    auth = apr_table_get(l->conf->params, "authenticator");
+    if (!auth || !strcmp(auth, "mod_acme")) {
+        /* the module's own lineages: its supervisor renews them; named
+         * on the command line, the running server is asked to */
+        if (ctl->cert_name) {
+            return request_server_renewal(ctl, run->store, l);
+        }
+        acmectl_say(ctl, "%s is renewed by the Apache module (use "
+                    "--cert-name %s to ask the server to renew it now)\n",
+                    name, name);
+        return -1;
+    }
+    if (renew_is_due(run, l, &ari)) {
+        APR_ARRAY_PUSH(run->due, acme_lineage_t *) = l;
+        APR_ARRAY_PUSH(run->due_ids, const char *) = ari.cert_id;
+    }
+    else if (ari.known) {
+        APR_ARRAY_PUSH(run->skipped, const char *) = apr_psprintf(p,
+            "%s (expires %.10s; renewal suggested by the CA from %s, "
+            "planned for %s)", l->fullchain_path,
+            acmectl_iso_time(p, l->not_after),
+            acme_ari_format_time(p, ari.start),
+            acme_ari_format_time(p, ari.chosen));
+    }
+    else {
+        APR_ARRAY_PUSH(run->skipped, const char *) = apr_psprintf(p,
+            "%s (expires %.10s)", l->fullchain_path,
+            acmectl_iso_time(p, l->not_after));
+    }
+    return -1;
+}
+
+/* Renews one due lineage (the i-th) in the batch. */
+static void renew_one(renew_run_t *run, acme_batch_t *b, int i)
+{
+    acmectl_t *ctl = run->ctl;
+    acme_lineage_t *l = APR_ARRAY_IDX(run->due, i, acme_lineage_t *);
+    acme_client_t *client;
+    acme_store_t *st;
+    acme_obtain_t *ob;
+    const char *account;
+    acmectl_t *c = NULL;
+    acme_err_t err;
+
+    acme_err_clear(&err);
+    acmectl_say(ctl, "Renewing %s\n", l->name);
+    if (lineage_ctl(&c, ctl, l, &err) == APR_SUCCESS
+        && acmectl_connect(&client, &st, &account, c, &err) == APR_SUCCESS) {
+        /* RFC 9773 §5: tell the CA which certificate this replaces (not
+         * in a dry run: that goes to another CA, or is a test) */
+        c->replaces = client->url_renewal_info && !ctl->dry_run
+            ? APR_ARRAY_IDX(run->due_ids, i, const char *) : NULL;
+        if (acmectl_obtain(&ob, c, b, client, account, l->names, l->name,
+                           &err) == APR_SUCCESS) {
+            return;
+        }
+        if (!ob) {
+            /* it failed before it began: the batch does not know it */
+            APR_ARRAY_PUSH(b->failed, const char *) =
+                acme_array_join(ctl->pool, l->names, " ");
+        }
+    }
+    else {
+        APR_ARRAY_PUSH(b->failed, const char *) =
+            acme_array_join(ctl->pool, l->names, " ");
+    }
+    acmectl_say(ctl, "Failed to renew %s: %s\n", l->name, err.msg);
+    fprintf(stderr, "acmectl: renewing %s failed: %s\n", l->name, err.msg);
+}
+
+/* The run's summary; returns the exit status. */
+static int renew_report(renew_run_t *run, acme_batch_t *b)
+{
+    acmectl_t *ctl = run->ctl;
+    apr_pool_t *p = ctl->pool;
+
+    if (run->skipped->nelts) {
+        acmectl_say(ctl, "The following certificates are not due for renewal "
+                    "yet:\n  %s (skipped)\n",
+                    acme_array_join(p, run->skipped, " (skipped)\n  "));
+    }
+    if (b->renewed->nelts) {
+        acmectl_say(ctl, "%s:\n  %s\n", ctl->dry_run
+                    ? "The dry run succeeded for" : "Renewed",
+                    acme_array_join(p, b->renewed, "\n  "));
+    }
+    if (!run->due->nelts && !run->skipped->nelts) {
+        acmectl_say(ctl, "No certificates to renew.\n");
+    }
+    if (b->failed->nelts) {
+        acmectl_say(ctl, "%d renewal(s) failed:\n  %s\n", b->failed->nelts,
+                    acme_array_join(p, b->failed, "\n  "));
+        return 1;
+    }
+    return 0;                       /* failed hooks were reported; they
+                                       undo nothing */
 }
 
 int acmectl_cmd_renew(acmectl_t *ctl)
 {
     apr_pool_t *p = ctl->pool;
-    apr_array_header_t *names, *due, *due_ids, *renewed, *failed, *skipped;
-    apr_array_header_t *pre_ran, *post_cmds;
-    apr_hash_t *clients = apr_hash_make(ctl->pool);
-    acme_store_t *store;
-    apr_table_t *env;
+    apr_array_header_t *names;
+    acme_batch_t *b;
+    renew_run_t run;
     acme_err_t err;
-    int i, hook_failures = 0;
+    int i, rc;
 
-    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS) {
+    memset(&run, 0, sizeof(run));
+    run.ctl = ctl;
+    if (acme_store_open(&run.store, p, ctl->config_dir, 0, &err)
+        != APR_SUCCESS) {
         return acmectl_fail(ctl, "no store at %s", ctl->config_dir);
     }
-    acme_store_lineage_list(&names, store, p);
-    due = apr_array_make(p, 4, sizeof(acme_lineage_t *));
-    due_ids = apr_array_make(p, 4, sizeof(const char *));
-    renewed = apr_array_make(p, 4, sizeof(const char *));
-    failed = apr_array_make(p, 4, sizeof(const char *));
-    skipped = apr_array_make(p, 4, sizeof(const char *));
-    pre_ran = apr_array_make(p, 2, sizeof(const char *));
-    post_cmds = apr_array_make(p, 2, sizeof(const char *));
-    if (ctl->post_hook) {
-        APR_ARRAY_PUSH(post_cmds, const char *) = ctl->post_hook;
-    }
+    run.clients = apr_hash_make(p);
+    run.due = apr_array_make(p, 4, sizeof(acme_lineage_t *));
+    run.due_ids = apr_array_make(p, 4, sizeof(const char *));
+    run.skipped = apr_array_make(p, 4, sizeof(const char *));
+    acme_store_lineage_list(&names, run.store, p);
     for (i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
-        acme_lineage_t *l;
-        apr_time_t when;
-
         if (ctl->cert_name && strcmp(ctl->cert_name, name)) {
             continue;
         }
-        if (acme_store_lineage_load(&l, store, name, p, &err)
-            != APR_SUCCESS || !l->conf) {
-            acmectl_say(ctl, "Skipping %s: %s\n", name, l && !l->conf
-                        ? "no renewal configuration" : err.msg);
-            continue;
-        }
-        if (!apr_table_get(l->conf->params, "authenticator")
-            || !strcmp(apr_table_get(l->conf->params, "authenticator"),
-                       "mod_acme")) {
-            /* the module's own lineages: its supervisor renews them; named
-             * on the command line, the running server is asked to */
-            if (ctl->cert_name) {
-                return request_server_renewal(ctl, store, l);
-            }
-            acmectl_say(ctl, "%s is renewed by the Apache module (use "
-                        "--cert-name %s to ask the server to renew it now)\n",
-                        name, name);
-            continue;
-        }
-        acme_due_e why = lineage_due(&when, store, l, ctl->key_type_set
-                                     ? ctl->key_type
-                                     : conf_key_type(l->conf->params), p);
-        lineage_ari_t ari;
-        acmectl_t *c = NULL;
-        int is_due;
-
-        memset(&ari, 0, sizeof(ari));
-        if (lineage_ctl(&c, ctl, l, NULL) == APR_SUCCESS) {
-            if (ctl->force_renewal || ctl->dry_run) {
-                /* no window needed; the CertID is for "replaces" */
-                ari.cert_id = l->ari_cert_id;
-            }
-            else {
-                lineage_ari(&ari, ctl, c, store, l, clients, p);
-            }
-        }
-        if (ctl->force_renewal || ctl->dry_run) {
-            is_due = 1;
-        }
-        else if (ari.known && (why == ACME_DUE_NO || why == ACME_DUE_WINDOW)) {
-            /* ARI overrides the lifetime rule (not a changed name set,
-             * key type or an expired certificate) */
-            is_due = apr_time_now() >= ari.chosen;
-        }
-        else {
-            is_due = why != ACME_DUE_NO;
-        }
-        if (is_due) {
-            if (ari.known && !ctl->force_renewal && !ctl->dry_run
-                && (why == ACME_DUE_NO || why == ACME_DUE_WINDOW)) {
-                acmectl_say(ctl, "%s is due: the CA's renewal window is %s "
-                            "to %s (ARI)\n", l->name,
-                            acme_ari_format_time(p, ari.start),
-                            acme_ari_format_time(p, ari.end));
-            }
-            APR_ARRAY_PUSH(due, acme_lineage_t *) = l;
-            APR_ARRAY_PUSH(due_ids, const char *) = ari.cert_id;
-        }
-        else if (ari.known) {
-            APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(p,
-                "%s (expires %.10s; renewal suggested by the CA from %s, "
-                "planned for %s)", l->fullchain_path,
-                acmectl_iso_time(p, l->not_after),
-                acme_ari_format_time(p, ari.start),
-                acme_ari_format_time(p, ari.chosen));
-        }
-        else {
-            APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(p,
-                "%s (expires %.10s)", l->fullchain_path,
-                acmectl_iso_time(p, l->not_after));
+        if ((rc = renew_sort(&run, name)) >= 0) {
+            return rc;
         }
     }
-    if (ctl->cert_name && !due->nelts && !skipped->nelts) {
+    if (ctl->cert_name && !run.due->nelts && !run.skipped->nelts) {
         return acmectl_fail(ctl, "no certificate named '%s' that acmectl "
                             "renews", ctl->cert_name);
     }
-    if (due->nelts) {
-        const char *msg = NULL;
-        hook_failures += acme_renewal_hooks_run(store, "pre", ctl->pre_hook,
-                                                ctl->no_directory_hooks, NULL,
-                                                ctl->hook_timeout, &msg, p);
-        if (msg) {
-            acmectl_say(ctl, "Pre-hook failed: %s\n", msg);
-        }
+    b = acmectl_batch(ctl, run.store, 1);
+    if (run.due->nelts) {
+        /* the pre hooks run once, before the first renewal */
+        acme_batch_start(b);
     }
-    for (i = 0; i < due->nelts; i++) {
-        acme_lineage_t *l = APR_ARRAY_IDX(due, i, acme_lineage_t *);
-        acme_client_t *client;
-        acme_store_t *st;
-        const char *account;
-        acmectl_t *c = NULL;
-        apr_status_t rv;
-        int version;
-
-        acme_err_clear(&err);
-        acmectl_say(ctl, "Renewing %s\n", l->name);
-        /* the lineage's own hooks from its renewal conf (Certbot's
-         * pre_hook, post_hook, renew_hook), unless the command line gives
-         * that phase's hook */
-        hook_failures += lineage_pre_hook(ctl, store, l, pre_ran, p);
-        if (!ctl->post_hook && conf_hook(l, "post_hook")
-            && !acme_array_contains(post_cmds, conf_hook(l, "post_hook"))) {
-            APR_ARRAY_PUSH(post_cmds, const char *) = conf_hook(l,
-                                                                "post_hook");
-        }
-        if (lineage_ctl(&c, ctl, l, &err) == APR_SUCCESS
-            && acmectl_connect(&client, &st, &account, c, &err)
-               == APR_SUCCESS) {
-            /* RFC 9773 §5: tell the CA which certificate this replaces
-             * (not in a dry run: that goes to another CA, or is a test) */
-            c->replaces = client->url_renewal_info && !ctl->dry_run
-                ? APR_ARRAY_IDX(due_ids, i, const char *) : NULL;
-            rv = acmectl_obtain(&version, c, client, st, account, l->names,
-                                l->name, !ctl->dry_run, &err);
-            if (rv != APR_SUCCESS && c->replaces
-                && (acme_problem_is(&err, "alreadyReplaced")
-                    || (err.msg && strstr(err.msg, "HTTP 409")))) {
-                acmectl_say(ctl, "The CA says %s was already replaced (%s); "
-                            "ordering again without \"replaces\"\n",
-                            l->name, err.msg);
-                c->replaces = NULL;
-                acme_err_clear(&err);
-                rv = acmectl_obtain(&version, c, client, st, account,
-                                    l->names, l->name, !ctl->dry_run, &err);
-            }
-        }
-        else {
-            rv = err.rv ? err.rv : ACME_EGENERAL;
-        }
-        if (rv != APR_SUCCESS) {
-            acmectl_say(ctl, "Failed to renew %s: %s\n", l->name, err.msg);
-            fprintf(stderr, "acmectl: renewing %s failed: %s\n", l->name,
-                    err.msg);
-            APR_ARRAY_PUSH(failed, const char *) =
-                acme_array_join(p, l->names, " ");
-            continue;
-        }
-        APR_ARRAY_PUSH(renewed, const char *) =
-            acme_array_join(p, l->names, " ");
-        if (!ctl->dry_run) {
-            const char *msg = NULL, *deploy = ctl->deploy_hook;
-            env = apr_table_make(p, 2);
-            apr_table_set(env, "RENEWED_LINEAGE",
-                          acme_store_path(store, p, "live", l->name, NULL));
-            apr_table_set(env, "RENEWED_DOMAINS",
-                          acme_array_join(p, l->names, " "));
-            if (!deploy) {
-                deploy = conf_hook(l, "renew_hook");
-            }
-            if (!deploy) {
-                deploy = conf_hook(l, "deploy_hook");
-            }
-            hook_failures += acme_renewal_hooks_run(store, "deploy", deploy,
-                                                    ctl->no_directory_hooks,
-                                                    env, ctl->hook_timeout,
-                                                    &msg, p);
-            if (msg) {
-                acmectl_say(ctl, "Deploy hook failed (the renewal stands): "
-                            "%s\n", msg);
-            }
-        }
+    for (i = 0; i < run.due->nelts; i++) {
+        renew_one(&run, b, i);
     }
-    if (due->nelts) {
-        const char *msg = NULL;
-        env = apr_table_make(p, 2);
-        apr_table_set(env, "RENEWED_DOMAINS",
-                      acme_array_join(p, renewed, " "));
-        apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, failed, " "));
-        /* the directory's hooks, then each distinct command once */
-        for (i = 0; i < (post_cmds->nelts ? post_cmds->nelts : 1); i++) {
-            msg = NULL;
-            hook_failures += acme_renewal_hooks_run(store, "post",
-                post_cmds->nelts ? APR_ARRAY_IDX(post_cmds, i, const char *)
-                : NULL, ctl->no_directory_hooks || i > 0, env,
-                ctl->hook_timeout, &msg, p);
-            if (msg) {
-                acmectl_say(ctl, "Post-hook failed: %s\n", msg);
-            }
-        }
-    }
-    if (skipped->nelts) {
-        acmectl_say(ctl, "The following certificates are not due for renewal "
-                    "yet:\n  %s (skipped)\n",
-                    acme_array_join(p, skipped, " (skipped)\n  "));
-    }
-    if (renewed->nelts) {
-        acmectl_say(ctl, "%s:\n  %s\n", ctl->dry_run
-                    ? "The dry run succeeded for" : "Renewed", 
-                    acme_array_join(p, renewed, "\n  "));
-    }
-    if (!due->nelts && !skipped->nelts) {
-        acmectl_say(ctl, "No certificates to renew.\n");
-    }
-    if (failed->nelts) {
-        acmectl_say(ctl, "%d renewal(s) failed:\n  %s\n", failed->nelts,
-                    acme_array_join(p, failed, "\n  "));
-        return 1;
-    }
-    (void)hook_failures;            /* reported above; they undo nothing */
-    return 0;
+    acme_batch_end(b);
+    return renew_report(&run, b);
 }

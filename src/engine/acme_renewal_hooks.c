@@ -76,3 +76,11 @@ int acme_renewal_hooks_run(const acme_store_t *store, const char *phase,
     }
     return failed;
 }
+
+const char *acme_renewal_conf_hook(const acme_renewal_conf_t *conf,
+                                   const char *key)
+{
+    const char *v = conf ? apr_table_get(conf->params, key) : NULL;
+
+    return v && *v && strcmp(v, "None") ? v : NULL;
+}

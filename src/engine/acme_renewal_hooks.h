@@ -22,4 +22,9 @@ int acme_renewal_hooks_run(const acme_store_t *store, const char *phase,
                            apr_interval_time_t timeout, const char **pmsg,
                            apr_pool_t *p);
 
+/* A hook command of a renewal conf (pre_hook, post_hook, renew_hook,
+ * deploy_hook), or NULL when it is unset, empty or Certbot's "None". */
+const char *acme_renewal_conf_hook(const acme_renewal_conf_t *conf,
+                                   const char *key);
+
 #endif

@@ -100,6 +100,9 @@ const char *acme_worker_res_format(apr_pool_t *p, const acme_worker_res_t *res)
     set_opt_str(o, "error", res->error);
     set_opt_str(o, "problem_type", res->problem_type);
     set_opt_str(o, "failed_name", res->failed_name);
+    set_opt_str(o, "chain_issuer", res->chain_issuer);
+    set_opt_str(o, "forgotten_account", res->forgotten_account);
+    set_opt_str(o, "replaces_refused", res->replaces_refused);
     if (res->windows) {
         json_t *w = json_loads(res->windows, 0, NULL);
         json_object_set_new(o, "ari", json_boolean(res->ari));
@@ -212,6 +215,9 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
     res->error = acme_json_str(p, o, "error");
     res->problem_type = acme_json_str(p, o, "problem_type");
     res->failed_name = acme_json_str(p, o, "failed_name");
+    res->chain_issuer = acme_json_str(p, o, "chain_issuer");
+    res->forgotten_account = acme_json_str(p, o, "forgotten_account");
+    res->replaces_refused = acme_json_str(p, o, "replaces_refused");
     res->ari = json_is_true(json_object_get(o, "ari"));
     if (json_is_object(json_object_get(o, "windows"))) {
         char *w = json_dumps(json_object_get(o, "windows"), JSON_COMPACT);
@@ -569,22 +575,112 @@ static void worker_ari(acme_worker_res_t *res, const acme_worker_req_t *req,
     res->ok = 1;
 }
 
+void acme_worker_res_attempt(acme_attempt_res_t *a,
+                             const acme_worker_res_t *res)
+{
+    memset(a, 0, sizeof(*a));
+    a->ok = res->ok;
+    a->chain_pem = res->chain_pem;
+    a->chain_issuer = res->chain_issuer;
+    a->challenge_types = res->challenge_types;
+    a->error = res->error;
+    a->problem_type = res->problem_type;
+    a->failed_name = res->failed_name;
+    a->retry_after = apr_time_from_sec(res->retry_after);
+    a->account_url = res->account_url;
+    a->registration = res->registration;
+    a->forgotten_account = res->forgotten_account;
+    a->replaces_refused = res->replaces_refused;
+}
+
+/* Registers (or finds) the request's account: the "account" job. */
+static void worker_account(acme_worker_res_t *res, acme_client_t *c,
+                           const acme_account_req_t *areq, apr_pool_t *p)
+{
+    json_t *reg = NULL;
+    acme_err_t err;
+    char *text;
+
+    if (acme_account_register(&reg, c, p, c->account_key, areq, &err)
+        != APR_SUCCESS) {
+        fail(res, p, &err);
+        return;
+    }
+    text = json_dumps(reg, JSON_COMPACT);
+    res->registration = apr_pstrdup(p, text ? text : "{}");
+    free(text);
+    json_decref(reg);
+    res->account_url = c->account_url;
+    res->ok = 1;
+}
+
+/* The worker's order job: one attempt (acme_attempt_run) through the
+ * challenge directory's solver. */
+static void worker_order(acme_worker_res_t *res, acme_client_t *c,
+                         const acme_worker_req_t *req,
+                         const acme_account_req_t *areq, apr_pool_t *p)
+{
+    acme_issue_req_t ireq;
+    acme_attempt_res_t a;
+    acme_solver_t solver;
+    solver_ctx_t ctx;
+    unsigned char *csr;
+    apr_size_t csr_len;
+
+    if (acme_b64url_decode(&csr, &csr_len, p, req->csr_b64url)
+        != APR_SUCCESS) {
+        res->error = "the CSR in the request is not base64url";
+        return;
+    }
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.req = req;
+    ctx.dns_names = apr_array_make(p, 2, sizeof(const char *));
+    ctx.dns_values = apr_array_make(p, 2, sizeof(const char *));
+    memset(&solver, 0, sizeof(solver));
+    solver.types = supported_types(p, req);
+    solver.setup = dir_setup;
+    solver.ready = dir_ready;
+    solver.cleanup = dir_cleanup;
+    solver.baton = &ctx;
+    if (!solver.types->nelts) {
+        res->error = apr_psprintf(p, "none of the allowed challenge types "
+                                  "(%s) can be answered here%s",
+                                  acme_array_join(p, req->challenges, ", "),
+                                  acme_array_contains(req->challenges,
+                                                      "dns-01")
+                                  ? " (dns-01 needs ACMEDNSHook)" : "");
+        return;
+    }
+    memset(&ireq, 0, sizeof(ireq));
+    ireq.names = req->names;
+    ireq.csr_der = csr;
+    ireq.csr_len = csr_len;
+    ireq.profile = req->profile;
+    ireq.preferred_chain = req->preferred_chain;
+    ireq.replaces = req->replaces;
+    /* the preferred type first; when it fails for a name, a new order
+     * with the next allowed type, in the same pass */
+    acme_attempt_run(&a, c, &ireq, &solver, areq, 1, p);
+    res->ok = a.ok;
+    res->chain_pem = a.chain_pem;
+    res->chain_issuer = a.chain_issuer;
+    res->challenge_types = a.challenge_types;
+    res->error = a.error;
+    res->problem_type = a.problem_type;
+    res->failed_name = a.failed_name;
+    res->retry_after = (long)apr_time_sec(a.retry_after);
+    res->account_url = a.account_url;
+    res->registration = a.registration;
+    res->forgotten_account = a.forgotten_account;
+    res->replaces_refused = a.replaces_refused;
+}
+
 void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
                      acme_worker_session_t *sess, apr_pool_t *p)
 {
+    acme_account_req_t areq;
     acme_client_t *c;
-    acme_issue_req_t ireq;
-    acme_issue_result_t *ires;
-    acme_solver_t solver;
-    solver_ctx_t ctx;
-    apr_array_header_t *types;
-    unsigned char *csr;
-    apr_size_t csr_len;
     acme_err_t err;
-    json_t *reg = NULL;
-    const char *tried = "";
-    const char *replaces = req->replaces;
-    int reregistered = 0;
 
     memset(res, 0, sizeof(*res));
     acme_err_clear(&err);
@@ -595,145 +691,17 @@ void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,
     if (session_client(&c, sess, req, p, &err) != APR_SUCCESS
         || session_account(sess, c, req, p, &err) != APR_SUCCESS) {
         fail(res, p, &err);
-        goto cleanup;
+        return;
     }
-    if (!req->account_url || (req->type && !strcmp(req->type, "account"))) {
-        acme_account_req_t areq;
-        char *text;
-
-        memset(&areq, 0, sizeof(areq));
-        areq.contacts = req->contacts;
-        areq.agree_tos = req->agree_tos;
-        areq.eab_kid = req->eab_kid;
-        areq.eab_hmac = req->eab_hmac;
-        if (acme_account_register(&reg, c, p, c->account_key, &areq, &err)
-            != APR_SUCCESS) {
-            fail(res, p, &err);
-            goto cleanup;
-        }
-        text = json_dumps(reg, JSON_COMPACT);
-        res->registration = apr_pstrdup(p, text ? text : "{}");
-        free(text);
-    }
-    res->account_url = c->account_url;
+    memset(&areq, 0, sizeof(areq));
+    areq.contacts = req->contacts;
+    areq.agree_tos = req->agree_tos;
+    areq.eab_kid = req->eab_kid;
+    areq.eab_hmac = req->eab_hmac;
     if (req->type && !strcmp(req->type, "account")) {
-        res->ok = 1;             /* registered (or found): nothing more */
-        goto cleanup;
+        worker_account(res, c, &areq, p);
     }
-    if (acme_b64url_decode(&csr, &csr_len, p, req->csr_b64url)
-        != APR_SUCCESS) {
-        res->error = "the CSR in the request is not base64url";
-        goto cleanup;
-    }
-    if (req->profile && !json_object_get(c->profiles, req->profile)) {
-        res->error = apr_psprintf(p, "the CA offers no profile '%s' (see "
-                                  "meta.profiles in %s)", req->profile,
-                                  req->directory);
-        goto cleanup;
-    }
-    types = supported_types(p, req);
-    if (!types->nelts) {
-        res->error = apr_psprintf(p, "none of the allowed challenge types "
-                                  "(%s) can be answered here%s",
-                                  acme_array_join(p, req->challenges, ", "),
-                                  acme_array_contains(req->challenges,
-                                                      "dns-01")
-                                  ? " (dns-01 needs ACMEDNSHook)" : "");
-        goto cleanup;
-    }
-    /* The preferred type first; when it fails for a name, a new order with
-     * the next allowed type, in the same pass. */
-    for (;;) {
-        memset(&ctx, 0, sizeof(ctx));
-        ctx.req = req;
-        ctx.dns_names = apr_array_make(p, 2, sizeof(const char *));
-        ctx.dns_values = apr_array_make(p, 2, sizeof(const char *));
-        memset(&solver, 0, sizeof(solver));
-        solver.types = types;
-        solver.setup = dir_setup;
-        solver.ready = dir_ready;
-        solver.cleanup = dir_cleanup;
-        solver.baton = &ctx;
-        memset(&ireq, 0, sizeof(ireq));
-        ireq.names = req->names;
-        ireq.csr_der = csr;
-        ireq.csr_len = csr_len;
-        ireq.solver = &solver;
-        ireq.profile = req->profile;
-        ireq.preferred_chain = req->preferred_chain;
-        ireq.replaces = replaces;
-        if (acme_issue(&ires, c, p, &ireq, &err) == APR_SUCCESS) {
-            break;
-        }
-        if (req->account_url && !reregistered
-            && acme_problem_is(&err, "accountDoesNotExist")) {
-            /* the CA forgot the account (reset, deactivated): register the
-             * same key again and go on; the supervisor stores the new URL */
-            acme_account_req_t areq;
-            acme_err_t rerr;
-            char *text;
-            reregistered = 1;
-            memset(&areq, 0, sizeof(areq));
-            areq.contacts = req->contacts;
-            areq.agree_tos = req->agree_tos;
-            areq.eab_kid = req->eab_kid;
-            areq.eab_hmac = req->eab_hmac;
-            acme_log(ACME_LOG_WARN, "the CA does not know the account %s "
-                     "any more; registering again", req->account_url);
-            if (acme_account_register(&reg, c, p, c->account_key, &areq,
-                                      &rerr)
-                == APR_SUCCESS) {
-                text = json_dumps(reg, JSON_COMPACT);
-                res->registration = apr_pstrdup(p, text ? text : "{}");
-                free(text);
-                res->account_url = c->account_url;
-                continue;
-            }
-            acme_err_set(&err, p, err.rv, "%s; registering again failed: %s",
-                         err.msg ? err.msg : "", rerr.msg);
-        }
-        if (replaces && (acme_problem_is(&err, "alreadyReplaced")
-                         || (err.msg && strstr(err.msg, "HTTP 409")))) {
-            /* RFC 9773: the CA will not take this replacement (already
-             * replaced); order without it */
-            acme_log(ACME_LOG_WARN, "the CA refused replaces=%s (%s); "
-                     "ordering without it", replaces, err.msg);
-            replaces = NULL;
-            continue;
-        }
-        res->failed_name = ireq.failed_name;
-        if (ireq.failed_type && types->nelts > 1) {
-            apr_array_header_t *rest = apr_array_make(p, 2,
-                                                      sizeof(const char *));
-            int i;
-            for (i = 0; i < types->nelts; i++) {
-                const char *t = APR_ARRAY_IDX(types, i, const char *);
-                if (strcmp(t, ireq.failed_type)) {
-                    APR_ARRAY_PUSH(rest, const char *) = t;
-                }
-            }
-            if (rest->nelts < types->nelts) {
-                acme_log(ACME_LOG_WARN, "%s failed (%s); trying %s",
-                         ireq.failed_type, err.msg,
-                         acme_array_join(p, rest, ", "));
-                tried = apr_pstrcat(p, tried, ireq.failed_type, ": ",
-                                    err.msg, "; ", NULL);
-                types = rest;
-                continue;
-            }
-        }
-        if (*tried) {
-            acme_err_wrap(&err, p, "%s", apr_pstrndup(p, tried,
-                                                      strlen(tried) - 2));
-        }
-        fail(res, p, &err);
-        goto cleanup;
-    }
-    res->ok = 1;
-    res->chain_pem = ires->chain_pem;
-    res->challenge_types = ires->challenge_types;
-cleanup:
-    if (reg) {
-        json_decref(reg);
+    else {
+        worker_order(res, c, req, &areq, p);
     }
 }

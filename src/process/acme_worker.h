@@ -21,6 +21,7 @@
 #define ACME_WORKER_H
 
 #include "acme_common.h"
+#include "acme_attempt.h"
 #include <jansson.h>
 
 #define ACME_WORKER_MAX_MSG (4 * 1024 * 1024)
@@ -61,6 +62,10 @@ typedef struct acme_worker_res_t {
     const char *problem_type;        /* ACME problem type, when known */
     long retry_after;                /* seconds the CA asked to wait */
     const char *failed_name;         /* the name whose validation failed */
+    const char *chain_issuer;        /* issuer CN of the chain's top */
+    const char *forgotten_account;   /* the account URL the CA no longer
+                                        knew (registered again) */
+    const char *replaces_refused;    /* why the CA refused "replaces" */
     int ari;                         /* "ari": the CA offers renewalInfo */
     const char *windows;             /* "ari": JSON {certid: {"start",
                                         "end","retry_after","explanation"}
@@ -88,6 +93,11 @@ const char *acme_worker_tls_answer_path(apr_pool_t *p, const char *dir,
  * directory, its connection, the freshest nonce) and the parsed account
  * key. A worker serves every request of a supervisor pass, one after the
  * other, so these are fetched once per pass, not once per order. */
+/* The order outcome a worker's result carries, for acme_obtain_next /
+ * acme_obtain_finish. */
+void acme_worker_res_attempt(acme_attempt_res_t *a,
+                             const acme_worker_res_t *res);
+
 typedef struct acme_worker_session_t acme_worker_session_t;
 
 /* Creates an empty session in p (the client is made by the first
