@@ -232,6 +232,7 @@ apr_status_t acmectl_obtain(acme_obtain_t **pob, acmectl_t *ctl,
     acme_obtain_t *ob = NULL;
     apr_status_t rv;
 
+    *pob = NULL;
     rv = acmectl_solver_make(&solver, ctl, err);
     if (rv == APR_SUCCESS) {
         rv = acme_obtain_begin(&ob, b, order_opts(ctl, account, names,
@@ -257,11 +258,11 @@ apr_status_t acmectl_obtain(acme_obtain_t **pob, acmectl_t *ctl,
         acme_attempt_run(&res, client, &ob->req, solver, &areq, 0, p);
     } while (acme_obtain_next(ob, &res) == ACME_OBTAIN_AGAIN);
     rv = acme_obtain_finish(ob, &res, err);
+    *pob = ob;
     if (rv == APR_SUCCESS) {
         say_obtained(ctl, ob);
     }
 cleanup:
-    *pob = ob;
     return rv;
 }
 

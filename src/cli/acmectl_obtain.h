@@ -14,8 +14,8 @@ acme_batch_t *acmectl_batch(acmectl_t *ctl, acme_store_t *store, int renew);
 
 /* Obtains a certificate for names into lineage through the orchestrator
  * (acme_obtain.h), with the solver of ctl's authenticator, in this
- * process; says what came of it. *pob gets the issuance (for its
- * version), even on failure (NULL when it could not begin). */
+ * process; says what came of it. *pob gets the issuance once it was
+ * finished (its outcome is then in the batch's lists), else NULL. */
 apr_status_t acmectl_obtain(acme_obtain_t **pob, acmectl_t *ctl,
                             acme_batch_t *b, acme_client_t *client,
                             const char *account,
