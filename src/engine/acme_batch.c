@@ -35,6 +35,41 @@ void acme_batch_account(acme_batch_t *b, acme_key_t *key, const char *url,
     b->account_id = id;
 }
 
+void acme_batch_keep_account(acme_batch_t *b, const char *ca_url,
+                             const acme_attempt_res_t *res)
+{
+    json_t *reg = NULL;
+    const char *id = NULL;
+    acme_err_t err;
+
+    if (!res->account_url || !b->account_key || (b->account_url
+        && !strcmp(b->account_url, res->account_url))) {
+        return;
+    }
+    reg = res->registration ? json_loads(res->registration, 0, NULL) : NULL;
+    if (acme_store_account_save(&id, b->store, ca_url, b->account_key,
+                                res->account_url, reg, b->p, &err)
+        != APR_SUCCESS) {
+        acme_log(ACME_LOG_ERR, "cannot save the account %s: %s",
+                 res->account_url, err.msg);
+    }
+    else if (res->forgotten_account) {
+        acme_batch_say(b, apr_psprintf(b->p, "The CA no longer knows account "
+                                       "%s; registered a new one: %s",
+                                       res->forgotten_account,
+                                       res->account_url));
+    }
+    else {
+        acme_log(ACME_LOG_NOTICE, "account %s registered at %s",
+                 res->account_url, ca_url);
+    }
+    b->account_url = apr_pstrdup(b->p, res->account_url);
+    b->account_id = id ? id : b->account_id;
+    if (reg) {
+        json_decref(reg);
+    }
+}
+
 /* Runs one phase's hooks; a failure is counted and said with `what`. */
 static void batch_hook(acme_batch_t *b, const char *phase, const char *cmd,
                        int no_dirs, apr_table_t *env, const char *what,

@@ -164,49 +164,13 @@ cleanup:
     return rv;
 }
 
-/* Keeps the account URL the CA gave in an attempt. */
-static void keep_account(acme_obtain_t *ob, const acme_attempt_res_t *res)
-{
-    acme_batch_t *b = ob->batch;
-    json_t *reg = NULL;
-    const char *id = NULL;
-    acme_err_t err;
-
-    if (!res->account_url || !b->account_key || (b->account_url
-        && !strcmp(b->account_url, res->account_url))) {
-        return;
-    }
-    reg = res->registration ? json_loads(res->registration, 0, NULL) : NULL;
-    if (acme_store_account_save(&id, b->store, ob->opts->ca_url,
-                                b->account_key, res->account_url, reg, b->p,
-                                &err) != APR_SUCCESS) {
-        acme_log(ACME_LOG_ERR, "cannot save the account %s: %s",
-                 res->account_url, err.msg);
-    }
-    else if (res->forgotten_account) {
-        acme_batch_say(b, apr_psprintf(ob->p, "The CA no longer knows account "
-                                       "%s; registered a new one: %s",
-                                       res->forgotten_account,
-                                       res->account_url));
-    }
-    else {
-        acme_log(ACME_LOG_NOTICE, "account %s registered at %s",
-                 res->account_url, ob->opts->ca_url);
-    }
-    b->account_url = apr_pstrdup(b->p, res->account_url);
-    b->account_id = id ? id : b->account_id;
-    if (reg) {
-        json_decref(reg);
-    }
-}
-
 acme_obtain_next_e acme_obtain_next(acme_obtain_t *ob,
                                     const acme_attempt_res_t *res)
 {
     apr_array_header_t *rest;
     int i;
 
-    keep_account(ob, res);
+    acme_batch_keep_account(ob->batch, ob->opts->ca_url, res);
     if (res->replaces_refused) {
         acme_batch_say(ob->batch, apr_psprintf(ob->p, "The CA says %s was "
                                                "already replaced (%s); "

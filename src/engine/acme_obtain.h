@@ -107,6 +107,12 @@ acme_batch_t *acme_batch_make(acme_store_t *store,
 void acme_batch_account(acme_batch_t *b, acme_key_t *key, const char *url,
                         const char *id);
 
+/* Stores the account URL the CA gave in an attempt (a registration, or
+ * the key registered again when the CA forgot the account) with the
+ * run's key under ca_url, unless it is the run's already. */
+void acme_batch_keep_account(acme_batch_t *b, const char *ca_url,
+                             const acme_attempt_res_t *res);
+
 /* Runs the pre hooks (the store's pre hooks and hooks.pre) unless they
  * ran: once, before the first attempt of a run. */
 void acme_batch_start(acme_batch_t *b);
