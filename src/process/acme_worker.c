@@ -1,4 +1,5 @@
 /* mod_acme: the unprivileged worker and its messages. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,55 @@ static apr_array_header_t *from_str_array(apr_pool_t *p, json_t *arr)
     return a;
 }
 
-static void set_opt_str(json_t *o, const char *key, const char *v)
+/* The string members of a message, by JSON key: one table per message
+ * type serves both its format and its parse. */
+typedef struct {
+    const char *key;
+    size_t off;
+} str_member_t;
+
+#define REQ_STR(k, m) { k, offsetof(acme_worker_req_t, m) }
+static const str_member_t req_strs[] = {
+    REQ_STR("type", type), REQ_STR("name", name),
+    REQ_STR("directory", directory), REQ_STR("ca_file", ca_file),
+    REQ_STR("account_key", account_key_pem),
+    REQ_STR("account_url", account_url), REQ_STR("eab_kid", eab_kid),
+    REQ_STR("eab_hmac", eab_hmac), REQ_STR("csr", csr_b64url),
+    REQ_STR("challenge_dir", challenge_dir),
+    REQ_STR("dns_resolver", dns_resolver), REQ_STR("profile", profile),
+    REQ_STR("preferred_chain", preferred_chain),
+    REQ_STR("replaces", replaces), { NULL, 0 }
+};
+
+#define RES_STR(k, m) { k, offsetof(acme_worker_res_t, m) }
+static const str_member_t res_strs[] = {
+    RES_STR("chain", chain_pem), RES_STR("account_url", account_url),
+    RES_STR("registration", registration),
+    RES_STR("challenge_types", challenge_types), RES_STR("error", error),
+    RES_STR("problem_type", problem_type),
+    RES_STR("failed_name", failed_name),
+    RES_STR("chain_issuer", chain_issuer),
+    RES_STR("forgotten_account", forgotten_account),
+    RES_STR("replaces_refused", replaces_refused), { NULL, 0 }
+};
+
+/* Sets o's keys from the members of msg that are not NULL. */
+static void put_strs(json_t *o, const void *msg, const str_member_t *m)
 {
-    if (v) {
-        json_object_set_new(o, key, json_string(v));
+    for (; m->key; m++) {
+        const char *v = *(const char *const *)((const char *)msg + m->off);
+        if (v) {
+            json_object_set_new(o, m->key, json_string(v));
+        }
+    }
+}
+
+/* Sets the members of msg from o's keys (NULL when absent). */
+static void get_strs(apr_pool_t *p, json_t *o, void *msg,
+                     const str_member_t *m)
+{
+    for (; m->key; m++) {
+        *(const char **)((char *)msg + m->off) = acme_json_str(p, o, m->key);
     }
 }
 
@@ -62,26 +108,13 @@ const char *acme_worker_req_format(apr_pool_t *p, const acme_worker_req_t *req)
 {
     json_t *o = json_object();
 
-    set_opt_str(o, "type", req->type);
-    set_opt_str(o, "name", req->name);
-    set_opt_str(o, "directory", req->directory);
-    set_opt_str(o, "ca_file", req->ca_file);
-    set_opt_str(o, "account_key", req->account_key_pem);
-    set_opt_str(o, "account_url", req->account_url);
+    put_strs(o, req, req_strs);
     json_object_set_new(o, "contacts", str_array(req->contacts));
     json_object_set_new(o, "agree_tos", json_boolean(req->agree_tos));
-    set_opt_str(o, "eab_kid", req->eab_kid);
-    set_opt_str(o, "eab_hmac", req->eab_hmac);
     json_object_set_new(o, "names", str_array(req->names));
-    set_opt_str(o, "csr", req->csr_b64url);
     json_object_set_new(o, "challenges", str_array(req->challenges));
-    set_opt_str(o, "challenge_dir", req->challenge_dir);
     json_object_set_new(o, "dns_hook", json_boolean(req->dns_hook));
-    set_opt_str(o, "dns_resolver", req->dns_resolver);
     json_object_set_new(o, "dns_timeout", json_integer(req->dns_timeout));
-    set_opt_str(o, "profile", req->profile);
-    set_opt_str(o, "preferred_chain", req->preferred_chain);
-    set_opt_str(o, "replaces", req->replaces);
     if (req->cert_ids) {
         json_object_set_new(o, "cert_ids", str_array(req->cert_ids));
     }
@@ -93,16 +126,7 @@ const char *acme_worker_res_format(apr_pool_t *p, const acme_worker_res_t *res)
     json_t *o = json_object();
 
     json_object_set_new(o, "ok", json_boolean(res->ok));
-    set_opt_str(o, "chain", res->chain_pem);
-    set_opt_str(o, "account_url", res->account_url);
-    set_opt_str(o, "registration", res->registration);
-    set_opt_str(o, "challenge_types", res->challenge_types);
-    set_opt_str(o, "error", res->error);
-    set_opt_str(o, "problem_type", res->problem_type);
-    set_opt_str(o, "failed_name", res->failed_name);
-    set_opt_str(o, "chain_issuer", res->chain_issuer);
-    set_opt_str(o, "forgotten_account", res->forgotten_account);
-    set_opt_str(o, "replaces_refused", res->replaces_refused);
+    put_strs(o, res, res_strs);
     if (res->windows) {
         json_t *w = json_loads(res->windows, 0, NULL);
         json_object_set_new(o, "ari", json_boolean(res->ari));
@@ -131,11 +155,32 @@ static apr_status_t load_obj(json_t **pjson, apr_pool_t *p, const char *what,
     return APR_SUCCESS;
 }
 
+/* What a request of its type must carry, or NULL when it does. */
+static const char *req_lacks(const acme_worker_req_t *req)
+{
+    if (req->type && !strcmp(req->type, "ari")) {
+        return req->directory ? NULL : "worker ARI request lacks the "
+                                       "directory";
+    }
+    if (req->type && !strcmp(req->type, "account")) {
+        return req->directory && req->account_key_pem ? NULL
+            : "worker account request lacks directory or account_key";
+    }
+    if (!req->directory || !req->account_key_pem || !req->names->nelts
+        || !req->csr_b64url || !req->challenges->nelts
+        || !req->challenge_dir) {
+        return "worker request lacks directory, account_key, names, csr, "
+               "challenges or challenge_dir";
+    }
+    return NULL;
+}
+
 apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
                                    const char *text, apr_size_t len,
                                    acme_err_t *err)
 {
     acme_worker_req_t *req;
+    const char *lacks;
     json_t *o = NULL;
     apr_status_t rv;
 
@@ -144,51 +189,18 @@ apr_status_t acme_worker_req_parse(acme_worker_req_t **preq, apr_pool_t *p,
         return rv;
     }
     req = apr_pcalloc(p, sizeof(*req));
-    req->name = acme_json_str(p, o, "name");
-    req->directory = acme_json_str(p, o, "directory");
-    req->ca_file = acme_json_str(p, o, "ca_file");
-    req->account_key_pem = acme_json_str(p, o, "account_key");
-    req->account_url = acme_json_str(p, o, "account_url");
+    get_strs(p, o, req, req_strs);
     req->contacts = from_str_array(p, json_object_get(o, "contacts"));
     req->agree_tos = json_is_true(json_object_get(o, "agree_tos"));
-    req->eab_kid = acme_json_str(p, o, "eab_kid");
-    req->eab_hmac = acme_json_str(p, o, "eab_hmac");
     req->names = from_str_array(p, json_object_get(o, "names"));
-    req->csr_b64url = acme_json_str(p, o, "csr");
     req->challenges = from_str_array(p, json_object_get(o, "challenges"));
-    req->challenge_dir = acme_json_str(p, o, "challenge_dir");
     req->dns_hook = json_is_true(json_object_get(o, "dns_hook"));
-    req->dns_resolver = acme_json_str(p, o, "dns_resolver");
     req->dns_timeout = (long)json_integer_value(json_object_get(o,
                                                                 "dns_timeout"));
-    req->profile = acme_json_str(p, o, "profile");
-    req->preferred_chain = acme_json_str(p, o, "preferred_chain");
-    req->replaces = acme_json_str(p, o, "replaces");
-    req->type = acme_json_str(p, o, "type");
     req->cert_ids = from_str_array(p, json_object_get(o, "cert_ids"));
     json_decref(o);
-    if (req->type && !strcmp(req->type, "ari")) {
-        if (!req->directory) {
-            return acme_err_set(err, p, ACME_EPROTO, "worker ARI request "
-                                "lacks the directory");
-        }
-        *preq = req;
-        return APR_SUCCESS;
-    }
-    if (req->type && !strcmp(req->type, "account")) {
-        if (!req->directory || !req->account_key_pem) {
-            return acme_err_set(err, p, ACME_EPROTO, "worker account request "
-                                "lacks directory or account_key");
-        }
-        *preq = req;
-        return APR_SUCCESS;
-    }
-    if (!req->directory || !req->account_key_pem || !req->names->nelts
-        || !req->csr_b64url || !req->challenges->nelts
-        || !req->challenge_dir) {
-        return acme_err_set(err, p, ACME_EPROTO, "worker request lacks "
-                            "directory, account_key, names, csr, challenges "
-                            "or challenge_dir");
+    if ((lacks = req_lacks(req))) {
+        return acme_err_set(err, p, ACME_EPROTO, "%s", lacks);
     }
     *preq = req;
     return APR_SUCCESS;
@@ -208,16 +220,7 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
     }
     res = apr_pcalloc(p, sizeof(*res));
     res->ok = json_is_true(json_object_get(o, "ok"));
-    res->chain_pem = acme_json_str(p, o, "chain");
-    res->account_url = acme_json_str(p, o, "account_url");
-    res->registration = acme_json_str(p, o, "registration");
-    res->challenge_types = acme_json_str(p, o, "challenge_types");
-    res->error = acme_json_str(p, o, "error");
-    res->problem_type = acme_json_str(p, o, "problem_type");
-    res->failed_name = acme_json_str(p, o, "failed_name");
-    res->chain_issuer = acme_json_str(p, o, "chain_issuer");
-    res->forgotten_account = acme_json_str(p, o, "forgotten_account");
-    res->replaces_refused = acme_json_str(p, o, "replaces_refused");
+    get_strs(p, o, res, res_strs);
     res->ari = json_is_true(json_object_get(o, "ari"));
     if (json_is_object(json_object_get(o, "windows"))) {
         char *w = json_dumps(json_object_get(o, "windows"), JSON_COMPACT);
