@@ -267,6 +267,11 @@ SCA_FN acme_http_resp_t *sca_challenge(sca_t *ca, apr_pool_t *p,
     return sca_json_resp(p, r->url, 200, sca_challenge_json(ca, a, type));
 }
 
+SCA_FN int sca_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The DNS names of a CSR's subjectAltName, sorted, comma-joined. */
 SCA_FN const char *sca_csr_names(sca_t *ca, X509_REQ *req)
 {
@@ -287,8 +292,7 @@ SCA_FN const char *sca_csr_names(sca_t *ca, X509_REQ *req)
     }
     GENERAL_NAMES_free(gens);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-    qsort(names->elts, (size_t)names->nelts, sizeof(char *),
-          (int (*)(const void *, const void *))strcmp);
+    qsort(names->elts, (size_t)names->nelts, sizeof(char *), sca_cmp);
     return acme_array_join(ca->p, names, ",");
 }
 
@@ -310,8 +314,7 @@ SCA_FN const char *sca_order_names(sca_t *ca, sca_order_t *o,
                            val, NULL);
         if (!ip) APR_ARRAY_PUSH(names, const char *) = val;
     }
-    qsort(names->elts, (size_t)names->nelts, sizeof(char *),
-          (int (*)(const void *, const void *))strcmp);
+    qsort(names->elts, (size_t)names->nelts, sizeof(char *), sca_cmp);
     return acme_array_join(ca->p, names, ",");
 }
 
