@@ -86,7 +86,7 @@ void acme_http_resp_add_header(acme_http_resp_t *resp, apr_pool_t *p,
                                const char *name, const char *value)
 {
     apr_table_add(resp->headers, acme_str_tolower(apr_pstrdup(p, name)),
-                  value);
+                  apr_pstrdup(p, value));
 }
 
 /* Hands a request to the replacement transport; the answer gets the
