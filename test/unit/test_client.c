@@ -5,6 +5,7 @@
 #include "acme_test.h"
 #include "scripted_ca.h"
 #include "acme_problem.h"
+#include "acme_account.h"
 
 static int contains(const char *s, const char *part)
 {
@@ -212,6 +213,36 @@ static void test_account_does_not_exist(apr_pool_t *p)
     SCA_CHECK_CLEAN(ca);
 }
 
+static void test_account_register(apr_pool_t *p)
+{
+    sca_t *ca = sca_create(p, NULL);
+    acme_client_t *c = sca_client(ca, p, 0);
+    acme_account_req_t req;
+    json_t *reg = NULL, *contact;
+    acme_err_t err;
+
+    ACME_CHECK_RV(acme_client_load_directory(c, NULL));
+    memset(&req, 0, sizeof(req));
+    req.contacts = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH((apr_array_header_t *)req.contacts, const char *) =
+        "admin@a.test";
+    ACME_CHECK(acme_account_register(&reg, c, p, ca->account_key, &req,
+                                     &err) == ACME_EINVAL
+               && contains(err.msg, SCA_BASE "/terms"),
+               "terms not agreed: %s", err.msg);
+    req.agree_tos = 1;
+    ca->account_exists = 0;
+    ACME_CHECK_RV(acme_account_register(&reg, c, p, ca->account_key, &req,
+                                        &err));
+    json_decref(reg);
+    ACME_CHECK_STR(c->account_url, SCA_ACCT);
+    contact = json_object_get(sca_last(ca, "/new-account")->payload,
+                              "contact");
+    ACME_CHECK_STR(json_string_value(json_array_get(contact, 0)),
+                   "mailto:admin@a.test");
+    SCA_CHECK_CLEAN(ca);
+}
+
 static void test_error_answers(apr_pool_t *p)
 {
     sca_t *ca = sca_create(p, NULL);
@@ -321,6 +352,7 @@ int main(void)
     ACME_TEST_RUN(test_nonce_problems);
     ACME_TEST_RUN(test_keys_and_kid);
     ACME_TEST_RUN(test_account_does_not_exist);
+    ACME_TEST_RUN(test_account_register);
     ACME_TEST_RUN(test_error_answers);
     ACME_TEST_RUN(test_ca_catches_a_bad_client);
     ACME_TEST_RUN(test_transport_edges);
