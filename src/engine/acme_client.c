@@ -42,6 +42,12 @@ apr_status_t acme_client_create(acme_client_t **pclient, apr_pool_t *p,
     return rv;
 }
 
+void acme_client_set_transport(acme_client_t *c, acme_http_transport_fn *fn,
+                               void *baton)
+{
+    acme_http_set_transport(c->http, fn, baton);
+}
+
 const char *acme_json_str(apr_pool_t *p, json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));

@@ -50,6 +50,12 @@ apr_status_t acme_client_create(acme_client_t **pclient, apr_pool_t *p,
                                 const char *url, const char *ca_bundle,
                                 acme_err_t *err);
 
+/* Sends every request of this client (its acme_http_t, c->http) to fn
+ * instead of the network; for tests, which answer as a CA would (see
+ * acme_http_set_transport). fn NULL restores the network. */
+void acme_client_set_transport(acme_client_t *c, acme_http_transport_fn *fn,
+                               void *baton);
+
 /* The first wait of a poll (validation, issuance): took, what the CA took
  * the last time on this client (a long-lived worker learns it over its
  * first orders), or poll_first while that is not known; at most 10 s. */

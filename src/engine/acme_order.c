@@ -326,63 +326,62 @@ cleanup:
     return rv;
 }
 
-apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
-                                 apr_pool_t *p, const unsigned char *csr_der,
-                                 apr_size_t csr_len, acme_err_t *err)
+/* After the CA answered orderNotReady to the finalize request: the order
+ * is fetched to see why. Ready after all (a CA whose parts lag behind each
+ * other) is finalized once more, processing or valid is polled by the
+ * caller, anything else is reported. rv is finalize's failure, returned
+ * unchanged when the order cannot be fetched. */
+static apr_status_t finalize_not_ready(acme_order_t *order, acme_client_t *c,
+                                       apr_pool_t *p, const char *payload,
+                                       apr_status_t rv, acme_err_t *err)
 {
-    apr_time_t deadline = apr_time_now() + c->poll_timeout;
-    apr_time_t start = apr_time_now(), asked;
+    acme_err_t why;
+
+    acme_err_clear(&why);
+    if (acme_order_refresh(order, c, p, &why) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!strcmp(order->status, "ready")) {
+        acme_log(ACME_LOG_INFO, "the CA said the order was not "
+                 "ready, and now says it is; finalizing again");
+        acme_err_clear(err);
+        return finalize_post(order, c, p, payload, err);
+    }
+    if (!strcmp(order->status, "processing")
+        || !strcmp(order->status, "valid")) {
+        acme_err_clear(err);
+        return APR_SUCCESS;
+    }
+    return acme_err_set(err, p, ACME_EPROBLEM,
+                        "the order is %s after validation%s%s",
+                        order->status, order->error ? ": " : "",
+                        order->error ? order->error : "");
+}
+
+/* Polls a finalized order until it is valid (or invalid, or deadline has
+ * passed); start is when finalize was sent, for the first wait and for
+ * learning what issuing takes. */
+static apr_status_t finalize_poll(acme_order_t *order, acme_client_t *c,
+                                  apr_pool_t *p, apr_time_t start,
+                                  apr_time_t deadline, acme_err_t *err)
+{
     apr_interval_time_t wait = c->poll_first;
-    apr_status_t rv;
-    const char *payload;
+    apr_time_t asked;
+    apr_status_t rv = APR_SUCCESS;
     int polls = 0;
 
-    payload = apr_psprintf(p, "{\"csr\":\"%s\"}",
-                           acme_b64url_encode(p, csr_der, csr_len));
-    rv = finalize_post(order, c, p, payload, err);
-    if (rv != APR_SUCCESS && acme_problem_is(err, "orderNotReady")) {
-        /* the order is fetched to see why: ready after all (a CA whose
-         * parts lag behind each other) is finalized once more, processing
-         * or valid is polled below, anything else is reported */
-        acme_err_t why;
-        acme_err_clear(&why);
-        if (acme_order_refresh(order, c, p, &why) == APR_SUCCESS) {
-            if (!strcmp(order->status, "ready")) {
-                acme_log(ACME_LOG_INFO, "the CA said the order was not "
-                         "ready, and now says it is; finalizing again");
-                acme_err_clear(err);
-                rv = finalize_post(order, c, p, payload, err);
-            }
-            else if (!strcmp(order->status, "processing")
-                     || !strcmp(order->status, "valid")) {
-                acme_err_clear(err);
-                rv = APR_SUCCESS;
-            }
-            else {
-                rv = acme_err_set(err, p, ACME_EPROBLEM,
-                                  "the order is %s after validation%s%s",
-                                  order->status, order->error ? ": " : "",
-                                  order->error ? order->error : "");
-            }
-        }
-    }
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
     while (strcmp(order->status, "valid")) {
         if (!strcmp(order->status, "invalid")) {
-            rv = acme_err_set(err, p, ACME_EPROBLEM,
-                              "the CA marked the order invalid%s%s",
-                              order->error ? ": " : "",
-                              order->error ? order->error : "");
-            goto cleanup;
+            return acme_err_set(err, p, ACME_EPROBLEM,
+                                "the CA marked the order invalid%s%s",
+                                order->error ? ": " : "",
+                                order->error ? order->error : "");
         }
         if (apr_time_now() > deadline) {
-            rv = acme_err_set(err, p, ACME_ETIMEOUT,
-                              "the order is still %s after %d seconds",
-                              order->status,
-                              (int)apr_time_sec(c->poll_timeout));
-            goto cleanup;
+            return acme_err_set(err, p, ACME_ETIMEOUT,
+                                "the order is still %s after %d seconds",
+                                order->status,
+                                (int)apr_time_sec(c->poll_timeout));
         }
         if (order->retry_after) {
             acme_sleep_bounded(order->retry_after, c->poll_first,
@@ -401,13 +400,38 @@ apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
         asked = apr_time_now();
         rv = acme_order_refresh(order, c, p, err);
         if (rv != APR_SUCCESS) {
-            goto cleanup;
+            return rv;
         }
         polls++;
         if (!strcmp(order->status, "valid")) {
             c->took_order = acme_client_poll_learn(c, c->took_order,
                                                    asked - start, polls);
         }
+    }
+    return rv;
+}
+
+apr_status_t acme_order_finalize(acme_order_t *order, acme_client_t *c,
+                                 apr_pool_t *p, const unsigned char *csr_der,
+                                 apr_size_t csr_len, acme_err_t *err)
+{
+    apr_time_t deadline = apr_time_now() + c->poll_timeout;
+    apr_time_t start = apr_time_now();
+    apr_status_t rv;
+    const char *payload;
+
+    payload = apr_psprintf(p, "{\"csr\":\"%s\"}",
+                           acme_b64url_encode(p, csr_der, csr_len));
+    rv = finalize_post(order, c, p, payload, err);
+    if (rv != APR_SUCCESS && acme_problem_is(err, "orderNotReady")) {
+        rv = finalize_not_ready(order, c, p, payload, rv, err);
+    }
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = finalize_poll(order, c, p, start, deadline, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
     }
     if (!order->certificate_url) {
         rv = acme_err_set(err, p, ACME_EPROTO,
