@@ -23,8 +23,9 @@
 
 #define ACME_DEFAULT_STORE      "/var/lib/apache2/acme"
 #define ACME_CHALLENGE_PREFIX   "/.well-known/acme-challenge/"
-#define ACME_TOKEN_MAX          128     /* characters in an http-01 token */
-#define ACME_ANSWER_MAX         1024    /* bytes in an http-01 answer */
+#define ACME_TOKEN_MAX          128     /* characters in a token served
+                                           (acme_challenges.h checks the
+                                           rest) */
 #define ACME_UNSET              -1
 
 extern module AP_MODULE_DECLARE_DATA acme_module;
