@@ -129,11 +129,15 @@ void *acme_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 /* Returns the module's config of server s. */
 acme_srv_conf_t *acme_srv_conf(server_rec *s);
 
+/* --- mod_acme_vhost_check.c --- */
+
 /* check_config hook: resolves and validates every ACMEDomain (see
  * docs/directives.md); logs each problem at EMERG with file:line and
  * returns !OK when any is fatal. */
 int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                       server_rec *s);
+
+/* --- mod_acme_effective.c --- */
 
 /* Builds the supervisor's configuration from the resolved directives. */
 acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base);
@@ -141,6 +145,9 @@ acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base);
 /* Effective global values (defaults applied). */
 const char *acme_conf_store_dir(server_rec *base);
 int acme_conf_restart(server_rec *base);
+
+/* Effective ACMEChallenges of a server: its list, or http-01 alone. */
+apr_array_header_t *acme_conf_challenges(apr_pool_t *p, acme_srv_conf_t *sc);
 
 /* --- mod_acme_ssl.c --- */
 
