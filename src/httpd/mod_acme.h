@@ -96,28 +96,6 @@ typedef struct acme_srv_conf_t {
     const char *post_hook;        /* ACMEPostHook */
 } acme_srv_conf_t;
 
-/* What post_config decided, for the hooks that run after it (mod_ssl's
- * post_config, the request hooks in the children). */
-typedef struct acme_runtime_t {
-    apr_pool_t *pool;             /* pconf */
-    server_rec *base;
-    const char *store_dir;        /* absolute */
-    const char *challenge_dir;    /* STORE/challenges */
-    acme_sup_conf_t *sup;
-    int restart;                  /* ACMERestart graceful */
-    acme_lineage_cache_t *lineages; /* lineages read at start, kept for the
-                                       next configuration pass or restart
-                                       (process lifetime) */
-} acme_runtime_t;
-
-/* The runtime of the current generation (NULL before post_config). */
-extern acme_runtime_t *acme_rt;
-
-/* Data that lives as long as the httpd process (the module itself is
- * unloaded at each restart): the object stored under key in the process
- * pool, made by make in a pool of its own the first time. */
-void *acme_process_data(const char *key, void *(*make)(apr_pool_t *));
-
 /* --- mod_acme_config.c --- */
 
 extern const command_rec acme_cmds[];

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "mod_acme.h"
+#include "mod_acme_runtime.h"
 
 APLOG_USE_MODULE(acme);
 #include "acme_challenges.h"

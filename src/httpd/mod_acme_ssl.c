@@ -17,6 +17,7 @@
 #include "apr_hash.h"
 
 #include "mod_acme.h"
+#include "mod_acme_runtime.h"
 
 APLOG_USE_MODULE(acme);
 #include "acme_cert.h"

@@ -24,6 +24,7 @@
 #include "apr_strings.h"
 
 #include "mod_acme.h"
+#include "mod_acme_runtime.h"
 #include "acme_util.h"
 
 APLOG_USE_MODULE(acme);
