@@ -123,6 +123,22 @@ static const char *parse_duration(apr_interval_time_t *pt, apr_pool_t *p,
     return NULL;
 }
 
+/* Sets *pt from the directive's duration argument; the error names the
+ * directive, too_short is the error for less than a second. */
+static const char *set_duration(apr_interval_time_t *pt, cmd_parms *cmd,
+                                const char *arg, const char *too_short)
+{
+    const char *err = parse_duration(pt, cmd->pool, arg);
+
+    if (err) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+    }
+    if (*pt < apr_time_from_sec(1)) {
+        return too_short;
+    }
+    return NULL;
+}
+
 /* Returns the main server's record when the directive is global-only and
  * outside any <VirtualHost>, else sets *perr. */
 static acme_srv_conf_t *global_conf(cmd_parms *cmd, const char **perr)
@@ -394,16 +410,10 @@ static const char *cmd_check_interval(cmd_parms *cmd, void *dc,
                                       const char *arg)
 {
     acme_srv_conf_t *sc;
-    const char *err;
 
     GLOBAL_OR_RETURN(sc, cmd);
-    if ((err = parse_duration(&sc->check_interval, cmd->pool, arg))) {
-        return apr_pstrcat(cmd->pool, "ACMECheckInterval: ", err, NULL);
-    }
-    if (sc->check_interval < apr_time_from_sec(1)) {
-        return "ACMECheckInterval: must be at least 1s";
-    }
-    return NULL;
+    return set_duration(&sc->check_interval, cmd, arg,
+                        "ACMECheckInterval: must be at least 1s");
 }
 
 /* ACMERestart graceful|off */
@@ -573,16 +583,9 @@ static const char *cmd_dns_resolver(cmd_parms *cmd, void *dc, const char *arg)
 static const char *cmd_dns_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
-    const char *err;
 
-    if ((err = parse_duration(&sc->dns_timeout, cmd->pool, arg))) {
-        return apr_pstrcat(cmd->pool, "ACMEDNSPropagationTimeout: ", err,
-                           NULL);
-    }
-    if (sc->dns_timeout < apr_time_from_sec(1)) {
-        return "ACMEDNSPropagationTimeout: at least 1s";
-    }
-    return NULL;
+    return set_duration(&sc->dns_timeout, cmd, arg,
+                        "ACMEDNSPropagationTimeout: at least 1s");
 }
 
 /* ACMEHookTimeout DURATION */
@@ -594,13 +597,8 @@ static const char *cmd_hook_timeout(cmd_parms *cmd, void *dc, const char *arg)
     if (err) {
         return err;
     }
-    if ((err = parse_duration(&sc->hook_timeout, cmd->pool, arg))) {
-        return apr_pstrcat(cmd->pool, "ACMEHookTimeout: ", err, NULL);
-    }
-    if (sc->hook_timeout < apr_time_from_sec(1)) {
-        return "ACMEHookTimeout: at least 1s";
-    }
-    return NULL;
+    return set_duration(&sc->hook_timeout, cmd, arg,
+                        "ACMEHookTimeout: at least 1s");
 }
 
 /* ACMEProfile NAME */
