@@ -7,6 +7,7 @@
 #include <apr_hash.h>
 
 #include "acmectl_solvers.h"
+#include "acme_challenges.h"
 #include "acme_dns.h"
 #include "acme_hook.h"
 #include "acme_standalone.h"
@@ -74,7 +75,7 @@ static apr_status_t webroot_setup(acme_solver_t *s, apr_pool_t *p,
                                   const char *all, acme_err_t *err)
 {
     solver_ctx_t *ctx = s->baton;
-    const char *root, *dir, *path;
+    const char *root, *dir;
     apr_finfo_t fi;
     apr_status_t rv;
     char buf[256];
@@ -93,15 +94,8 @@ static apr_status_t webroot_setup(acme_solver_t *s, apr_pool_t *p,
                                 apr_strerror(rv, buf, sizeof(buf)));
         }
     }
-    path = apr_pstrcat(p, dir, "/", ch->token, NULL);
-    rv = acme_file_write_volatile(path, ch->keyauthz, strlen(ch->keyauthz),
-                                  APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                  | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
-    if (rv != APR_SUCCESS) {
-        return acme_err_set(err, p, rv, "cannot write %s: %s", path,
-                            apr_strerror(rv, buf, sizeof(buf)));
-    }
-    return APR_SUCCESS;
+    return acme_challenges_write_http01(p, dir, ch->token, ch->keyauthz,
+                                        err);
 }
 
 static void webroot_cleanup(acme_solver_t *s, apr_pool_t *p,
@@ -111,8 +105,8 @@ static void webroot_cleanup(acme_solver_t *s, apr_pool_t *p,
     const char *root = webroot_for(ctx->ctl, a);
 
     if (root) {
-        apr_file_remove(apr_pstrcat(p, root, "/" CHALLENGE_DIR "/", ch->token,
-                                    NULL), p);
+        acme_challenges_remove(p, apr_pstrcat(p, root, "/" CHALLENGE_DIR,
+                                              NULL), ch, a->id_value);
     }
 }
 

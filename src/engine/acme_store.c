@@ -125,12 +125,6 @@ const char *acme_store_path(const acme_store_t *s, apr_pool_t *p, ...)
     return out;
 }
 
-const char *acme_store_challenge_path(const acme_store_t *s, apr_pool_t *p,
-                                      const char *token)
-{
-    return acme_store_path(s, p, "challenges", token, NULL);
-}
-
 /* --- helpers shared by the store's files (acme_store_int.h) --- */
 
 const char *acme_store_strerror(apr_pool_t *p, apr_status_t rv)

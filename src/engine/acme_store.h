@@ -7,7 +7,8 @@
  *   live/<name>/README
  *   renewal/<name>.conf                        Certbot's renewal format
  *   renewal-hooks/{pre,deploy,post}/
- *   challenges/                                http-01 answers (0755)
+ *   challenges/                                challenge answers (0755,
+ *                                              acme_challenges.h)
  *   staging/<name>/                            in-flight material (0700)
  *   state/<name>.json                          attempts, errors, backoff
  *
@@ -68,10 +69,6 @@ apr_status_t acme_store_open(acme_store_t **pstore, apr_pool_t *p,
 
 /* Joins the store's base with the relative path parts (NULL-terminated). */
 const char *acme_store_path(const acme_store_t *s, apr_pool_t *p, ...);
-
-/* Path of the http-01 answer for a token: challenges/<token>. */
-const char *acme_store_challenge_path(const acme_store_t *s, apr_pool_t *p,
-                                      const char *token);
 
 /* --- lineages --- */
 

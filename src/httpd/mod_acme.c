@@ -1,8 +1,9 @@
 /* mod_acme: TLS certificates over ACME (RFC 8555) from inside httpd.
  *
- * Glue only: the module record, the directive table (src/mod_acme_config.c)
- * and the hooks. The logic lives in src/mod_acme_*.c; the ACME engine in
- * src/acme_*.c has no httpd headers. */
+ * Glue only: the module record, the directive table (mod_acme_config.c)
+ * and the hooks. The logic lives in src/httpd/mod_acme_*.c (the runtime
+ * the hooks share in mod_acme_runtime.c); nothing includes or calls this
+ * file. The ACME engine in src/engine/ has no httpd headers. */
 #include "httpd.h"
 #include "http_config.h"
 #include "http_main.h"
@@ -15,38 +16,7 @@
 #include "apr_optional_hooks.h"
 
 #include "mod_acme.h"
-
-acme_runtime_t *acme_rt;
-
-/* Forgets the runtime when its generation's pconf goes away. */
-static apr_status_t runtime_cleanup(void *data)
-{
-    if (acme_rt == data) {
-        acme_rt = NULL;
-    }
-    return APR_SUCCESS;
-}
-
-void *acme_process_data(const char *key, void *(*make)(apr_pool_t *))
-{
-    void *data = NULL;
-
-    apr_pool_userdata_get(&data, key, ap_pglobal);
-    if (!data) {
-        apr_pool_t *cp;
-        apr_pool_create(&cp, ap_pglobal);
-        apr_pool_tag(cp, apr_pstrdup(cp, key)); /* key is the module's */
-        data = make(cp);
-        apr_pool_userdata_set(data, key, apr_pool_cleanup_null, ap_pglobal);
-    }
-    return data;
-}
-
-/* Makes the process's lineage cache (for acme_process_data). */
-static void *lineage_cache_make(apr_pool_t *p)
-{
-    return acme_lineage_cache_make(p);
-}
+#include "mod_acme_runtime.h"
 
 /* post_config: effective configuration, store, fallback certificates
  * (before mod_ssl reads them), then the supervisor process. The store and
@@ -55,24 +25,11 @@ static void *lineage_cache_make(apr_pool_t *p)
 static int acme_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *base)
 {
-    acme_runtime_t *rt;
     int rc;
 
-    rt = apr_pcalloc(pconf, sizeof(*rt));
-    rt->pool = pconf;
-    rt->base = base;
-    rt->sup = acme_build_sup_conf(pconf, base);
-    rt->restart = acme_conf_restart(base);
-    /* one cache for the process: the real pass and every restart re-read
-     * only the lineages that changed */
-    rt->lineages = acme_process_data("mod_acme_lineages", lineage_cache_make);
-    if (rt->sup->mds->nelts == 0) {
-        acme_rt = NULL;
+    if (!acme_runtime_start(pconf, base)) {
         return OK;              /* no ACMEDomain: nothing to do */
     }
-    acme_rt = rt;
-    apr_pool_cleanup_register(pconf, rt, runtime_cleanup,
-                              apr_pool_cleanup_null);
     acme_log_install(base);
     if ((rc = acme_ssl_prepare(pconf, ptemp, base)) != OK) {
         return rc;

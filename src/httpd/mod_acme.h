@@ -23,8 +23,9 @@
 
 #define ACME_DEFAULT_STORE      "/var/lib/apache2/acme"
 #define ACME_CHALLENGE_PREFIX   "/.well-known/acme-challenge/"
-#define ACME_TOKEN_MAX          128     /* characters in an http-01 token */
-#define ACME_ANSWER_MAX         1024    /* bytes in an http-01 answer */
+#define ACME_TOKEN_MAX          128     /* characters in a token served
+                                           (acme_challenges.h checks the
+                                           rest) */
 #define ACME_UNSET              -1
 
 extern module AP_MODULE_DECLARE_DATA acme_module;
@@ -95,28 +96,6 @@ typedef struct acme_srv_conf_t {
     const char *post_hook;        /* ACMEPostHook */
 } acme_srv_conf_t;
 
-/* What post_config decided, for the hooks that run after it (mod_ssl's
- * post_config, the request hooks in the children). */
-typedef struct acme_runtime_t {
-    apr_pool_t *pool;             /* pconf */
-    server_rec *base;
-    const char *store_dir;        /* absolute */
-    const char *challenge_dir;    /* STORE/challenges */
-    acme_sup_conf_t *sup;
-    int restart;                  /* ACMERestart graceful */
-    acme_lineage_cache_t *lineages; /* lineages read at start, kept for the
-                                       next configuration pass or restart
-                                       (process lifetime) */
-} acme_runtime_t;
-
-/* The runtime of the current generation (NULL before post_config). */
-extern acme_runtime_t *acme_rt;
-
-/* Data that lives as long as the httpd process (the module itself is
- * unloaded at each restart): the object stored under key in the process
- * pool, made by make in a pool of its own the first time. */
-void *acme_process_data(const char *key, void *(*make)(apr_pool_t *));
-
 /* --- mod_acme_config.c --- */
 
 extern const command_rec acme_cmds[];
@@ -128,11 +107,15 @@ void *acme_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 /* Returns the module's config of server s. */
 acme_srv_conf_t *acme_srv_conf(server_rec *s);
 
+/* --- mod_acme_vhost_check.c --- */
+
 /* check_config hook: resolves and validates every ACMEDomain (see
  * docs/directives.md); logs each problem at EMERG with file:line and
  * returns !OK when any is fatal. */
 int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                       server_rec *s);
+
+/* --- mod_acme_effective.c --- */
 
 /* Builds the supervisor's configuration from the resolved directives. */
 acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base);
@@ -140,6 +123,9 @@ acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base);
 /* Effective global values (defaults applied). */
 const char *acme_conf_store_dir(server_rec *base);
 int acme_conf_restart(server_rec *base);
+
+/* Effective ACMEChallenges of a server: its list, or http-01 alone. */
+apr_array_header_t *acme_conf_challenges(apr_pool_t *p, acme_srv_conf_t *sc);
 
 /* --- mod_acme_ssl.c --- */
 

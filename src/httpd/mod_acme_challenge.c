@@ -16,17 +16,17 @@
 #include <openssl/ssl.h>
 
 #include "mod_acme.h"
+#include "mod_acme_runtime.h"
 
 APLOG_USE_MODULE(acme);
+#include "acme_challenges.h"
 #include "acme_names.h"
 #include "acme_util.h"
-#include "acme_worker.h"
 
 /* Answers an http-01 request: 200 with the file's content, or an error
  * status. Only ever reads STORE/challenges/<token> with a base64url token. */
 static int answer_http01(request_rec *r, const char *token)
 {
-    const char *path;
     char *data = NULL;
     apr_size_t len = 0;
     apr_status_t rv;
@@ -39,8 +39,8 @@ static int answer_http01(request_rec *r, const char *token)
         || !acme_is_b64url(token, ACME_TOKEN_MAX)) {
         return HTTP_NOT_FOUND;
     }
-    path = apr_pstrcat(r->pool, acme_rt->challenge_dir, "/", token, NULL);
-    rv = acme_file_read(&data, &len, r->pool, path, ACME_ANSWER_MAX);
+    rv = acme_challenges_read_http01(&data, &len, r->pool,
+                                     acme_rt->challenge_dir, token);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APR_STATUS_IS_ENOENT(rv) ? APLOG_DEBUG
                       : APLOG_WARNING, rv, r,
@@ -93,7 +93,6 @@ int acme_post_read_request(request_rec *r)
 /* tls-alpn-01 and tls-sni-01                                               */
 
 #define ACME_TLS_PROTOCOL "acme-tls/1"
-#define ACME_TLS_ANSWER_MAX (16 * 1024)
 
 /* The connection note set when ALPN switched to acme-tls/1. */
 static const char acme_tls_marker[] = "acme-tls/1";
@@ -148,10 +147,9 @@ const char *acme_protocol_get(const conn_rec *c)
 int acme_answer_tls_challenge(conn_rec *c, const char *server_name,
                               const char **pcert_pem, const char **pkey_pem)
 {
-    const char *name, *type, *path, *end, *key;
-    char *data = NULL;
-    apr_size_t len;
+    const char *name, *type;
     apr_status_t rv;
+    apr_size_t len;
 
     if (!acme_rt || !acme_rt->challenge_dir || !server_name) {
         return DECLINED;
@@ -171,23 +169,19 @@ int acme_answer_tls_challenge(conn_rec *c, const char *server_name,
     else {
         return DECLINED;
     }
-    path = acme_worker_tls_answer_path(c->pool, acme_rt->challenge_dir, type,
-                                       name);
-    rv = acme_file_read(&data, &len, c->pool, path, ACME_TLS_ANSWER_MAX);
+    rv = acme_challenges_read_tls(pcert_pem, pkey_pem, c->pool,
+                                  acme_rt->challenge_dir, type, name);
+    if (rv == ACME_EPROTO) {
+        ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, "mod_acme: malformed "
+                      "%s answer %s", type, acme_challenges_tls_path(c->pool,
+                      acme_rt->challenge_dir, type, name));
+        return DECLINED;
+    }
     if (rv != APR_SUCCESS) {
         ap_log_cerror(APLOG_MARK, APLOG_DEBUG, rv, c, "mod_acme: no %s answer "
                       "for %s", type, name);
         return DECLINED;
     }
-    end = strstr(data, "-----END CERTIFICATE-----");
-    key = end ? strstr(end, "-----BEGIN") : NULL;
-    if (!key) {
-        ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, "mod_acme: malformed "
-                      "%s answer %s", type, path);
-        return DECLINED;
-    }
-    *pcert_pem = apr_pstrmemdup(c->pool, data, (apr_size_t)(key - data));
-    *pkey_pem = key;
     ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, "mod_acme: answering %s for "
                   "%s", type, name);
     return OK;
@@ -241,8 +235,11 @@ static int acme_sni_cert_cb(SSL *ssl, void *arg)
     for (i = 0; i <= len; i++) {
         name[i] = (char)apr_tolower(sni[i]);
     }
-    apr_snprintf(path, sizeof(path), "%s/%s.tls-sni-01.pem",
-                 acme_rt->challenge_dir, name);
+    if (acme_challenges_tls_path_buf(path, sizeof(path),
+                                     acme_rt->challenge_dir, "tls-sni-01",
+                                     name) != 0) {
+        return 1;
+    }
     bio = BIO_new_file(path, "r");
     if (!bio) {
         ERR_clear_error();

@@ -1,5 +1,6 @@
-/* mod_acme: configuration: per-server records, directive handlers and the
- * check_config validation of every ACMEDomain against the vhosts. */
+/* mod_acme: configuration: per-server records, their merge, and the
+ * directive handlers. The checks against the vhosts are in
+ * mod_acme_vhost_check.c, the effective values in mod_acme_effective.c. */
 #include <errno.h>
 #include <pwd.h>
 #include <grp.h>
@@ -23,8 +24,6 @@ APLOG_USE_MODULE(acme);
 #include "acme_client.h"
 #include "acme_names.h"
 #include "acme_util.h"
-
-#define DEFAULT_CHECK_INTERVAL apr_time_from_sec(12 * 3600)
 
 static const char *const known_challenges[] = {
     "http-01", "tls-alpn-01", "dns-01", "tls-sni-01", NULL
@@ -121,6 +120,22 @@ static const char *parse_duration(apr_interval_time_t *pt, apr_pool_t *p,
         return apr_psprintf(p, "'%s' is too long (at most 100 years)", arg);
     }
     *pt = apr_time_from_sec(n * mult);
+    return NULL;
+}
+
+/* Sets *pt from the directive's duration argument; the error names the
+ * directive, too_short is the error for less than a second. */
+static const char *set_duration(apr_interval_time_t *pt, cmd_parms *cmd,
+                                const char *arg, const char *too_short)
+{
+    const char *err = parse_duration(pt, cmd->pool, arg);
+
+    if (err) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+    }
+    if (*pt < apr_time_from_sec(1)) {
+        return too_short;
+    }
     return NULL;
 }
 
@@ -395,16 +410,10 @@ static const char *cmd_check_interval(cmd_parms *cmd, void *dc,
                                       const char *arg)
 {
     acme_srv_conf_t *sc;
-    const char *err;
 
     GLOBAL_OR_RETURN(sc, cmd);
-    if ((err = parse_duration(&sc->check_interval, cmd->pool, arg))) {
-        return apr_pstrcat(cmd->pool, "ACMECheckInterval: ", err, NULL);
-    }
-    if (sc->check_interval < apr_time_from_sec(1)) {
-        return "ACMECheckInterval: must be at least 1s";
-    }
-    return NULL;
+    return set_duration(&sc->check_interval, cmd, arg,
+                        "ACMECheckInterval: must be at least 1s");
 }
 
 /* ACMERestart graceful|off */
@@ -574,16 +583,9 @@ static const char *cmd_dns_resolver(cmd_parms *cmd, void *dc, const char *arg)
 static const char *cmd_dns_timeout(cmd_parms *cmd, void *dc, const char *arg)
 {
     acme_srv_conf_t *sc = acme_srv_conf(cmd->server);
-    const char *err;
 
-    if ((err = parse_duration(&sc->dns_timeout, cmd->pool, arg))) {
-        return apr_pstrcat(cmd->pool, "ACMEDNSPropagationTimeout: ", err,
-                           NULL);
-    }
-    if (sc->dns_timeout < apr_time_from_sec(1)) {
-        return "ACMEDNSPropagationTimeout: at least 1s";
-    }
-    return NULL;
+    return set_duration(&sc->dns_timeout, cmd, arg,
+                        "ACMEDNSPropagationTimeout: at least 1s");
 }
 
 /* ACMEHookTimeout DURATION */
@@ -595,13 +597,8 @@ static const char *cmd_hook_timeout(cmd_parms *cmd, void *dc, const char *arg)
     if (err) {
         return err;
     }
-    if ((err = parse_duration(&sc->hook_timeout, cmd->pool, arg))) {
-        return apr_pstrcat(cmd->pool, "ACMEHookTimeout: ", err, NULL);
-    }
-    if (sc->hook_timeout < apr_time_from_sec(1)) {
-        return "ACMEHookTimeout: at least 1s";
-    }
-    return NULL;
+    return set_duration(&sc->hook_timeout, cmd, arg,
+                        "ACMEHookTimeout: at least 1s");
 }
 
 /* ACMEProfile NAME */
@@ -745,530 +742,3 @@ const command_rec acme_cmds[] = {
         "A hook still running after this is killed (default 120s)"),
     { NULL }
 };
-
-/* ---------------------------------------------------------------------- */
-/* check_config                                                             */
-
-/* The effective global record (the main server's). */
-static acme_srv_conf_t *main_conf(server_rec *base)
-{
-    return acme_srv_conf(base);
-}
-
-/* Effective ACMEStoreDir. */
-const char *acme_conf_store_dir(server_rec *base)
-{
-    acme_srv_conf_t *sc = main_conf(base);
-
-    return sc->store_dir ? sc->store_dir : ACME_DEFAULT_STORE;
-}
-
-/* Effective ACMERestart (1 graceful). */
-int acme_conf_restart(server_rec *base)
-{
-    acme_srv_conf_t *sc = main_conf(base);
-
-    return sc->restart == ACME_UNSET ? 1 : sc->restart;
-}
-
-/* Effective ACMEChallenges of a server. */
-static apr_array_header_t *effective_challenges(apr_pool_t *p,
-                                                acme_srv_conf_t *sc)
-{
-    apr_array_header_t *a;
-
-    if (sc->challenges) {
-        return sc->challenges;
-    }
-    a = apr_array_make(p, 1, sizeof(const char *));
-    APR_ARRAY_PUSH(a, const char *) = "http-01";
-    return a;
-}
-
-/* Returns the first directive named `name` under node (recursively into
- * <IfModule>, <IfDefine> and the like), or NULL. */
-static ap_directive_t *find_child(ap_directive_t *node, const char *name)
-{
-    ap_directive_t *c;
-
-    for (c = node ? node->first_child : NULL; c; c = c->next) {
-        ap_directive_t *found;
-        if (!strcasecmp(c->directive, name)) {
-            return c;
-        }
-        if (c->first_child && (found = find_child(c, name))) {
-            return found;
-        }
-    }
-    return NULL;
-}
-
-/* The names as written on the directive, shortened when there are many. */
-static const char *domain_label(apr_pool_t *p, acme_domain_t *d)
-{
-    apr_array_header_t *first;
-    int i;
-
-    if (d->given->nelts == 0) {
-        return "(ServerName and ServerAlias)";
-    }
-    if (d->given->nelts <= 5) {
-        return acme_array_join(p, d->given, " ");
-    }
-    first = apr_array_make(p, 3, sizeof(const char *));
-    for (i = 0; i < 3; i++) {
-        APR_ARRAY_PUSH(first, const char *) =
-            APR_ARRAY_IDX(d->given, i, const char *);
-    }
-    return apr_psprintf(p, "%s ... (%d names)", acme_array_join(p, first, " "),
-                        d->given->nelts);
-}
-
-/* Logs one configuration problem of an ACMEDomain at EMERG. */
-static void domain_error(server_rec *base, acme_domain_t *d, const char *fmt,
-                         ...) __attribute__((format(printf, 3, 4)));
-static void domain_error(server_rec *base, acme_domain_t *d, const char *fmt,
-                         ...)
-{
-    char buf[2048];
-    va_list ap;
-
-    va_start(ap, fmt);
-    apr_vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base, "%s:%d: ACMEDomain %s: %s",
-                 d->file, d->line, domain_label(base->process->pconf, d),
-                 buf);
-}
-
-/* Returns non-zero if server s's Protocols allow "acme-tls/1". */
-static int allows_acme_tls(server_rec *s)
-{
-    core_server_config *core = ap_get_core_module_config(s->module_config);
-
-    return core && core->protocols
-        && acme_array_contains(core->protocols, "acme-tls/1");
-}
-
-/* Checks what the TLS and DNS challenge types need; returns 0 on a fatal
- * problem (no allowed type can work), logging it with file:line. */
-static int check_challenge_needs(acme_domain_t *d, server_rec *s,
-                                 server_rec *base, apr_pool_t *p)
-{
-    acme_srv_conf_t *sc = acme_srv_conf(s);
-    apr_array_header_t *chall = effective_challenges(p, sc);
-    int usable = chall->nelts;
-
-    if (acme_array_contains(chall, "tls-alpn-01") && !allows_acme_tls(s)) {
-        usable--;
-        ap_log_error(APLOG_MARK, usable ? APLOG_WARNING : APLOG_EMERG, 0, base,
-                     "%s:%d: ACMEDomain %s: tls-alpn-01 is allowed but this "
-                     "server's Protocols do not include acme-tls/1, so the "
-                     "CA's validation handshake cannot be answered; add "
-                     "\"Protocols h2 http/1.1 acme-tls/1\"%s", d->file,
-                     d->line, d->name, usable ? " (other challenge types "
-                     "will be used meanwhile)" : "");
-    }
-    if (acme_array_contains(chall, "dns-01") && !sc->dns_hook) {
-        usable--;
-        ap_log_error(APLOG_MARK, usable ? APLOG_WARNING : APLOG_EMERG, 0, base,
-                     "%s:%d: ACMEDomain %s: dns-01 is allowed but no "
-                     "ACMEDNSHook is set, so dns-01 cannot be answered",
-                     d->file, d->line, d->name);
-    }
-    return usable > 0;
-}
-
-/* Resolves the names of one ACMEDomain; returns 0 on a fatal problem. */
-static int resolve_domain(acme_domain_t *d, server_rec *s, server_rec *base,
-                          apr_pool_t *p)
-{
-    acme_srv_conf_t *sc = acme_srv_conf(s);
-    apr_array_header_t *raw, *chall;
-    acme_err_t err;
-    const char *n;
-    int i;
-
-    d->s = s;
-    if (d->given->nelts) {
-        raw = d->given;
-    }
-    else if (!s->is_virtual) {
-        domain_error(base, d, "in the main server ACMEDomain needs the names "
-                     "of the certificate");
-        return 0;
-    }
-    else {
-        if (!s->server_hostname || s->server_hostname == base->server_hostname
-            || !find_child(d->vhost_node, "ServerName")) {
-            domain_error(base, d, "the <VirtualHost> has no ServerName: add "
-                         "ServerName (and ServerAlias) or list the names "
-                         "after ACMEDomain");
-            return 0;
-        }
-        raw = apr_array_make(p, 4, sizeof(const char *));
-        APR_ARRAY_PUSH(raw, const char *) = s->server_hostname;
-        for (i = 0; s->names && i < s->names->nelts; i++) {
-            APR_ARRAY_PUSH(raw, const char *) =
-                APR_ARRAY_IDX(s->names, i, const char *);
-        }
-    }
-    acme_err_clear(&err);
-    if (acme_names_check(&d->names, p, raw, &err) != APR_SUCCESS) {
-        domain_error(base, d, "%s", err.msg ? err.msg : "invalid names");
-        return 0;
-    }
-    if (d->names->nelts == 0) {
-        domain_error(base, d, "no names");
-        return 0;
-    }
-    n = APR_ARRAY_IDX(d->names, 0, const char *);
-    d->name = acme_name_is_wildcard(n) ? n + 2 : n;
-
-    chall = effective_challenges(p, sc);
-    for (i = 0; i < d->names->nelts; i++) {
-        n = APR_ARRAY_IDX(d->names, i, const char *);
-        if (acme_name_is_wildcard(n)
-            && !acme_array_contains(chall, "dns-01")) {
-            domain_error(base, d, "the wildcard name %s can only be validated "
-                         "with dns-01, but ACMEChallenges allows only %s; add "
-                         "dns-01 to ACMEChallenges (with a dns-01 hook) or "
-                         "remove the wildcard", n,
-                         acme_array_join(p, chall, " "));
-            return 0;
-        }
-        if (acme_name_is_wildcard(n) && !sc->dns_hook) {
-            domain_error(base, d, "the wildcard name %s needs dns-01, and "
-                         "dns-01 needs ACMEDNSHook (the command that sets the "
-                         "TXT record at your DNS provider)", n);
-            return 0;
-        }
-    }
-    if (d->vhost_node) {
-        ap_directive_t *cf = find_child(d->vhost_node, "SSLCertificateFile");
-        if (cf) {
-            domain_error(base, d, "the same <VirtualHost> also has "
-                         "SSLCertificateFile (%s:%d); remove it: ACMEDomain "
-                         "provides the certificate", cf->filename,
-                         cf->line_num);
-            return 0;
-        }
-    }
-    d->md = NULL;
-    return 1;
-}
-
-/* Names looked up many times at start-up (10,000 vhosts): exact names in a
- * hash, patterns (wildcards) in a short list. */
-typedef struct {
-    apr_hash_t *exact;            /* lowercased name -> value */
-    apr_array_header_t *patterns; /* name_pat_t */
-} name_index_t;
-
-typedef struct {
-    const char *pattern;
-    void *value;
-} name_pat_t;
-
-static int is_pattern(const char *n)
-{
-    return strchr(n, '*') || strchr(n, '?');
-}
-
-static name_index_t *index_make(apr_pool_t *p)
-{
-    name_index_t *x = apr_pcalloc(p, sizeof(*x));
-
-    x->exact = apr_hash_make(p);
-    x->patterns = apr_array_make(p, 4, sizeof(name_pat_t));
-    return x;
-}
-
-/* Adds name -> value (the first value added for a name stays). */
-static void index_add(name_index_t *x, apr_pool_t *p, const char *name,
-                      void *value)
-{
-    if (!name) {
-        return;
-    }
-    if (is_pattern(name)) {
-        name_pat_t *pt = apr_array_push(x->patterns);
-        pt->pattern = name;
-        pt->value = value;
-        return;
-    }
-    name = acme_str_tolower(apr_pstrdup(p, name));
-    if (!apr_hash_get(x->exact, name, APR_HASH_KEY_STRING)) {
-        apr_hash_set(x->exact, name, APR_HASH_KEY_STRING, value);
-    }
-}
-
-/* The value for name: an exact name first, then the first pattern that
- * matches (a wildcard name, or a ServerAlias with * and ?). */
-static void *index_find(const name_index_t *x, apr_pool_t *p,
-                        const char *name)
-{
-    void *v;
-    int i;
-
-    if (!name) {
-        return NULL;
-    }
-    v = apr_hash_get(x->exact, acme_str_tolower(apr_pstrdup(p, name)),
-                     APR_HASH_KEY_STRING);
-    if (v) {
-        return v;
-    }
-    for (i = 0; i < x->patterns->nelts; i++) {
-        name_pat_t *pt = &APR_ARRAY_IDX(x->patterns, i, name_pat_t);
-        if (!strcasecmp(pt->pattern, name)
-            || acme_name_matches(pt->pattern, name)
-            || (!acme_name_is_wildcard(name)
-                && !ap_strcasecmp_match(name, pt->pattern))) {
-            return pt->value;
-        }
-    }
-    return NULL;
-}
-
-/* Every name some server answers for (ServerName, ServerAlias, wildcard
- * aliases). */
-static name_index_t *served_index(server_rec *base, apr_pool_t *p)
-{
-    name_index_t *x = index_make(p);
-    server_rec *t;
-    int i;
-
-    for (t = base; t; t = t->next) {
-        index_add(x, p, t->server_hostname, t);
-        for (i = 0; t->names && i < t->names->nelts; i++) {
-            index_add(x, p, APR_ARRAY_IDX(t->names, i, const char *), t);
-        }
-        for (i = 0; t->wild_names && i < t->wild_names->nelts; i++) {
-            name_pat_t *pt = apr_array_push(x->patterns);
-            pt->pattern = APR_ARRAY_IDX(t->wild_names, i, const char *);
-            pt->value = t;
-        }
-    }
-    return x;
-}
-
-/* Every ACMEDomain name -> its domain. */
-static name_index_t *domain_index(apr_array_header_t *all, apr_pool_t *p)
-{
-    name_index_t *x = index_make(p);
-    int i, k;
-
-    for (i = 0; i < all->nelts; i++) {
-        acme_domain_t *d = APR_ARRAY_IDX(all, i, acme_domain_t *);
-        for (k = 0; d->names && k < d->names->nelts; k++) {
-            index_add(x, p, APR_ARRAY_IDX(d->names, k, const char *), d);
-        }
-    }
-    return x;
-}
-
-/* Warns when http-01 is allowed and nothing listens on the port the CA's
- * port 80 arrives at. */
-static void check_listen(server_rec *base, const char *type, int ca_port,
-                         int port, apr_pool_t *p)
-{
-    ap_listen_rec *lr;
-
-    for (lr = ap_listeners; lr; lr = lr->next) {
-        if (lr->bind_addr && lr->bind_addr->port == port) {
-            return;
-        }
-    }
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, base,
-                 "mod_acme: %s is allowed but no Listen is on port %d, "
-                 "where the CA's validation connections to port %d arrive%s; "
-                 "add \"Listen %d\" or allow another challenge type", type,
-                 port, ca_port, port == ca_port ? "" : " (ACMEPortMap)",
-                 port);
-}
-
-/* check_config hook. */
-int acme_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                      server_rec *base)
-{
-    acme_srv_conf_t *mc = main_conf(base);
-    apr_array_header_t *all = apr_array_make(pconf, 8,
-                                             sizeof(acme_domain_t *));
-    apr_hash_t *seen = apr_hash_make(ptemp);
-    int failed = 0, http01 = 0, tlsalpn01 = 0, i, k;
-    name_index_t *served, *by_name;
-    server_rec *s;
-
-    /* every ACMEDomain, main server first */
-    for (s = base; s; s = s->next) {
-        acme_srv_conf_t *sc = acme_srv_conf(s);
-        sc->serving = NULL;
-        for (i = 0; i < sc->domains->nelts; i++) {
-            acme_domain_t *d = APR_ARRAY_IDX(sc->domains, i, acme_domain_t *);
-            if (!resolve_domain(d, s, base, pconf)) {
-                failed = 1;
-                continue;
-            }
-            if (!check_challenge_needs(d, s, base, ptemp)) {
-                failed = 1;
-                continue;
-            }
-            APR_ARRAY_PUSH(all, acme_domain_t *) = d;
-            if (acme_array_contains(effective_challenges(ptemp, sc),
-                                    "http-01")) {
-                http01 = 1;
-            }
-            if (acme_array_contains(effective_challenges(ptemp, sc),
-                                    "tls-alpn-01")) {
-                tlsalpn01 = 1;
-            }
-        }
-    }
-
-    served = served_index(base, ptemp);
-    for (i = 0; i < all->nelts; i++) {
-        acme_domain_t *d = APR_ARRAY_IDX(all, i, acme_domain_t *);
-        for (k = 0; k < d->names->nelts; k++) {
-            const char *n = APR_ARRAY_IDX(d->names, k, const char *);
-            acme_domain_t *other = apr_hash_get(seen, n, APR_HASH_KEY_STRING);
-            if (other && other != d) {
-                domain_error(base, d, "the name %s is also in the ACMEDomain "
-                             "at %s:%d; a name may be in one ACMEDomain only",
-                             n, other->file, other->line);
-                failed = 1;
-            }
-            else {
-                apr_hash_set(seen, n, APR_HASH_KEY_STRING, d);
-            }
-            if (d->vhost_node && !index_find(served, ptemp, n)) {
-                domain_error(base, d, "no <VirtualHost> serves %s: add it to "
-                             "a ServerName or ServerAlias, or remove it from "
-                             "ACMEDomain", n);
-                failed = 1;
-            }
-        }
-    }
-
-    if (all->nelts) {
-        const char *worker = mc->worker_path ? mc->worker_path
-                                             : ACME_DEFAULT_WORKER;
-        apr_finfo_t fi;
-        if (apr_stat(&fi, worker, APR_FINFO_TYPE, ptemp) != APR_SUCCESS
-            || fi.filetype != APR_REG || access(worker, X_OK) != 0) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base,
-                         "%sACMEWorkerBinary %s%s is not an executable file; "
-                         "install acmectl there or set ACMEWorkerBinary to "
-                         "its path", mc->worker_where ? mc->worker_where
-                         : "mod_acme: ", worker,
-                         mc->worker_path ? "" : " (the default)");
-            failed = 1;
-        }
-        if (!mc->user && (ap_unixd_config.user_id == 0
-                          || ap_unixd_config.user_id == (uid_t)-1)) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, base,
-                         "mod_acme: the worker would run as root; set User "
-                         "or ACMEUser to an unprivileged user");
-            failed = 1;
-        }
-        if (http01) {
-            check_listen(base, "http-01", 80,
-                         mc->port_http ? mc->port_http : 80, ptemp);
-        }
-        if (tlsalpn01) {
-            check_listen(base, "tls-alpn-01", 443,
-                         mc->port_https ? mc->port_https : 443, ptemp);
-        }
-    }
-    if (failed) {
-        return !OK;
-    }
-
-    /* which certificate each server presents: its own ACMEDomain, else one
-     * whose names cover its ServerName */
-    by_name = domain_index(all, ptemp);
-    for (s = base; s; s = s->next) {
-        acme_srv_conf_t *sc = acme_srv_conf(s);
-        if (s->is_virtual && sc->domains->nelts) {
-            sc->serving = APR_ARRAY_IDX(sc->domains, 0, acme_domain_t *);
-        }
-        else {
-            sc->serving = index_find(by_name, ptemp, s->server_hostname);
-        }
-    }
-    return OK;
-}
-
-/* Builds the supervisor's configuration from the resolved directives. */
-acme_sup_conf_t *acme_build_sup_conf(apr_pool_t *p, server_rec *base)
-{
-    acme_srv_conf_t *mc = main_conf(base);
-    acme_sup_conf_t *conf = acme_sup_conf_make(p);
-    server_rec *s;
-    int i;
-
-    conf->store_dir = acme_conf_store_dir(base);
-    conf->ca_url = mc->ca_url ? mc->ca_url : acme_client_ca_url("letsencrypt");
-    conf->ca_file = mc->ca_file;
-    if (mc->contacts) {
-        conf->contacts = mc->contacts;
-    }
-    else if (base->server_admin && ap_strchr_c(base->server_admin, '@')) {
-        const char *a = base->server_admin;
-        if (!strncasecmp(a, "mailto:", 7)) {
-            a += 7;
-        }
-        APR_ARRAY_PUSH(conf->contacts, const char *) = a;
-    }
-    conf->agree_tos = mc->agree_tos == ACME_UNSET ? 0 : mc->agree_tos;
-    conf->eab_kid = mc->eab_kid;
-    conf->eab_hmac = mc->eab_hmac;
-    conf->worker_path = mc->worker_path ? mc->worker_path
-                                        : ACME_DEFAULT_WORKER;
-    if (mc->user) {
-        conf->user = mc->user;
-        conf->uid = mc->uid;
-        conf->gid = mc->gid;
-    }
-    else {
-        conf->user = ap_unixd_config.user_name;
-        conf->uid = ap_unixd_config.user_id;
-        conf->gid = ap_unixd_config.group_id;
-    }
-    if (mc->max_workers != ACME_UNSET) {
-        conf->max_workers = mc->max_workers;
-    }
-    conf->check_interval = mc->check_interval ? mc->check_interval
-                                              : DEFAULT_CHECK_INTERVAL;
-    conf->pre_hook = mc->pre_hook;
-    conf->deploy_hook = mc->deploy_hook;
-    conf->post_hook = mc->post_hook;
-    conf->hook_timeout = mc->hook_timeout;
-    for (s = base; s; s = s->next) {
-        acme_srv_conf_t *sc = acme_srv_conf(s);
-        for (i = 0; i < sc->domains->nelts; i++) {
-            acme_domain_t *d = APR_ARRAY_IDX(sc->domains, i, acme_domain_t *);
-            acme_md_t *md = apr_pcalloc(p, sizeof(*md));
-
-            md->name = d->name;
-            md->names = d->names;
-            md->key_type = sc->key_type == ACME_UNSET
-                ? ACME_KEY_EC256 : (acme_key_type_e)sc->key_type;
-            md->challenges = effective_challenges(p, sc);
-            md->renew_pct = sc->renew_pct == ACME_UNSET ? 0 : sc->renew_pct;
-            md->renew_abs = sc->renew_pct == ACME_UNSET ? 0 : sc->renew_abs;
-            md->source = apr_psprintf(p, "%s:%d", d->file, d->line);
-            md->dns_hook = sc->dns_hook;
-            md->profile = sc->profile;
-            md->preferred_chain = sc->preferred_chain;
-            md->must_staple = sc->must_staple == 1;
-            md->allow_subset = sc->allow_subset == 1;
-            md->dns_resolver = sc->dns_resolver;
-            md->dns_timeout = sc->dns_timeout;
-            md->hook_timeout = mc->hook_timeout;
-            d->md = md;
-            APR_ARRAY_PUSH(conf->mds, acme_md_t *) = md;
-        }
-    }
-    return conf;
-}

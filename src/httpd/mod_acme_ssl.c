@@ -17,9 +17,11 @@
 #include "apr_hash.h"
 
 #include "mod_acme.h"
+#include "mod_acme_runtime.h"
 
 APLOG_USE_MODULE(acme);
 #include "acme_cert.h"
+#include "acme_challenges.h"
 #include "acme_names.h"
 #include "acme_store.h"
 #include "acme_util.h"
@@ -228,7 +230,7 @@ int acme_ssl_prepare(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     acme_rt->store_dir = store->base;
-    chdir_path = acme_store_path(store, pconf, "challenges", NULL);
+    chdir_path = acme_challenges_dir(store, pconf);
     acme_rt->challenge_dir = chdir_path;
     if (geteuid() == 0) {
         if (chown(chdir_path, sup->uid, sup->gid) != 0

@@ -23,6 +23,7 @@
 #include "mod_status.h"
 
 #include "mod_acme.h"
+#include "mod_acme_runtime.h"
 #include "acme_status.h"
 #include "acme_store.h"
 #include "acme_util.h"

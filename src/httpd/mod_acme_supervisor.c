@@ -24,6 +24,7 @@
 #include "apr_strings.h"
 
 #include "mod_acme.h"
+#include "mod_acme_runtime.h"
 #include "acme_util.h"
 
 APLOG_USE_MODULE(acme);
@@ -146,25 +147,20 @@ static void write_pid_file(const acme_sup_conf_t *conf, apr_pool_t *p)
                            | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
 }
 
-/* Runs httpd's configuration test with the parent's own command line
- * (binary from /proc/PID/exe, arguments from /proc/PID/cmdline without
- * "-k ACTION", plus "-t"). Returns 1 when the test passes, 0 with *pwhy
- * set when it fails, -1 when it cannot be run (then the restart goes on,
- * as before this check existed). */
-static int parent_configtest(pid_t parent, const char **pwhy, apr_pool_t *p)
+/* The parent's command line for its configuration test: the binary from
+ * /proc/PID/exe into exe, the arguments from /proc/PID/cmdline without
+ * "-k ACTION", plus "-t", into argv (at most 64 slots, NULL-terminated).
+ * Returns 0, or -1 when either cannot be read. */
+static int parent_cmdline(char *exe, apr_size_t exe_size, const char **argv,
+                          pid_t parent, apr_pool_t *p)
 {
-    char exe[1024], *args = NULL, tmpl[] = "/tmp/acme-configtest-XXXXXX";
-    const char *argv[64];
+    char *args = NULL;
     apr_size_t len = 0, i;
-    apr_status_t rv;
     ssize_t n;
-    int argc = 0, fd = -1, status = 0, result = -1;
-    pid_t pid;
-    apr_time_t deadline;
-    apr_interval_time_t step;
+    int argc = 0, fd;
 
     n = readlink(apr_psprintf(p, "/proc/%d/exe", (int)parent), exe,
-                 sizeof(exe) - 1);
+                 exe_size - 1);
     /* /proc files have no size: read until EOF */
     fd = open(apr_psprintf(p, "/proc/%d/cmdline", (int)parent), O_RDONLY);
     if (fd >= 0) {
@@ -175,10 +171,8 @@ static int parent_configtest(pid_t parent, const char **pwhy, apr_pool_t *p)
         }
         args[len] = '\0';
         close(fd);
-        fd = -1;
     }
-    rv = len ? APR_SUCCESS : APR_EOF;
-    if (n <= 0 || rv != APR_SUCCESS) {
+    if (n <= 0 || !len) {
         return -1;
     }
     exe[n] = '\0';
@@ -193,14 +187,22 @@ static int parent_configtest(pid_t parent, const char **pwhy, apr_pool_t *p)
     }
     argv[argc++] = "-t";
     argv[argc] = NULL;
-    fd = mkstemp(tmpl);
-    if (fd < 0) {
-        return -1;
-    }
-    unlink(tmpl);
+    return 0;
+}
+
+/* Runs exe argv with stdout and stderr on fd and waits for it, at most
+ * 60 s (then it is killed). Returns 0 with its wait status in *pstatus, or
+ * -1 when it cannot be forked. */
+static int run_to_file(const char *exe, const char *const *argv, int fd,
+                       int *pstatus)
+{
+    apr_time_t deadline;
+    apr_interval_time_t step;
+    pid_t pid;
+
+    *pstatus = 0;
     pid = fork();
     if (pid < 0) {
-        close(fd);
         return -1;
     }
     if (pid == 0) {
@@ -213,16 +215,57 @@ static int parent_configtest(pid_t parent, const char **pwhy, apr_pool_t *p)
     /* a test takes tens of milliseconds: look after 1 ms, then twice as
      * long each time up to 50 ms, so the restart waits little past it */
     step = apr_time_from_msec(1);
-    while (waitpid(pid, &status, WNOHANG) == 0) {
+    while (waitpid(pid, pstatus, WNOHANG) == 0) {
         if (apr_time_now() > deadline) {
             kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
+            waitpid(pid, pstatus, 0);
             break;
         }
         apr_sleep(step);
         if (step < apr_time_from_msec(50)) {
             step *= 2;
         }
+    }
+    return 0;
+}
+
+/* What the configuration test wrote on fd, on one line. */
+static const char *read_output(int fd, apr_pool_t *p)
+{
+    char buf[1024];
+    ssize_t r;
+    apr_size_t i;
+
+    lseek(fd, 0, SEEK_SET);
+    r = read(fd, buf, sizeof(buf) - 1);
+    buf[r > 0 ? r : 0] = '\0';
+    for (i = 0; buf[i]; i++) {
+        if (buf[i] == '\n') buf[i] = ' ';
+    }
+    return apr_pstrdup(p, buf);
+}
+
+/* Runs httpd's configuration test with the parent's own command line
+ * (binary from /proc/PID/exe, arguments from /proc/PID/cmdline without
+ * "-k ACTION", plus "-t"). Returns 1 when the test passes, 0 with *pwhy
+ * set when it fails, -1 when it cannot be run (then the restart goes on,
+ * as before this check existed). */
+static int parent_configtest(pid_t parent, const char **pwhy, apr_pool_t *p)
+{
+    char exe[1024], tmpl[] = "/tmp/acme-configtest-XXXXXX";
+    const char *argv[64];
+    int fd = -1, status = 0, result = -1;
+
+    if (parent_cmdline(exe, sizeof(exe), argv, parent, p) != 0) {
+        goto cleanup;
+    }
+    fd = mkstemp(tmpl);
+    if (fd < 0) {
+        goto cleanup;
+    }
+    unlink(tmpl);
+    if (run_to_file(exe, argv, fd, &status) != 0) {
+        goto cleanup;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         result = 1;
@@ -231,27 +274,20 @@ static int parent_configtest(pid_t parent, const char **pwhy, apr_pool_t *p)
         result = -1;
     }
     else {
-        char buf[1024];
-        ssize_t r;
-        lseek(fd, 0, SEEK_SET);
-        r = read(fd, buf, sizeof(buf) - 1);
-        buf[r > 0 ? r : 0] = '\0';
-        for (i = 0; buf[i]; i++) {
-            if (buf[i] == '\n') buf[i] = ' ';
-        }
-        *pwhy = apr_pstrdup(p, buf);
+        *pwhy = read_output(fd, p);
         result = 0;
     }
-    close(fd);
+cleanup:
+    if (fd >= 0) {
+        close(fd);
+    }
     return result;
 }
 
-/* The supervisor's main loop; never returns. */
-static void sup_main(sup_proc_t *sp)
+/* The supervisor's process setup: its own process group, the signals it
+ * takes and ignores, no listening sockets. */
+static void sup_setup_process(void)
 {
-    acme_sup_conf_t *conf = sp->conf;
-    server_rec *base = sp->base;
-    apr_pool_t *root, *scratch;
     sigset_t none;
 
     setpgid(0, 0);
@@ -266,7 +302,83 @@ static void sup_main(sup_proc_t *sp)
     signal(SIGCHLD, SIG_DFL);
     signal(SIGUSR2, sup_on_poke);
     close_listeners();
+}
 
+/* Whether the configuration test forbids the restart that would activate
+ * `activated` certificates (a failed test; one that cannot run does
+ * not). */
+static int restart_blocked(sup_proc_t *sp, int activated, apr_pool_t *root)
+{
+    const char *why = NULL;
+    apr_pool_t *tp;
+    int ct;
+
+    apr_pool_create(&tp, root);
+    ct = parent_configtest(sp->parent, &why, tp);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, sp->base,
+                 "mod_acme: configuration test before the restart: "
+                 "%s", ct > 0 ? "passed" : ct == 0 ? "failed"
+                 : "could not be run");
+    if (ct == 0) {
+        /* a graceful restart with a broken configuration would stop
+         * the server: keep serving the old certificates instead */
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, sp->base,
+                     "mod_acme: %d certificate(s) renewed, but the "
+                     "configuration test fails (%s); not restarting: "
+                     "fix the configuration, then restart httpd to "
+                     "activate them", activated, why);
+    }
+    apr_pool_destroy(tp);
+    return ct == 0;
+}
+
+/* After a pass that activated certificates: the graceful restart (unless
+ * ACMERestart off or the configuration test fails). Returns non-zero when
+ * the restart was asked for (the supervisor then exits). */
+static int sup_activate(sup_proc_t *sp, int activated, apr_pool_t *root)
+{
+    if (activated <= 0 || (sp->restart
+                           && restart_blocked(sp, activated, root))) {
+        return 0;
+    }
+    if (sp->restart) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sp->base,
+                     "mod_acme: %d certificate(s) activated, "
+                     "graceful restart", activated);
+        kill(sp->parent, AP_SIG_GRACEFUL);
+        return 1;                     /* the restart starts a new one */
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sp->base,
+                 "mod_acme: %d certificate(s) renewed; restart httpd "
+                 "to activate", activated);
+    return 0;
+}
+
+/* When the next pass runs: after ACMECheckInterval or at the pass's
+ * next wakeup, whichever is first, but not within a second. */
+static apr_time_t sup_next_wake(const acme_sup_conf_t *conf,
+                                const acme_sup_result_t *res,
+                                apr_time_t now)
+{
+    apr_time_t wake = now + conf->check_interval;
+
+    if (res->next_wakeup && res->next_wakeup < wake) {
+        wake = res->next_wakeup;
+    }
+    if (wake < now + apr_time_from_sec(1)) {
+        wake = now + apr_time_from_sec(1);
+    }
+    return wake;
+}
+
+/* The supervisor's main loop; never returns. */
+static void sup_main(sup_proc_t *sp)
+{
+    acme_sup_conf_t *conf = sp->conf;
+    server_rec *base = sp->base;
+    apr_pool_t *root, *scratch;
+
+    sup_setup_process();
     apr_pool_create(&root, NULL);
     apr_pool_tag(root, "mod_acme_supervisor");
     acme_init(root);
@@ -281,7 +393,6 @@ static void sup_main(sup_proc_t *sp)
     for (;;) {
         acme_sup_result_t res;
         apr_time_t now, wake;
-        int config_blocked = 0;
         apr_status_t rv;
 
         apr_pool_create(&scratch, root);
@@ -294,50 +405,12 @@ static void sup_main(sup_proc_t *sp)
                          apr_time_sec(conf->check_interval));
         }
         apr_pool_destroy(scratch);
-        if (getppid() != sp->parent) {
+        if (getppid() != sp->parent
+            || sup_activate(sp, res.activated, root)) {
             break;
         }
-        if (res.activated > 0 && sp->restart && !config_blocked) {
-            const char *why = NULL;
-            apr_pool_t *tp;
-            apr_pool_create(&tp, root);
-            int ct = parent_configtest(sp->parent, &why, tp);
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, base,
-                         "mod_acme: configuration test before the restart: "
-                         "%s", ct > 0 ? "passed" : ct == 0 ? "failed"
-                         : "could not be run");
-            if (ct == 0) {
-                /* a graceful restart with a broken configuration would stop
-                 * the server: keep serving the old certificates instead */
-                ap_log_error(APLOG_MARK, APLOG_ERR, 0, base,
-                             "mod_acme: %d certificate(s) renewed, but the "
-                             "configuration test fails (%s); not restarting: "
-                             "fix the configuration, then restart httpd to "
-                             "activate them", res.activated, why);
-                config_blocked = 1;
-            }
-            apr_pool_destroy(tp);
-        }
-        if (res.activated > 0 && !config_blocked) {
-            if (sp->restart) {
-                ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
-                             "mod_acme: %d certificate(s) activated, "
-                             "graceful restart", res.activated);
-                kill(sp->parent, AP_SIG_GRACEFUL);
-                break;                 /* the restart starts a new one */
-            }
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, base,
-                         "mod_acme: %d certificate(s) renewed; restart httpd "
-                         "to activate", res.activated);
-        }
         now = apr_time_now();
-        wake = now + conf->check_interval;
-        if (res.next_wakeup && res.next_wakeup < wake) {
-            wake = res.next_wakeup;
-        }
-        if (wake < now + apr_time_from_sec(1)) {
-            wake = now + apr_time_from_sec(1);
-        }
+        wake = sup_next_wake(conf, &res, now);
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, base,
                      "mod_acme: supervisor sleeps %" APR_TIME_T_FMT "s",
                      apr_time_sec(wake - now));

@@ -10,7 +10,7 @@
 #include "acme_account.h"
 #include "acme_ari.h"
 #include "acme_problem.h"
-#include "acme_challenge_cert.h"
+#include "acme_challenges.h"
 #include "acme_dns.h"
 #include "acme_issue.h"
 #include "acme_util.h"
@@ -249,12 +249,6 @@ typedef struct {
     apr_array_header_t *dns_values;
 } solver_ctx_t;
 
-const char *acme_worker_tls_answer_path(apr_pool_t *p, const char *dir,
-                                        const char *type, const char *name)
-{
-    return apr_pstrcat(p, dir, "/", name, ".", type, ".pem", NULL);
-}
-
 /* Asks the supervisor to run the dns-01 hook; waits for its answer. */
 static apr_status_t ask_supervisor(apr_pool_t *p, const char *action,
                                    const acme_authz_t *a,
@@ -292,32 +286,6 @@ cleanup:
     return rv;
 }
 
-static apr_status_t write_tls_answer(apr_pool_t *p, const char *path,
-                                     acme_cert_t *cert, acme_key_t *key,
-                                     acme_err_t *err)
-{
-    const char *kpem, *text;
-    apr_size_t klen;
-    apr_status_t rv;
-    char buf[256];
-
-    rv = acme_key_to_pem(&kpem, &klen, p, key);
-    if (rv != APR_SUCCESS) {
-        return acme_err_set(err, p, rv, "cannot serialise the challenge key");
-    }
-    text = apr_pstrcat(p, acme_cert_to_pem(p, cert), kpem, NULL);
-    /* 0644: the children read it; the key is a throwaway that proves
-     * nothing but this challenge */
-    rv = acme_file_write_volatile(path, text, strlen(text),
-                                  APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                  | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
-    if (rv != APR_SUCCESS) {
-        return acme_err_set(err, p, rv, "cannot write %s: %s", path,
-                            apr_strerror(rv, buf, sizeof(buf)));
-    }
-    return APR_SUCCESS;
-}
-
 /* The CA chooses the identifier we answer for; it must be one we asked for
  * before it goes near a file name. */
 static int requested(const acme_worker_req_t *req, const acme_authz_t *a)
@@ -335,43 +303,11 @@ static apr_status_t dir_setup(acme_solver_t *s, apr_pool_t *p,
                               const char *all, acme_err_t *err)
 {
     solver_ctx_t *ctx = s->baton;
-    const char *dir = ctx->req->challenge_dir;
-    const char *path;
-    acme_cert_t *cert;
-    acme_key_t *key;
     apr_status_t rv;
-    char buf[256];
 
     if (!requested(ctx->req, a)) {
         return acme_err_set(err, p, ACME_EPROTO, "the CA asks to validate %s, "
                             "which was not requested", a->id_value);
-    }
-    if (!strcmp(ch->type, "http-01")) {
-        path = apr_pstrcat(p, dir, "/", ch->token, NULL);
-        rv = acme_file_write_volatile(path, ch->keyauthz,
-                                      strlen(ch->keyauthz),
-                                      APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                      | APR_FPROT_GREAD | APR_FPROT_WREAD,
-                                      p);
-        if (rv != APR_SUCCESS) {
-            return acme_err_set(err, p, rv, "cannot write the http-01 answer "
-                                "%s: %s", path,
-                                apr_strerror(rv, buf, sizeof(buf)));
-        }
-        return APR_SUCCESS;
-    }
-    if (!strcmp(ch->type, "tls-alpn-01")) {
-        rv = acme_challenge_cert_alpn(&cert, &key, p, a->id_value,
-                                      ch->keyauthz, err);
-        return rv != APR_SUCCESS ? rv : write_tls_answer(p,
-            acme_worker_tls_answer_path(p, dir, ch->type, a->id_value),
-            cert, key, err);
-    }
-    if (!strcmp(ch->type, "tls-sni-01")) {
-        rv = acme_challenge_cert_sni(&cert, &key, p, ch->keyauthz, err);
-        return rv != APR_SUCCESS ? rv : write_tls_answer(p,
-            acme_worker_tls_answer_path(p, dir, ch->type,
-                acme_challenge_sni_name(p, ch->keyauthz)), cert, key, err);
     }
     if (!strcmp(ch->type, "dns-01")) {
         rv = ask_supervisor(p, "setup", a, ch, remaining, all, err);
@@ -382,6 +318,11 @@ static apr_status_t dir_setup(acme_solver_t *s, apr_pool_t *p,
                 apr_pstrdup(ctx->dns_values->pool, ch->dns_value);
         }
         return rv;
+    }
+    if (!strcmp(ch->type, "http-01") || !strcmp(ch->type, "tls-alpn-01")
+        || !strcmp(ch->type, "tls-sni-01")) {
+        return acme_challenges_answer(p, ctx->req->challenge_dir, ch,
+                                      a->id_value, err);
     }
     return acme_err_set(err, p, ACME_EINVAL, "the worker cannot answer %s",
                         ch->type);
@@ -406,27 +347,17 @@ static void dir_cleanup(acme_solver_t *s, apr_pool_t *p,
                         const acme_authz_t *a, const acme_challenge_t *ch)
 {
     solver_ctx_t *ctx = s->baton;
-    const char *dir = ctx->req->challenge_dir;
     acme_err_t err;
 
-    if (!strcmp(ch->type, "http-01")) {
-        apr_file_remove(apr_pstrcat(p, dir, "/", ch->token, NULL), p);
-    }
-    else if (!strcmp(ch->type, "tls-alpn-01")) {
-        apr_file_remove(acme_worker_tls_answer_path(p, dir, ch->type,
-                                                    a->id_value), p);
-    }
-    else if (!strcmp(ch->type, "tls-sni-01")) {
-        apr_file_remove(acme_worker_tls_answer_path(p, dir, ch->type,
-                        acme_challenge_sni_name(p, ch->keyauthz)), p);
-    }
-    else if (!strcmp(ch->type, "dns-01")) {
+    if (!strcmp(ch->type, "dns-01")) {
         if (ask_supervisor(p, "cleanup", a, ch, 0, NULL, &err)
             != APR_SUCCESS) {
             acme_log(ACME_LOG_WARN, "dns-01 cleanup for %s: %s", a->id_value,
                      err.msg);
         }
+        return;
     }
+    acme_challenges_remove(p, ctx->req->challenge_dir, ch, a->id_value);
 }
 
 /* The allowed types the worker can answer, in the configured order. */

@@ -85,10 +85,6 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
                                    const char *text, apr_size_t len,
                                    acme_err_t *err);
 
-/* The challenge directory's file for a TLS challenge answer. */
-const char *acme_worker_tls_answer_path(apr_pool_t *p, const char *dir,
-                                        const char *type, const char *name);
-
 /* What a worker keeps from one request to the next: the CA client (its
  * directory, its connection, the freshest nonce) and the parsed account
  * key. A worker serves every request of a supervisor pass, one after the

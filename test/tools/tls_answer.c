@@ -1,5 +1,5 @@
 /* test/tools/tls_answer.c -- writes a TLS challenge answer the way the
- * worker does (src/acme_worker.c): STORE/challenges/<name>.<type>.pem =
+ * worker does (src/engine/acme_challenges.c): STORE/challenges/<name>.<type>.pem =
  * the challenge certificate's PEM followed by its throwaway key's PEM,
  * mode 0644, written atomically. Used by test/e2e/t_module_challenges.sh to
  * put answers in place without a CA (tls-sni-01 has no CA to test with).
@@ -23,7 +23,7 @@
 #include "acme_key.h"
 #include "acme_challenge_cert.h"
 #include "acme_util.h"
-#include "acme_worker.h"
+#include "acme_challenges.h"
 
 static int usage(void)
 {
@@ -38,8 +38,7 @@ int main(int argc, const char *const *argv)
     acme_err_t err;
     acme_cert_t *cert = NULL;
     acme_key_t *key = NULL;
-    const char *type, *dir, *name, *keyauthz, *path, *kpem, *text;
-    apr_size_t klen;
+    const char *type, *dir, *name, *keyauthz, *path;
     apr_status_t rv;
 
     if (argc < 2) {
@@ -79,20 +78,10 @@ int main(int argc, const char *const *argv)
         fprintf(stderr, "tls_answer: %s\n", err.msg ? err.msg : "failed");
         return 1;
     }
-    rv = acme_key_to_pem(&kpem, &klen, p, key);
+    path = acme_challenges_tls_path(p, dir, type, name);
+    rv = acme_challenges_write_tls(p, dir, type, name, cert, key, &err);
     if (rv != APR_SUCCESS) {
-        fprintf(stderr, "tls_answer: cannot serialise the key\n");
-        return 1;
-    }
-    text = apr_pstrcat(p, acme_cert_to_pem(p, cert), kpem, NULL);
-    path = acme_worker_tls_answer_path(p, dir, type, name);
-    rv = acme_file_write_atomic(path, text, strlen(text),
-                                APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                | APR_FPROT_GREAD | APR_FPROT_WREAD, p);
-    if (rv != APR_SUCCESS) {
-        char buf[256];
-        fprintf(stderr, "tls_answer: cannot write %s: %s\n", path,
-                apr_strerror(rv, buf, sizeof(buf)));
+        fprintf(stderr, "tls_answer: %s\n", err.msg ? err.msg : "failed");
         return 1;
     }
     printf("%s\n", path);

@@ -210,8 +210,6 @@ static void test_open_modes(apr_pool_t *p)
     }
     ACME_CHECK_STR(acme_store_path(s, p, "live", "x", "cert.pem", NULL),
                    apr_pstrcat(p, dir, "/live/x/cert.pem", NULL));
-    ACME_CHECK_STR(acme_store_challenge_path(s, p, "tok"),
-                   apr_pstrcat(p, dir, "/challenges/tok", NULL));
 
     /* an administrator's mode on an existing directory is kept */
     apr_file_perms_set(acme_store_path(s, p, "live", NULL),
