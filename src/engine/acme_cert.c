@@ -32,15 +32,9 @@ struct acme_cert_t {
     X509 *x;
 };
 
-static apr_status_t cert_cleanup(void *data)
+static void x509_free(void *x)
 {
-    acme_cert_t *cert = data;
-
-    if (cert->x) {
-        X509_free(cert->x);
-        cert->x = NULL;
-    }
-    return APR_SUCCESS;
+    X509_free(x);
 }
 
 acme_cert_t *acme_cert_wrap(apr_pool_t *p, X509 *x)
@@ -48,7 +42,7 @@ acme_cert_t *acme_cert_wrap(apr_pool_t *p, X509 *x)
     acme_cert_t *cert = apr_pcalloc(p, sizeof(*cert));
 
     cert->x = x;
-    apr_pool_cleanup_register(p, cert, cert_cleanup, apr_pool_cleanup_null);
+    acme_pool_owns(p, x, x509_free);
     return cert;
 }
 
@@ -95,10 +89,8 @@ apr_status_t acme_chain_parse(apr_array_header_t **pcerts, apr_pool_t *p,
                           "is too large (%" APR_SIZE_T_FMT " bytes)", len);
         goto cleanup;
     }
-    bio = BIO_new_mem_buf(pem, (int)len);
-    if (!bio) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "out of memory: %s",
-                          acme_ssl_error(p));
+    rv = acme_bio_mem(&bio, pem, len, p, err);
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
@@ -143,13 +135,10 @@ apr_status_t acme_chain_load(apr_array_header_t **pcerts, apr_pool_t *p,
     apr_status_t rv;
     char *data = NULL;
     apr_size_t len = 0;
-    char ebuf[256];
 
-    rv = acme_file_read(&data, &len, p, path, ACME_CHAIN_MAX);
+    rv = acme_file_read_err(&data, &len, p, path, ACME_CHAIN_MAX,
+                            "certificate", err);
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot read certificate file %s: %s", path,
-                     rv == ACME_EINVAL ? "file too large"
-                     : apr_strerror(rv, ebuf, sizeof(ebuf)));
         goto cleanup;
     }
     rv = acme_chain_parse(pcerts, p, data, len, err);
