@@ -131,7 +131,8 @@ const char *acme_store_challenge_path(const acme_store_t *s, apr_pool_t *p,
     return acme_store_path(s, p, "challenges", token, NULL);
 }
 
-/* --- helpers shared by the store's files (acme_store_int.h) --- */
+/* --- helpers of the store's files (acme_store_int.h) and of acmectl import
+ * (acme_store.h) --- */
 
 const char *acme_store_strerror(apr_pool_t *p, apr_status_t rv)
 {
