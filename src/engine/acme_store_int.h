@@ -17,6 +17,13 @@ const char *acme_store_strerror(apr_pool_t *p, apr_status_t rv);
 apr_status_t acme_store_ensure_dir(const char *path, apr_fileperms_t perms,
                                    apr_pool_t *p);
 
+/* Makes directory path as acme_store_ensure_dir does, or with
+ * chmod_existing as acme_mkdir does (an existing one gets perms too), and
+ * says a failure in err: "cannot create PATH: REASON". */
+apr_status_t acme_store_mkdir(const char *path, apr_fileperms_t perms,
+                              int chmod_existing, apr_pool_t *p,
+                              acme_err_t *err);
+
 /* Removes path: a file or symlink, or a directory with everything in it
  * (symlinks are removed, never followed). */
 apr_status_t acme_store_remove_tree(const char *path, apr_pool_t *p);
