@@ -51,7 +51,7 @@ static apr_status_t version_write(import_t *im, const char *name,
 
     for (k = 0; k < IMPORT_NKINDS; k++) {
         const char *path = our_archive_file(im, p, name, k, v->n);
-        if (acmectl_import_exists(path, p)) {
+        if (acme_store_exists(path, p)) {
             *pwhy = apr_psprintf(p, "%s already exists", path);
             return APR_EEXIST;
         }
@@ -151,13 +151,13 @@ static void refuse(import_t *im, const char *name, const char *why)
 /* Whether the store has nothing of lineage name yet. */
 static int lineage_fresh(import_t *im, const char *name, apr_pool_t *p)
 {
-    return !acmectl_import_exists(acme_store_path(im->store, p, "live", name,
-                                                  NULL), p)
-           && !acmectl_import_exists(acme_store_path(im->store, p, "archive",
-                                                     name, NULL), p)
-           && !acmectl_import_exists(acme_store_path(im->store, p, "renewal",
-                                     apr_pstrcat(p, name, ".conf", NULL),
-                                     NULL), p);
+    return !acme_store_exists(acme_store_path(im->store, p, "live", name,
+                                              NULL), p)
+           && !acme_store_exists(acme_store_path(im->store, p, "archive",
+                                                 name, NULL), p)
+           && !acme_store_exists(acme_store_path(im->store, p, "renewal",
+                                 apr_pstrcat(p, name, ".conf", NULL),
+                                 NULL), p);
 }
 
 /* The store has a lineage of l's name: imported before? Then every version
@@ -174,7 +174,7 @@ static int lineage_known(import_t *im, const import_lineage_t *l,
     apr_array_header_t *files;
     int i, k, same = 1, ours_max = 0, newer = 0;
 
-    if (acmectl_import_list(&files, our_archive, 0, p) == APR_SUCCESS) {
+    if (acme_store_list_dir(&files, our_archive, 0, p) == APR_SUCCESS) {
         for (i = 0; i < files->nelts; i++) {
             int n = acmectl_import_version_of(APR_ARRAY_IDX(files, i,
                                                             const char *),
@@ -199,9 +199,8 @@ static int lineage_known(import_t *im, const import_lineage_t *l,
         }
     }
     if (!same || ours_max == 0
-        || !acmectl_import_exists(acme_store_path(im->store, p, "renewal",
-                                  apr_pstrcat(p, name, ".conf", NULL), NULL),
-                                  p)) {
+        || !acme_store_exists(acme_store_path(im->store, p, "renewal",
+                              apr_pstrcat(p, name, ".conf", NULL), NULL), p)) {
         acmectl_say(im->ctl, "Skipping %s: the store already has a lineage "
                     "of that name (%s) that is not this Certbot "
                     "lineage; --force replaces it\n", name,
@@ -326,7 +325,7 @@ static void lineage_import(import_t *im, const char *name, apr_pool_t *p)
     const char *why = NULL, *account_id;
     int fresh, ours_max = 0, newer = 0;
 
-    if (!acmectl_import_name_ok(name)) {
+    if (!acme_store_name_ok(name)) {
         refuse(im, name, "not a usable lineage name");
         return;
     }
@@ -399,7 +398,7 @@ static apr_array_header_t *import_names(import_t *im,
     want = apr_array_make(p, 4, sizeof(const char *));
     for (i = 0; i < ctl->cert_names->nelts; i++) {
         const char *n = APR_ARRAY_IDX(ctl->cert_names, i, const char *);
-        if (!acme_array_contains(names, n) || !acmectl_import_name_ok(n)) {
+        if (!acme_array_contains(names, n) || !acme_store_name_ok(n)) {
             acmectl_fail(ctl, "%s: no lineage of that name in %s/renewal",
                          n, im->src);
             im->failed++;
@@ -429,7 +428,7 @@ int acmectl_cmd_import(acmectl_t *ctl)
         return acmectl_fail(ctl, "import takes no -d or --dry-run (see "
                             "acmectl --help)");
     }
-    if (acmectl_import_list(&confs, apr_pstrcat(p, im.src, "/renewal", NULL),
+    if (acme_store_list_dir(&confs, apr_pstrcat(p, im.src, "/renewal", NULL),
                             0, p) != APR_SUCCESS) {
         return acmectl_fail(ctl, "%s is not a Certbot config dir (no "
                             "renewal/ directory)", im.src);

@@ -55,23 +55,9 @@ typedef struct import_lineage_t {
     const char *src_archive;
 } import_lineage_t;
 
-/* Whether name can be a lineage or account directory's name. */
-int acmectl_import_name_ok(const char *name);
-
-/* Whether path exists (a dangling link counts). */
-int acmectl_import_exists(const char *path, apr_pool_t *p);
-
-/* Sorts an array of const char* in strcmp order. */
-void acmectl_import_sort(apr_array_header_t *names);
-
 /* "cert12.pem" -> 12 with *pkind (may be NULL) the kind; 0 for other
  * names. */
 int acmectl_import_version_of(const char *fname, int *pkind);
-
-/* Lists a directory's entry names (not starting with '.'), sorted:
- * want_dirs 1 directories only, 0 anything else. */
-apr_status_t acmectl_import_list(apr_array_header_t **pout, const char *dir,
-                                 int want_dirs, apr_pool_t *p);
 
 /* Reads Certbot's lineage name; returns NULL with the reason in *pwhy when
  * it cannot be imported. Notes about skipped versions go to stdout. */

@@ -18,7 +18,7 @@ static const char *account_find(import_t *im, const char *server,
     const char *found = NULL;
     int i;
 
-    if (acmectl_import_list(&ids, acme_store_account_dir(im->store, p,
+    if (acme_store_list_dir(&ids, acme_store_account_dir(im->store, p,
                                                          server), 1, p)
         != APR_SUCCESS) {
         return NULL;
@@ -106,7 +106,7 @@ import_account_t *acmectl_import_account(import_t *im, const char *server,
     acme_err_t err;
 
     dir = acme_certbot_account_dir(p, im->src, server);
-    if (!dir || !acmectl_import_name_ok(cb_id)) {
+    if (!dir || !acme_store_name_ok(cb_id)) {
         a = apr_pcalloc(p, sizeof(*a));
         a->why = apr_psprintf(p, "the renewal conf names no usable account "
                               "(server %s, account %s)", server ? server

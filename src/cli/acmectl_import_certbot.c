@@ -19,30 +19,6 @@ const char *const acmectl_import_kinds[IMPORT_NKINDS] = {
 /* the kinds of file, by index */
 static const char *const *const kinds = acmectl_import_kinds;
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-void acmectl_import_sort(apr_array_header_t *names)
-{
-    qsort(names->elts, names->nelts, sizeof(const char *), cmp_str);
-}
-
-int acmectl_import_name_ok(const char *name)
-{
-    return name && *name && name[0] != '.' && !strchr(name, '/')
-           && strlen(name) <= 255;
-}
-
-int acmectl_import_exists(const char *path, apr_pool_t *p)
-{
-    apr_finfo_t fi;
-
-    return apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE, p)
-           == APR_SUCCESS;
-}
-
 int acmectl_import_version_of(const char *fname, int *pkind)
 {
     int k;
@@ -65,31 +41,6 @@ int acmectl_import_version_of(const char *fname, int *pkind)
         return (int)n;
     }
     return 0;
-}
-
-apr_status_t acmectl_import_list(apr_array_header_t **pout, const char *dir,
-                                 int want_dirs, apr_pool_t *p)
-{
-    apr_dir_t *d;
-    apr_finfo_t fi;
-    apr_status_t rv;
-    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
-
-    *pout = out;
-    rv = apr_dir_open(&d, dir, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
-           == APR_SUCCESS) {
-        if (fi.name[0] == '.' || want_dirs != (fi.filetype == APR_DIR)) {
-            continue;
-        }
-        APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p, fi.name);
-    }
-    apr_dir_close(d);
-    acmectl_import_sort(out);
-    return APR_SUCCESS;
 }
 
 /* The archive version a Certbot live link points at, and the directory of
@@ -270,7 +221,7 @@ import_lineage_t *acmectl_import_lineage_read(import_t *im, const char *name,
     if (!conf_read(im, l, pwhy, p) || !live_read(im, l, pwhy, p)) {
         return NULL;
     }
-    if (acmectl_import_list(&files, l->src_archive, 0, p) != APR_SUCCESS) {
+    if (acme_store_list_dir(&files, l->src_archive, 0, p) != APR_SUCCESS) {
         *pwhy = apr_psprintf(p, "cannot list %s", l->src_archive);
         return NULL;
     }

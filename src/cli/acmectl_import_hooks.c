@@ -70,7 +70,7 @@ static void hook_import(import_t *im, const char *phase, const char *name,
                     "(Certbot does not run it)\n", src);
         return;
     }
-    if (acmectl_import_exists(dst, p)) {
+    if (acme_store_exists(dst, p)) {
         apr_finfo_t fi;
         char *ours;
         apr_size_t olen;
@@ -122,7 +122,7 @@ void acmectl_import_hooks(import_t *im, apr_pool_t *p)
             }
         }
         apr_dir_close(d);
-        acmectl_import_sort(names);
+        acme_store_sort_names(names);
         for (j = 0; j < names->nelts; j++) {
             hook_import(im, phases[i], APR_ARRAY_IDX(names, j, const char *),
                         p);

@@ -10,6 +10,21 @@
 #include "acme_order.h"
 #include "acme_state.h"
 
+/* Opens the store read-only and loads lineage name from it, in *pstore and
+ * *pl. */
+static apr_status_t lineage_find(acme_store_t **pstore, acme_lineage_t **pl,
+                                 acmectl_t *ctl, const char *name)
+{
+    acme_err_t err;
+    apr_status_t rv;
+
+    rv = acme_store_open(pstore, ctl->pool, ctl->config_dir, 0, &err);
+    if (rv == APR_SUCCESS) {
+        rv = acme_store_lineage_load(pl, *pstore, name, ctl->pool, &err);
+    }
+    return rv;
+}
+
 /* The certificate --cert-name or --cert-path names: *ppath, the lineage
  * (*pl, NULL with --cert-path) and the context to revoke with (*pc: the
  * lineage's CA and CA bundle unless --server was given). Returns 0 or an
@@ -22,7 +37,6 @@ static int revoke_target(const char **ppath, acme_lineage_t **pl,
     acme_store_t *store = NULL;
     acme_lineage_t *l = NULL;
     acmectl_t *c = ctl;
-    acme_err_t err;
 
     if (!ctl->cert_name == !ctl->cert_path) {
         return acmectl_fail(ctl, "revoke needs --cert-name NAME or "
@@ -30,10 +44,7 @@ static int revoke_target(const char **ppath, acme_lineage_t **pl,
     }
     *ppath = ctl->cert_path;
     if (name) {
-        if (acme_store_open(&store, p, ctl->config_dir, 0, &err)
-            != APR_SUCCESS
-            || acme_store_lineage_load(&l, store, name, p, &err)
-               != APR_SUCCESS) {
+        if (lineage_find(&store, &l, ctl, name) != APR_SUCCESS) {
             return acmectl_fail(ctl, "no certificate named '%s' in %s", name,
                                 ctl->config_dir);
         }
@@ -174,9 +185,7 @@ int acmectl_cmd_delete(acmectl_t *ctl)
     if (!ctl->cert_name) {
         return acmectl_fail(ctl, "delete needs --cert-name NAME");
     }
-    if (acme_store_open(&store, p, ctl->config_dir, 0, &err) != APR_SUCCESS
-        || acme_store_lineage_load(&l, store, ctl->cert_name, p, &err)
-           != APR_SUCCESS) {
+    if (lineage_find(&store, &l, ctl, ctl->cert_name) != APR_SUCCESS) {
         return acmectl_fail(ctl, "no certificate named '%s' in %s",
                             ctl->cert_name, ctl->config_dir);
     }

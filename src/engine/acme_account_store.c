@@ -288,10 +288,8 @@ apr_status_t acme_store_account_save(const char **pid, acme_store_t *s,
     }
     dir = apr_pstrcat(p, acme_store_account_dir(s, p, server_url), "/", id,
                       NULL);
-    rv = acme_mkdir(dir, 0x0700, p);
+    rv = acme_store_mkdir(dir, 0x0700, 1, p, err);
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot create %s: %s", dir,
-                     acme_store_strerror(p, rv));
         goto cleanup;
     }
 

@@ -32,15 +32,9 @@ struct acme_cert_t {
     X509 *x;
 };
 
-static apr_status_t cert_cleanup(void *data)
+static void x509_free(void *x)
 {
-    acme_cert_t *cert = data;
-
-    if (cert->x) {
-        X509_free(cert->x);
-        cert->x = NULL;
-    }
-    return APR_SUCCESS;
+    X509_free(x);
 }
 
 acme_cert_t *acme_cert_wrap(apr_pool_t *p, X509 *x)
@@ -48,7 +42,7 @@ acme_cert_t *acme_cert_wrap(apr_pool_t *p, X509 *x)
     acme_cert_t *cert = apr_pcalloc(p, sizeof(*cert));
 
     cert->x = x;
-    apr_pool_cleanup_register(p, cert, cert_cleanup, apr_pool_cleanup_null);
+    acme_pool_owns(p, x, x509_free);
     return cert;
 }
 
@@ -95,10 +89,8 @@ apr_status_t acme_chain_parse(apr_array_header_t **pcerts, apr_pool_t *p,
                           "is too large (%" APR_SIZE_T_FMT " bytes)", len);
         goto cleanup;
     }
-    bio = BIO_new_mem_buf(pem, (int)len);
-    if (!bio) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "out of memory: %s",
-                          acme_ssl_error(p));
+    rv = acme_bio_mem(&bio, pem, len, p, err);
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
@@ -143,13 +135,10 @@ apr_status_t acme_chain_load(apr_array_header_t **pcerts, apr_pool_t *p,
     apr_status_t rv;
     char *data = NULL;
     apr_size_t len = 0;
-    char ebuf[256];
 
-    rv = acme_file_read(&data, &len, p, path, ACME_CHAIN_MAX);
+    rv = acme_file_read_err(&data, &len, p, path, ACME_CHAIN_MAX,
+                            "certificate", err);
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot read certificate file %s: %s", path,
-                     rv == ACME_EINVAL ? "file too large"
-                     : apr_strerror(rv, ebuf, sizeof(ebuf)));
         goto cleanup;
     }
     rv = acme_chain_parse(pcerts, p, data, len, err);
@@ -513,6 +502,121 @@ static int add_conf_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
     return ok;
 }
 
+/* A random serial for a self-signed certificate: 16 random bytes,
+ * positive and exactly 16 octets in DER. */
+static apr_status_t random_serial(ASN1_INTEGER **pserial, apr_pool_t *p,
+                                  acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    unsigned char rnd[16];
+    BIGNUM *bn = NULL;
+
+    *pserial = NULL;
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
+                          "no random serial: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+    rnd[0] = (unsigned char)((rnd[0] & 0x7f) | 0x40);
+    bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
+    *pserial = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+    if (!*pserial) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
+                          "out of memory: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+cleanup:
+    BN_free(bn);
+    return rv;
+}
+
+/* The subject (and issuer) of a self-signed certificate: CN = the first
+ * name when it fits (64 characters) and is not an IP address, else empty. */
+static apr_status_t self_signed_subject(X509_NAME **pname, apr_pool_t *p,
+                                        const apr_array_header_t *names,
+                                        acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    X509_NAME *name = X509_NAME_new();
+    const char *first = APR_ARRAY_IDX(names, 0, const char *);
+
+    if (!name) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
+                          "out of memory: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+    if (strlen(first) <= 64 && !acme_csr_name_is_ip(first)
+        && !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+                                       (const unsigned char *)first, -1, -1,
+                                       0)) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
+                          "cannot set the subject: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+    *pname = name;
+    name = NULL;
+cleanup:
+    X509_NAME_free(name);
+    return rv;
+}
+
+/* The extensions of a self-signed server certificate besides the SAN: not a
+ * CA, signing (and key encipherment for RSA), serverAuth, a key id. */
+static apr_status_t self_signed_extensions(X509 *x, EVP_PKEY *pk,
+                                           apr_pool_t *p, acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    X509V3_CTX ctx;
+
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+    if (!add_conf_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")
+        || !add_conf_ext(x, &ctx, NID_key_usage,
+                         EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA
+                         ? "critical,digitalSignature,keyEncipherment"
+                         : "critical,digitalSignature")
+        || !add_conf_ext(x, &ctx, NID_ext_key_usage, "serverAuth")
+        || !add_conf_ext(x, &ctx, NID_subject_key_identifier, "hash")) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
+                          "cannot add extensions: %s", acme_ssl_error(p));
+    }
+    return rv;
+}
+
+/* Fills in and signs x: version 3, serial, subject = issuer = name, valid
+ * from now for valid, key pk, the SAN san and the other extensions. */
+static apr_status_t self_signed_fill(X509 *x, EVP_PKEY *pk,
+                                     ASN1_INTEGER *serial, X509_NAME *name,
+                                     X509_EXTENSION *san,
+                                     apr_interval_time_t valid, apr_pool_t *p,
+                                     acme_err_t *err)
+{
+    apr_status_t rv;
+
+    if (!X509_set_version(x, 2)   /* X509v3 */
+        || !X509_set_serialNumber(x, serial)
+        || !X509_set_subject_name(x, name)
+        || !X509_set_issuer_name(x, name)
+        || !X509_gmtime_adj(X509_getm_notBefore(x), 0)
+        || !X509_gmtime_adj(X509_getm_notAfter(x), (long)apr_time_sec(valid))
+        || !X509_set_pubkey(x, pk)
+        || !X509_add_ext(x, san, -1)) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
+                          "cannot fill in the fields: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+    rv = self_signed_extensions(x, pk, p, err);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    if (X509_sign(x, pk, EVP_sha256()) <= 0) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
+                          "signing failed: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+cleanup:
+    return rv;
+}
+
 apr_status_t acme_cert_self_signed(acme_cert_t **pcert, apr_pool_t *p,
                                    const acme_key_t *key,
                                    const apr_array_header_t *names,
@@ -525,10 +629,6 @@ apr_status_t acme_cert_self_signed(acme_cert_t **pcert, apr_pool_t *p,
     X509_NAME *name = NULL;
     X509_EXTENSION *san = NULL;
     ASN1_INTEGER *serial = NULL;
-    BIGNUM *bn = NULL;
-    X509V3_CTX ctx;
-    unsigned char rnd[16];
-    const char *first;
     acme_err_t lerr;
 
     ERR_clear_error();
@@ -549,58 +649,21 @@ apr_status_t acme_cert_self_signed(acme_cert_t **pcert, apr_pool_t *p,
                           lerr.msg);
         goto cleanup;
     }
-    /* 16 random bytes, positive and exactly 16 octets in DER */
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
-                          "no random serial: %s", acme_ssl_error(p));
+    rv = random_serial(&serial, p, err);
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    rnd[0] = (unsigned char)((rnd[0] & 0x7f) | 0x40);
     x = X509_new();
-    name = X509_NAME_new();
-    bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
-    serial = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
-    if (!x || !name || !serial) {
+    if (!x) {
         rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
                           "out of memory: %s", acme_ssl_error(p));
         goto cleanup;
     }
-    first = APR_ARRAY_IDX(names, 0, const char *);
-    if (strlen(first) <= 64 && !acme_csr_name_is_ip(first)
-        && !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-                                       (const unsigned char *)first, -1, -1,
-                                       0)) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
-                          "cannot set the subject: %s", acme_ssl_error(p));
-        goto cleanup;
+    rv = self_signed_subject(&name, p, names, err);
+    if (rv == APR_SUCCESS) {
+        rv = self_signed_fill(x, pk, serial, name, san, valid, p, err);
     }
-    if (!X509_set_version(x, 2)   /* X509v3 */
-        || !X509_set_serialNumber(x, serial)
-        || !X509_set_subject_name(x, name)
-        || !X509_set_issuer_name(x, name)
-        || !X509_gmtime_adj(X509_getm_notBefore(x), 0)
-        || !X509_gmtime_adj(X509_getm_notAfter(x), (long)apr_time_sec(valid))
-        || !X509_set_pubkey(x, pk)
-        || !X509_add_ext(x, san, -1)) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
-                          "cannot fill in the fields: %s", acme_ssl_error(p));
-        goto cleanup;
-    }
-    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    if (!add_conf_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")
-        || !add_conf_ext(x, &ctx, NID_key_usage,
-                         EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA
-                         ? "critical,digitalSignature,keyEncipherment"
-                         : "critical,digitalSignature")
-        || !add_conf_ext(x, &ctx, NID_ext_key_usage, "serverAuth")
-        || !add_conf_ext(x, &ctx, NID_subject_key_identifier, "hash")) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
-                          "cannot add extensions: %s", acme_ssl_error(p));
-        goto cleanup;
-    }
-    if (X509_sign(x, pk, EVP_sha256()) <= 0) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "self-signed certificate: "
-                          "signing failed: %s", acme_ssl_error(p));
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
     *pcert = acme_cert_wrap(p, x);
@@ -610,6 +673,5 @@ cleanup:
     X509_NAME_free(name);
     X509_EXTENSION_free(san);
     ASN1_INTEGER_free(serial);
-    BN_free(bn);
     return rv;
 }

@@ -349,19 +349,17 @@ static const char *type_name(mode_t mode)
         "file";
 }
 
-apr_status_t acme_certbot_hook_read(char **pdata, apr_size_t *plen,
-                                    apr_fileperms_t *pperms, apr_pool_t *p,
-                                    const char *config_dir, const char *path,
-                                    apr_size_t maxlen, acme_err_t *err)
+/* The real path of a hook file, in *preal: only a regular file whose real
+ * path is inside config_dir (a link followed only when its target is
+ * there too). ACME_EINVAL with the reason otherwise. */
+static apr_status_t hook_real_path(const char **preal, apr_pool_t *p,
+                                   const char *config_dir, const char *path,
+                                   acme_err_t *err)
 {
     char top[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
     struct stat st;
-    apr_file_t *f = NULL;
-    apr_finfo_t fi;
-    apr_size_t got = 0, toplen;
-    apr_os_file_t fd = -1;
-    apr_status_t rv;
-    char *data;
+    apr_size_t toplen;
+    apr_status_t rv = APR_SUCCESS;
     ssize_t n;
 
     if (!realpath(config_dir, top)) {
@@ -400,6 +398,19 @@ apr_status_t acme_certbot_hook_read(char **pdata, apr_size_t *plen,
         rv = acme_err_set(err, p, ACME_EINVAL, "%s", type_name(st.st_mode));
         goto cleanup;
     }
+    *preal = apr_pstrdup(p, real);
+cleanup:
+    return rv;
+}
+
+/* Opens real for reading as an APR file, without following a link or
+ * waiting on a FIFO swapped in since it was checked. */
+static apr_status_t hook_open(apr_file_t **pf, apr_pool_t *p,
+                              const char *real, acme_err_t *err)
+{
+    apr_os_file_t fd;
+    apr_status_t rv;
+
     /* O_NOFOLLOW and O_NONBLOCK: a link or FIFO swapped in since is not
      * followed or waited on (APR has no way to say so) */
     fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -408,10 +419,34 @@ apr_status_t acme_certbot_hook_read(char **pdata, apr_size_t *plen,
                           "%s: %s", real, strerror(errno));
         goto cleanup;
     }
-    rv = apr_os_file_put(&f, &fd, APR_FOPEN_READ, p);
+    rv = apr_os_file_put(pf, &fd, APR_FOPEN_READ, p);
     if (rv != APR_SUCCESS) {
+        *pf = NULL;
         close(fd);
         acme_err_set(err, p, rv, "cannot open %s", real);
+        goto cleanup;
+    }
+cleanup:
+    return rv;
+}
+
+apr_status_t acme_certbot_hook_read(char **pdata, apr_size_t *plen,
+                                    apr_fileperms_t *pperms, apr_pool_t *p,
+                                    const char *config_dir, const char *path,
+                                    apr_size_t maxlen, acme_err_t *err)
+{
+    const char *real = NULL;
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_size_t got = 0;
+    apr_status_t rv;
+    char *data;
+
+    rv = hook_real_path(&real, p, config_dir, path, err);
+    if (rv == APR_SUCCESS) {
+        rv = hook_open(&f, p, real, err);
+    }
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
     rv = apr_file_info_get(&fi, APR_FINFO_TYPE | APR_FINFO_SIZE

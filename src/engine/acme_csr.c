@@ -96,31 +96,19 @@ cleanup:
     return ext;
 }
 
-apr_status_t acme_csr_make(const unsigned char **pder, apr_size_t *plen,
-                           apr_pool_t *p, const acme_key_t *key,
-                           const apr_array_header_t *names, int must_staple,
-                           acme_err_t *err)
+/* The CSR's requested extensions: the subjectAltName for names and, with
+ * must_staple, the TLS Feature status_request (RFC 7633). */
+static apr_status_t csr_extensions(STACK_OF(X509_EXTENSION) **pexts,
+                                   apr_pool_t *p,
+                                   const apr_array_header_t *names,
+                                   int must_staple, acme_err_t *err)
 {
     apr_status_t rv = APR_SUCCESS;
-    EVP_PKEY *pk = acme_key_evp(key);
-    X509_REQ *req = NULL;
-    X509_NAME *subject = NULL;
-    STACK_OF(X509_EXTENSION) *exts = NULL;
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
     X509_EXTENSION *ext = NULL;
     acme_err_t lerr;
-    unsigned char *out, *q;
-    const char *first;
-    int n;
 
-    ERR_clear_error();
-    if (!pk) {
-        rv = acme_err_set(err, p, ACME_EINVAL, "CSR: no key");
-        goto cleanup;
-    }
-    exts = sk_X509_EXTENSION_new_null();
-    req = X509_REQ_new();
-    subject = X509_NAME_new();
-    if (!exts || !req || !subject) {
+    if (!exts) {
         rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: out of memory");
         goto cleanup;
     }
@@ -147,31 +135,42 @@ apr_status_t acme_csr_make(const unsigned char **pder, apr_size_t *plen,
         }
         ext = NULL;
     }
-    /* CN = the first name, when it fits and is a DNS name (IP addresses
-     * belong in the subjectAltName only) */
-    first = APR_ARRAY_IDX(names, 0, const char *);
+    *pexts = exts;
+    exts = NULL;
+cleanup:
+    X509_EXTENSION_free(ext);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    return rv;
+}
+
+/* Sets CN = the first name in subject, when it fits and is a DNS name (IP
+ * addresses belong in the subjectAltName only). */
+static apr_status_t csr_subject(X509_NAME *subject, apr_pool_t *p,
+                                const apr_array_header_t *names,
+                                acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    const char *first = APR_ARRAY_IDX(names, 0, const char *);
+
     if (strlen(first) <= ACME_CN_MAX && !acme_csr_name_is_ip(first)) {
         if (!X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
                                         (const unsigned char *)first, -1,
                                         -1, 0)) {
             rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: cannot set the "
                               "subject: %s", acme_ssl_error(p));
-            goto cleanup;
         }
     }
-    if (!X509_REQ_set_version(req, 0)   /* PKCS#10 version 1 */
-        || !X509_REQ_set_subject_name(req, subject)
-        || !X509_REQ_set_pubkey(req, pk)
-        || !X509_REQ_add_extensions(req, exts)) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: cannot build the "
-                          "request: %s", acme_ssl_error(p));
-        goto cleanup;
-    }
-    if (X509_REQ_sign(req, pk, EVP_sha256()) <= 0) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: signing failed: %s",
-                          acme_ssl_error(p));
-        goto cleanup;
-    }
+    return rv;
+}
+
+/* The DER of req, in pool memory. */
+static apr_status_t csr_encode(const unsigned char **pder, apr_size_t *plen,
+                               apr_pool_t *p, X509_REQ *req, acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    unsigned char *out, *q;
+    int n;
+
     n = i2d_X509_REQ(req, NULL);
     if (n <= 0) {
         rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: cannot encode: %s",
@@ -188,7 +187,53 @@ apr_status_t acme_csr_make(const unsigned char **pder, apr_size_t *plen,
     *pder = out;
     *plen = (apr_size_t)n;
 cleanup:
-    X509_EXTENSION_free(ext);
+    return rv;
+}
+
+apr_status_t acme_csr_make(const unsigned char **pder, apr_size_t *plen,
+                           apr_pool_t *p, const acme_key_t *key,
+                           const apr_array_header_t *names, int must_staple,
+                           acme_err_t *err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    EVP_PKEY *pk = acme_key_evp(key);
+    X509_REQ *req = NULL;
+    X509_NAME *subject = NULL;
+    STACK_OF(X509_EXTENSION) *exts = NULL;
+
+    ERR_clear_error();
+    if (!pk) {
+        rv = acme_err_set(err, p, ACME_EINVAL, "CSR: no key");
+        goto cleanup;
+    }
+    req = X509_REQ_new();
+    subject = X509_NAME_new();
+    if (!req || !subject) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: out of memory");
+        goto cleanup;
+    }
+    rv = csr_extensions(&exts, p, names, must_staple, err);
+    if (rv == APR_SUCCESS) {
+        rv = csr_subject(subject, p, names, err);
+    }
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    if (!X509_REQ_set_version(req, 0)   /* PKCS#10 version 1 */
+        || !X509_REQ_set_subject_name(req, subject)
+        || !X509_REQ_set_pubkey(req, pk)
+        || !X509_REQ_add_extensions(req, exts)) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: cannot build the "
+                          "request: %s", acme_ssl_error(p));
+        goto cleanup;
+    }
+    if (X509_REQ_sign(req, pk, EVP_sha256()) <= 0) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "CSR: signing failed: %s",
+                          acme_ssl_error(p));
+        goto cleanup;
+    }
+    rv = csr_encode(pder, plen, p, req, err);
+cleanup:
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     X509_NAME_free(subject);
     X509_REQ_free(req);

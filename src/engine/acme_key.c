@@ -59,15 +59,22 @@ const char *acme_ssl_error(apr_pool_t *p)
     return out ? out : "no detail from OpenSSL";
 }
 
-static apr_status_t key_cleanup(void *data)
+apr_status_t acme_bio_mem(BIO **pbio, const void *data, apr_size_t len,
+                          apr_pool_t *p, acme_err_t *err)
 {
-    acme_key_t *key = data;
+    apr_status_t rv = APR_SUCCESS;
 
-    if (key->pkey) {
-        EVP_PKEY_free(key->pkey);
-        key->pkey = NULL;
+    *pbio = BIO_new_mem_buf(data, (int)len);
+    if (!*pbio) {
+        rv = acme_err_set(err, p, ACME_ECRYPTO, "out of memory: %s",
+                          acme_ssl_error(p));
     }
-    return APR_SUCCESS;
+    return rv;
+}
+
+static void pkey_free(void *pkey)
+{
+    EVP_PKEY_free(pkey);
 }
 
 acme_key_t *acme_key_wrap(apr_pool_t *p, EVP_PKEY *pkey)
@@ -75,7 +82,7 @@ acme_key_t *acme_key_wrap(apr_pool_t *p, EVP_PKEY *pkey)
     acme_key_t *key = apr_pcalloc(p, sizeof(*key));
 
     key->pkey = pkey;
-    apr_pool_cleanup_register(p, key, key_cleanup, apr_pool_cleanup_null);
+    acme_pool_owns(p, pkey, pkey_free);
     return key;
 }
 
@@ -176,10 +183,8 @@ apr_status_t acme_key_from_pem(acme_key_t **pkey, apr_pool_t *p,
                           len > ACME_KEY_FILE_MAX ? " (input too large)" : "");
         goto cleanup;
     }
-    bio = BIO_new_mem_buf(pem, (int)len);
-    if (!bio) {
-        rv = acme_err_set(err, p, ACME_ECRYPTO, "out of memory: %s",
-                          acme_ssl_error(p));
+    rv = acme_bio_mem(&bio, pem, len, p, err);
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
     pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase_cb, NULL);
@@ -203,13 +208,10 @@ apr_status_t acme_key_load(acme_key_t **pkey, apr_pool_t *p, const char *path,
     apr_status_t rv;
     char *data = NULL;
     apr_size_t len = 0;
-    char ebuf[256];
 
-    rv = acme_file_read(&data, &len, p, path, ACME_KEY_FILE_MAX);
+    rv = acme_file_read_err(&data, &len, p, path, ACME_KEY_FILE_MAX, "key",
+                            err);
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot read key file %s: %s", path,
-                     rv == ACME_EINVAL ? "file too large"
-                     : apr_strerror(rv, ebuf, sizeof(ebuf)));
         goto cleanup;
     }
     rv = acme_key_from_pem(pkey, p, data, len, err);

@@ -63,4 +63,9 @@ acme_key_t *acme_key_wrap(apr_pool_t *p, EVP_PKEY *pkey);
  * the queue is empty, and clears the queue. Used in acme_err_t messages. */
 const char *acme_ssl_error(apr_pool_t *p);
 
+/* A read-only memory BIO over data[0..len) in *pbio (BIO_free it), or
+ * ACME_ECRYPTO "out of memory: ..." in err. len must fit an int. */
+apr_status_t acme_bio_mem(BIO **pbio, const void *data, apr_size_t len,
+                          apr_pool_t *p, acme_err_t *err);
+
 #endif

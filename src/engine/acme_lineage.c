@@ -670,10 +670,8 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
 
     archive_dir = acme_store_path(s, p, "archive", name, NULL);
     live_dir = acme_store_path(s, p, "live", name, NULL);
-    rv = acme_store_ensure_dir(archive_dir, 0x0700, p);
+    rv = acme_store_mkdir(archive_dir, 0x0700, 0, p, err);
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot create %s: %s", archive_dir,
-                     acme_store_strerror(p, rv));
         goto cleanup;
     }
     version = archive_highest(s, name, p) + 1;
@@ -681,10 +679,8 @@ apr_status_t acme_store_lineage_save(acme_store_t *s, const char *name,
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    rv = acme_store_ensure_dir(live_dir, 0x0700, p);
+    rv = acme_store_mkdir(live_dir, 0x0700, 0, p, err);
     if (rv != APR_SUCCESS) {
-        acme_err_set(err, p, rv, "cannot create %s: %s", live_dir,
-                     acme_store_strerror(p, rv));
         goto cleanup;
     }
     /* the README and the renewal conf before the links move: a failure

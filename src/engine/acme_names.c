@@ -62,6 +62,17 @@ static apr_status_t wildcard_error(apr_pool_t *p, const char *name,
                         name_repr(p, name));
 }
 
+/* The error for a name, or what (a label: "label of "), of len characters
+ * where max is the most allowed. */
+static apr_status_t too_long_error(apr_pool_t *p, const char *name,
+                                   const char *what, apr_size_t len, int max,
+                                   acme_err_t *err)
+{
+    return acme_err_set(err, p, ACME_EINVAL, "invalid name '%s': %s%"
+                        APR_SIZE_T_FMT " characters (at most %d)",
+                        name_repr(p, name), what, len, max);
+}
+
 /* rest (name without its wildcard label) has only letters, digits, '-'
  * and '.'. */
 static apr_status_t check_chars(apr_pool_t *p, const char *name,
@@ -107,10 +118,8 @@ static apr_status_t check_labels(int *plabels, apr_pool_t *p,
             goto cleanup;
         }
         if (llen > ACME_MAX_LABEL_LEN) {
-            rv = acme_err_set(err, p, ACME_EINVAL,
-                              "invalid name '%s': label of %" APR_SIZE_T_FMT
-                              " characters (at most %d)",
-                              name_repr(p, name), llen, ACME_MAX_LABEL_LEN);
+            rv = too_long_error(p, name, "label of ", llen,
+                                ACME_MAX_LABEL_LEN, err);
             goto cleanup;
         }
         if (label[0] == '-' || label[llen - 1] == '-') {
@@ -147,10 +156,7 @@ apr_status_t acme_name_check(const char **pnorm, apr_pool_t *p,
     }
     len = strlen(name);
     if (len > ACME_MAX_NAME_LEN) {
-        rv = acme_err_set(err, p, ACME_EINVAL,
-                          "invalid name '%s': %" APR_SIZE_T_FMT
-                          " characters (at most %d)",
-                          name_repr(p, name), len, ACME_MAX_NAME_LEN);
+        rv = too_long_error(p, name, "", len, ACME_MAX_NAME_LEN, err);
         goto cleanup;
     }
     if (strchr(name, ':') || (name[0] >= '0' && name[0] <= '9')) {

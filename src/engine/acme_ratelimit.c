@@ -48,15 +48,9 @@ struct acme_dup_guard_t {
     int dirty;
 };
 
-static apr_status_t guard_release(void *data)
+static void json_free(void *json)
 {
-    acme_dup_guard_t *g = data;
-
-    if (g->all) {
-        json_decref(g->all);
-        g->all = NULL;
-    }
-    return APR_SUCCESS;
+    json_decref(json);
 }
 
 acme_dup_guard_t *acme_dup_guard_open(acme_store_t *store, apr_pool_t *p)
@@ -70,7 +64,7 @@ acme_dup_guard_t *acme_dup_guard_open(acme_store_t *store, apr_pool_t *p)
         if (g->all) json_decref(g->all);
         g->all = json_object();
     }
-    apr_pool_cleanup_register(p, g, guard_release, apr_pool_cleanup_null);
+    acme_pool_owns(p, g->all, json_free);
     return g;
 }
 

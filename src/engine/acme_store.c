@@ -50,6 +50,23 @@ apr_status_t acme_store_ensure_dir(const char *path, apr_fileperms_t perms,
     return acme_mkdir(path, perms, p);
 }
 
+/* See acme_store_int.h: acme_store_ensure_dir or acme_mkdir, and the
+ * message. */
+apr_status_t acme_store_mkdir(const char *path, apr_fileperms_t perms,
+                              int chmod_existing, apr_pool_t *p,
+                              acme_err_t *err)
+{
+    apr_status_t rv;
+
+    rv = chmod_existing ? acme_mkdir(path, perms, p)
+                        : acme_store_ensure_dir(path, perms, p);
+    if (rv != APR_SUCCESS) {
+        acme_err_set(err, p, rv, "cannot create %s: %s", path,
+                     acme_store_strerror(p, rv));
+    }
+    return rv;
+}
+
 apr_status_t acme_store_open(acme_store_t **pstore, apr_pool_t *p,
                              const char *dir, int create, acme_err_t *err)
 {
@@ -75,19 +92,15 @@ apr_status_t acme_store_open(acme_store_t **pstore, apr_pool_t *p,
         abs[i - 1] = '\0';
     }
     if (create) {
-        rv = acme_store_ensure_dir(abs, STORE_TOP_PERMS, p);
+        rv = acme_store_mkdir(abs, STORE_TOP_PERMS, 0, p, err);
         if (rv != APR_SUCCESS) {
-            acme_err_set(err, p, rv, "cannot create %s: %s", abs,
-                         acme_store_strerror(p, rv));
             goto cleanup;
         }
         for (i = 0; i < sizeof(store_dirs) / sizeof(store_dirs[0]); i++) {
             const char *sub = apr_pstrcat(p, abs, "/", store_dirs[i].path,
                                           NULL);
-            rv = acme_store_ensure_dir(sub, store_dirs[i].perms, p);
+            rv = acme_store_mkdir(sub, store_dirs[i].perms, 0, p, err);
             if (rv != APR_SUCCESS) {
-                acme_err_set(err, p, rv, "cannot create %s: %s", sub,
-                             acme_store_strerror(p, rv));
                 goto cleanup;
             }
         }
@@ -125,7 +138,8 @@ const char *acme_store_path(const acme_store_t *s, apr_pool_t *p, ...)
     return out;
 }
 
-/* --- helpers shared by the store's files (acme_store_int.h) --- */
+/* --- helpers of the store's files (acme_store_int.h) and of acmectl import
+ * (acme_store.h) --- */
 
 const char *acme_store_strerror(apr_pool_t *p, apr_status_t rv)
 {

@@ -23,7 +23,29 @@
 #include "acme_common.h"
 #include "acme_key.h"
 #include <apr_file_io.h>
+#include <apr_tables.h>
 #include <jansson.h>
+
+/* Store paths and names, also for acmectl import's reading of another
+ * Certbot directory. */
+
+/* Returns non-zero if name can be used as one path component of the store
+ * (a lineage name or an account id): non-empty, no '/', not starting with
+ * '.', at most 255 bytes. */
+int acme_store_name_ok(const char *name);
+
+/* Returns non-zero if path exists (a dangling symlink counts). */
+int acme_store_exists(const char *path, apr_pool_t *p);
+
+/* Sorts an array of const char* in strcmp order. */
+void acme_store_sort_names(apr_array_header_t *names);
+
+/* Lists the entries of dir whose names do not start with '.', sorted:
+ * want_dirs 1 = directories only, 0 = everything but directories, -1 = all.
+ * Returns the open/read status (APR_ENOENT when dir is missing). */
+apr_status_t acme_store_list_dir(apr_array_header_t **pentries,
+                                 const char *dir, int want_dirs,
+                                 apr_pool_t *p);
 
 typedef struct acme_store_t {
     apr_pool_t *pool;

@@ -10,11 +10,6 @@
 /* Readable text for a status, in pool memory. */
 const char *acme_store_strerror(apr_pool_t *p, apr_status_t rv);
 
-/* Returns non-zero if name can be used as one path component of the store
- * (a lineage name or an account id): non-empty, no '/', not starting with
- * '.', at most 255 bytes. */
-int acme_store_name_ok(const char *name);
-
 /* Makes directory path (and its parents) with perms unless it exists: an
  * existing directory keeps the mode the administrator gave it (e.g. live/
  * 0710 group ssl-cert, as in Certbot setups for Exim). APR_ENOTDIR when
@@ -22,18 +17,12 @@ int acme_store_name_ok(const char *name);
 apr_status_t acme_store_ensure_dir(const char *path, apr_fileperms_t perms,
                                    apr_pool_t *p);
 
-/* Returns non-zero if path exists (a dangling symlink counts). */
-int acme_store_exists(const char *path, apr_pool_t *p);
-
-/* Sorts an array of const char* in strcmp order. */
-void acme_store_sort_names(apr_array_header_t *names);
-
-/* Lists the entries of dir whose names do not start with '.', sorted:
- * want_dirs 1 = directories only, 0 = everything but directories, -1 = all.
- * Returns the open/read status (APR_ENOENT when dir is missing). */
-apr_status_t acme_store_list_dir(apr_array_header_t **pentries,
-                                 const char *dir, int want_dirs,
-                                 apr_pool_t *p);
+/* Makes directory path as acme_store_ensure_dir does, or with
+ * chmod_existing as acme_mkdir does (an existing one gets perms too), and
+ * says a failure in err: "cannot create PATH: REASON". */
+apr_status_t acme_store_mkdir(const char *path, apr_fileperms_t perms,
+                              int chmod_existing, apr_pool_t *p,
+                              acme_err_t *err);
 
 /* Removes path: a file or symlink, or a directory with everything in it
  * (symlinks are removed, never followed). */

@@ -140,6 +140,48 @@ cleanup:
     return rv;
 }
 
+apr_status_t acme_file_read_err(char **pdata, apr_size_t *plen, apr_pool_t *p,
+                                const char *path, apr_size_t maxlen,
+                                const char *what, acme_err_t *err)
+{
+    apr_status_t rv;
+    char ebuf[256];
+
+    rv = acme_file_read(pdata, plen, p, path, maxlen);
+    if (rv != APR_SUCCESS) {
+        acme_err_set(err, p, rv, "cannot read %s file %s: %s", what, path,
+                     rv == ACME_EINVAL ? "file too large"
+                     : apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    return rv;
+}
+
+typedef struct {
+    void *obj;
+    acme_free_fn *free_fn;
+} pool_owned_t;
+
+static apr_status_t pool_owned_free(void *data)
+{
+    pool_owned_t *o = data;
+
+    o->free_fn(o->obj);
+    return APR_SUCCESS;
+}
+
+void acme_pool_owns(apr_pool_t *p, void *obj, acme_free_fn *free_fn)
+{
+    pool_owned_t *o;
+
+    if (!obj) {
+        return;
+    }
+    o = apr_palloc(p, sizeof(*o));
+    o->obj = obj;
+    o->free_fn = free_fn;
+    apr_pool_cleanup_register(p, o, pool_owned_free, apr_pool_cleanup_null);
+}
+
 static apr_status_t fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY);

@@ -26,6 +26,20 @@ int acme_is_b64url(const char *s, apr_size_t maxlen);
 apr_status_t acme_file_read(char **pdata, apr_size_t *plen, apr_pool_t *p,
                             const char *path, apr_size_t maxlen);
 
+/* acme_file_read with the failure said in err: "cannot read WHAT file
+ * PATH: REASON", the reason "file too large" beyond maxlen. */
+apr_status_t acme_file_read_err(char **pdata, apr_size_t *plen, apr_pool_t *p,
+                                const char *path, apr_size_t maxlen,
+                                const char *what, acme_err_t *err);
+
+/* Frees an object that a pool owns (see acme_pool_owns). */
+typedef void acme_free_fn(void *obj);
+
+/* Has pool p free obj with free_fn when p is cleared or destroyed: for an
+ * OpenSSL or jansson object that a record allocated in p holds for its
+ * lifetime. Nothing is done for a NULL obj. */
+void acme_pool_owns(apr_pool_t *p, void *obj, acme_free_fn *free_fn);
+
 /* Writes data to path atomically: a temporary file in the same directory
  * with the given permissions, fsync, rename over path, fsync the directory.
  * Either the old or the new content is at path afterwards, never a mix. */

@@ -23,7 +23,6 @@ typedef struct worker_t {
     acme_task_t *task;               /* the task it runs, NULL when idle */
     apr_time_t deadline;             /* of that task */
     const char *failure;             /* set when it misbehaved */
-    int served;                      /* results it gave */
 } worker_t;
 
 struct acme_workpool_t {
@@ -36,7 +35,6 @@ struct acme_workpool_t {
     acme_workpool_cb_t cb;
     worker_t *w;
     int started;
-    apr_array_header_t *again;       /* tasks to give to another worker */
     apr_array_header_t *ended;       /* tasks whose caller is not told yet */
 };
 
@@ -59,7 +57,6 @@ acme_workpool_t *acme_workpool_make(apr_pool_t *p, const char *path,
     for (i = 0; i < wp->max; i++) {
         wp->w[i].in_fd = wp->w[i].out_fd = -1;     /* empty slots */
     }
-    wp->again = apr_array_make(p, 2, sizeof(acme_task_t *));
     wp->ended = apr_array_make(p, 8, sizeof(acme_task_t *));
     return wp;
 }
@@ -215,20 +212,12 @@ static void worker_reap(acme_workpool_t *wp, worker_t *w)
     acme_task_t *t = w->task;
     const char *why = w->failure;
     pid_t pid = w->pid;
-    int served = w->served, status = 0;
+    int status = 0;
 
     slot_clear(w);               /* end of file for it, if still running */
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (!t) {
-        return;
-    }
-    if (!why && served && !t->retried && WIFEXITED(status)
-        && WEXITSTATUS(status) == 0) {
-        /* it ended normally after its last answer, before reading this
-         * task (a worker that serves one request): another one takes it */
-        t->retried = 1;
-        APR_ARRAY_PUSH(wp->again, acme_task_t *) = t;
         return;
     }
     /* the pool's own reason (timeout, answer too large) comes first */
@@ -273,7 +262,6 @@ static void worker_lines(acme_workpool_t *wp, worker_t *w)
         else {
             t->result = apr_pstrdup(t->p, start);
             w->task = NULL;
-            w->served++;
             task_end(wp, t);
         }
         if (msg) json_decref(msg);
@@ -336,7 +324,7 @@ static void worker_give(acme_workpool_t *wp, worker_t *w, acme_task_t *t)
     acme_err_t err;
 
     acme_err_clear(&err);
-    if (!t->retried && wp->cb.start
+    if (wp->cb.start
         && wp->cb.start(t, wp->cb.baton, &err) != APR_SUCCESS) {
         t->failure = err.msg ? err.msg : "the task could not be prepared";
         task_end(wp, t);
@@ -364,12 +352,10 @@ void acme_workpool_run(acme_workpool_t *wp, apr_array_header_t *tasks,
         int busy = 0;
         apr_time_t now = apr_time_now();
 
-        for (i = 0; i < wp->max && (wp->again->nelts
-                                    || next < tasks->nelts); i++) {
+        for (i = 0; i < wp->max && next < tasks->nelts; i++) {
             if (!wp->w[i].task) {
-                acme_task_t **t = apr_array_pop(wp->again);
-                worker_give(wp, &wp->w[i], t ? *t
-                            : APR_ARRAY_IDX(tasks, next++, acme_task_t *));
+                worker_give(wp, &wp->w[i],
+                            APR_ARRAY_IDX(tasks, next++, acme_task_t *));
             }
         }
         tell_ended(wp);
@@ -393,8 +379,7 @@ void acme_workpool_run(acme_workpool_t *wp, apr_array_header_t *tasks,
             }
         }
         if (!busy) {
-            if (next >= tasks->nelts && !wp->again->nelts
-                && !wp->ended->nelts) {
+            if (next >= tasks->nelts && !wp->ended->nelts) {
                 break;
             }
             continue;

@@ -24,8 +24,6 @@ typedef struct acme_task_t {
     const char *result;      /* the worker's result line */
     const char *failure;     /* why there is no usable result */
     int done;
-    int retried;             /* given to a second worker (the first ended
-                                normally before reading it) */
     apr_pool_t *p;           /* the task's memory (result, failure) */
 } acme_task_t;               /* callers embed it first in their own job
                                 struct and cast back in the callbacks */

@@ -172,8 +172,11 @@ static json_t *pass_with_worker(apr_pool_t *p, const char *script,
     json_t *state = NULL;
     FILE *f;
 
+    /* served as `acmectl worker --serve` does: one request after the
+     * other (the account's, then the order's) until end of file */
     f = fopen(worker, "w");
-    fprintf(f, "#!/bin/sh\n%s\n", script);
+    fprintf(f, "#!/bin/sh\nread() { command read \"$@\" || exit 0; }\n"
+            "while :; do\n%s\ndone\n", script);
     fclose(f);
     chmod(worker, 0755);
     conf->store_dir = dir;

@@ -1,9 +1,8 @@
 /* Unit tests: the worker processes of a pass (acme_workpool.c), with
  * shell scripts standing in for `acmectl worker --serve`: one process
- * serves several tasks, a dying worker fails its task alone, a worker that
- * serves one request and exits costs nothing, hook questions are
- * answered, tasks added from the done callback run, a slow task times
- * out. */
+ * serves several tasks, a dying worker fails its task alone, hook
+ * questions are answered, tasks added from the done callback run, a slow
+ * task times out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,26 +151,6 @@ static void test_dying_worker(apr_pool_t *p)
     ACME_CHECK(c.done_calls == 3, "done called %d times", c.done_calls);
 }
 
-static void test_one_shot_worker(apr_pool_t *p)
-{
-    const char *req[] = { "t1", "t2", "t3", NULL };
-    ctx_t c;
-    acme_workpool_t *wp;
-    int i;
-
-    /* answers one request and exits, as `acmectl worker` without --serve */
-    memset(&c, 0, sizeof(c));
-    wp = run(p, "read -r req; echo \"done $req\"", 1, apr_time_from_sec(10),
-             req, &c);
-    for (i = 0; i < 3; i++) {
-        ACME_CHECK(nth(&c, i)->result && !nth(&c, i)->failure,
-                   "task %d: %s", i, nth(&c, i)->failure
-                   ? nth(&c, i)->failure : "ok");
-    }
-    ACME_CHECK(acme_workpool_started(wp) == 3, "started %d",
-               acme_workpool_started(wp));
-}
-
 static void test_ask_and_append(apr_pool_t *p)
 {
     const char *req[] = { "ask", "t2", NULL };
@@ -227,7 +206,6 @@ int main(void)
 {
     ACME_TEST_RUN(test_serves_many);
     ACME_TEST_RUN(test_dying_worker);
-    ACME_TEST_RUN(test_one_shot_worker);
     ACME_TEST_RUN(test_ask_and_append);
     ACME_TEST_RUN(test_ask_unknown);
     ACME_TEST_RUN(test_timeout);
