@@ -17,6 +17,7 @@
 #include "acme_names.h"
 #include "acme_order.h"
 #include "acme_renewal_hooks.h"
+#include "acme_state.h"
 #include "acme_supervisor.h"
 #include "acme_util.h"
 
@@ -193,25 +194,49 @@ static acme_client_t *ari_client(apr_hash_t *clients, const acmectl_t *c,
     return ca->client;
 }
 
-static apr_time_t json_time(json_t *obj, const char *key)
+/* The window recorded in st for a->cert_id's certificate, if any. */
+static void ari_recorded(lineage_ari_t *a, const acme_state_t *st)
 {
-    apr_time_t t = 0;
-    const char *v = json_string_value(json_object_get(obj, key));
-
-    if (!v || acme_ari_parse_time(&t, v) != APR_SUCCESS) {
-        return 0;
+    if (!acme_state_ari_for(st, a->cert_id) || !st->ari.start
+        || !st->ari.chosen) {
+        return;                 /* another certificate's, or unusable */
     }
-    return t;
+    a->start = st->ari.start;
+    a->end = st->ari.end;
+    a->chosen = st->ari.chosen;
+    a->next_fetch = st->ari.next_fetch;
+    a->known = 1;
+}
+
+/* Records a fresh window (a, with the CA's explanation) in l's state. */
+static void ari_record(acmectl_t *ctl, acme_store_t *store,
+                       acme_state_t *st, const acme_lineage_t *l,
+                       const lineage_ari_t *a, const char *explanation,
+                       const char *ca, apr_pool_t *p)
+{
+    memset(&st->ari, 0, sizeof(st->ari));
+    st->ari.cert_id = a->cert_id;
+    st->ari.serial = l->serial;
+    st->ari.start = a->start;
+    st->ari.end = a->end;
+    st->ari.chosen = a->chosen;
+    st->ari.next_fetch = a->next_fetch;
+    st->ari.explanation = explanation;
+    st->ari.ca = ca;
+    if (acme_state_save(store, st, 1, p, NULL) != APR_SUCCESS) {
+        acmectl_say(ctl, "Could not record the renewal information of %s in "
+                    "the store's state/\n", l->name);
+    }
 }
 
 /*
- * Finds the ARI window of a lineage: the one recorded in
- * STORE/state/<name>.json ("ari") while it is for the same certificate and
- * its next_fetch has not come; otherwise a fresh one from the CA, whose
- * chosen renewal time is kept when the window did not move, and which is
- * recorded with its Retry-After. When the CA cannot be asked, a recorded
- * window for the same certificate still serves. Leaves a->known 0 when
- * ARI has nothing to say (no AKI, no renewalInfo, nothing usable).
+ * Finds the ARI window of a lineage: the one recorded in its state while
+ * it is for the same certificate and its next_fetch has not come;
+ * otherwise a fresh one from the CA, whose chosen renewal time is kept
+ * when the window did not move, and which is recorded with its
+ * Retry-After. When the CA cannot be asked, a recorded window for the
+ * same certificate still serves. Leaves a->known 0 when ARI has nothing
+ * to say (no AKI, no renewalInfo, nothing usable).
  */
 static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
                         acme_store_t *store, const acme_lineage_t *l,
@@ -219,7 +244,7 @@ static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
 {
     acme_client_t *client;
     acme_ari_window_t w;
-    json_t *state = NULL, *old, *rec;
+    acme_state_t *st;
     const char *why = NULL;
     apr_time_t now = apr_time_now(), chosen;
     acme_err_t err;
@@ -234,27 +259,10 @@ static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
         }
         return;
     }
-    if (acme_store_state_load(&state, store, l->name, p) != APR_SUCCESS
-        || !state) {
-        state = json_object();
-    }
-    old = json_object_get(state, "ari");
-    if (!json_is_object(old)
-        || !json_is_string(json_object_get(old, "cert_id"))
-        || strcmp(json_string_value(json_object_get(old, "cert_id")),
-                  a->cert_id)
-        || !json_time(old, "start") || !json_time(old, "chosen")) {
-        old = NULL;             /* another certificate's, or unusable */
-    }
-    if (old) {
-        a->start = json_time(old, "start");
-        a->end = json_time(old, "end");
-        a->chosen = json_time(old, "chosen");
-        a->next_fetch = json_time(old, "next_fetch");
-        a->known = 1;
-        if (a->next_fetch > now) {
-            goto done;          /* the CA asked us not to ask before then */
-        }
+    acme_state_load(&st, store, l->name, p, NULL);
+    ari_recorded(a, st);
+    if (a->known && a->next_fetch > now) {
+        return;                 /* the CA asked us not to ask before then */
     }
     client = ari_client(clients, c, &why, p);
     if (!client || !client->url_renewal_info) {
@@ -265,13 +273,13 @@ static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
             acmectl_say(ctl, "Could not check the renewal information of "
                         "%s: %s\n", l->name, why);
         }
-        goto done;
+        return;
     }
     if (acme_ari_fetch(&w, client, p, a->cert_id, &err) != APR_SUCCESS) {
         acmectl_say(ctl, "Could not fetch the renewal information of %s "
                     "(%s)%s\n", l->name, err.msg, a->known
                     ? "; using the window fetched before" : "");
-        goto done;
+        return;
     }
     if (a->known && w.start == a->start && w.end == a->end) {
         chosen = a->chosen;     /* same window: keep the time chosen */
@@ -279,32 +287,70 @@ static void lineage_ari(lineage_ari_t *a, acmectl_t *ctl, acmectl_t *c,
     else if (acme_ari_choose(&chosen, &w, now, p, &err) != APR_SUCCESS) {
         acmectl_say(ctl, "Unusable renewal information for %s: %s\n",
                     l->name, err.msg);
-        goto done;
+        return;
     }
     a->known = a->fresh = 1;
     a->start = w.start;
     a->end = w.end;
     a->chosen = chosen;
     a->next_fetch = now + w.retry_after;
-    rec = json_object();
-    json_object_set_new(rec, "cert_id", json_string(a->cert_id));
-    json_object_set_new(rec, "start",
-                        json_string(acme_ari_format_time(p, a->start)));
-    json_object_set_new(rec, "end",
-                        json_string(acme_ari_format_time(p, a->end)));
-    json_object_set_new(rec, "chosen",
-                        json_string(acme_ari_format_time(p, a->chosen)));
-    json_object_set_new(rec, "next_fetch",
-                        json_string(acme_ari_format_time(p, a->next_fetch)));
-    json_object_set_new(rec, "explanation", w.explanation_url
-                        ? json_string(w.explanation_url) : json_null());
-    json_object_set_new(state, "ari", rec);
-    if (acme_store_state_save(store, l->name, state, p) != APR_SUCCESS) {
-        acmectl_say(ctl, "Could not record the renewal information of %s in "
-                    "the store's state/\n", l->name);
+    ari_record(ctl, store, st, l, a, w.explanation_url, c->server, p);
+}
+
+/* A module lineage: record the request in its state, wake the server's
+ * supervisor (SIGUSR2 to STORE/.supervisor.pid) and wait for the outcome.
+ * The server renews and restarts itself; acmectl never races it. */
+/* Records one more request in l's state (under the store lock); *pseq
+ * gets its number. */
+static apr_status_t record_request(acmectl_t *ctl, acme_store_t *store,
+                                   const acme_lineage_t *l,
+                                   apr_int64_t *pseq)
+{
+    apr_pool_t *p = ctl->pool;
+    apr_file_t *lock;
+    const char *holder = NULL;
+    acme_state_t *st;
+    apr_status_t rv;
+
+    rv = acme_store_lock_as(&lock, store, apr_psprintf(p, "pid %d (acmectl "
+                            "renew)", (int)getpid()), 0, &holder, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-done:
-    json_decref(state);
+    acme_state_load(&st, store, l->name, p, NULL);
+    *pseq = ++st->renew_requests;
+    st->renew_requested = apr_time_now();
+    rv = acme_state_save(store, st, 1, p, NULL);
+    apr_file_close(lock);
+    return rv;
+}
+
+/* Waits up to 10 minutes for the server to answer request seq. */
+static int await_server(acmectl_t *ctl, acme_store_t *store,
+                        const acme_lineage_t *l, apr_int64_t seq,
+                        apr_time_t asked)
+{
+    apr_time_t deadline = asked + apr_time_from_sec(600);
+    acme_state_t *st;
+
+    while (apr_time_now() < deadline) {
+        apr_sleep(apr_time_from_msec(500));
+        if (acme_state_load(&st, store, l->name, ctl->pool, NULL)
+            != APR_SUCCESS || st->renew_requests_done < seq) {
+            continue;
+        }
+        if (st->status && !strcmp(st->status, "valid")) {
+            acmectl_say(ctl, "The server renewed %s (version %d); it "
+                        "activates it with a graceful restart.\n", l->name,
+                        st->cert_version);
+            return 0;
+        }
+        return acmectl_fail(ctl, "the server's renewal of %s failed: %s",
+                            l->name, st->last_error ? st->last_error
+                            : "see its error log");
+    }
+    return acmectl_fail(ctl, "the server did not renew %s within 10 minutes; "
+                        "see its error log", l->name);
 }
 
 /* A module lineage: record the request in its state, wake the server's
@@ -314,38 +360,21 @@ static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
                                   const acme_lineage_t *l)
 {
     apr_pool_t *p = ctl->pool;
-    apr_time_t asked = apr_time_now(), deadline;
-    apr_file_t *lock;
-    const char *holder = NULL, *pidtext;
+    apr_time_t asked = apr_time_now();
+    const char *pidtext;
     char *data = NULL;
     apr_size_t len;
-    json_t *st = NULL;
-    json_int_t seq;
-    apr_status_t rv;
+    apr_int64_t seq = 0;
     long pid = 0;
 
     if (ctl->dry_run) {
         return acmectl_fail(ctl, "%s is managed by the Apache module; "
                             "--dry-run cannot ask the server", l->name);
     }
-    if (acme_store_lock_as(&lock, store, apr_psprintf(p, "pid %d (acmectl "
-                           "renew)", (int)getpid()), 0, &holder, p)
-        != APR_SUCCESS) {
-        return acmectl_fail(ctl, "cannot lock the store %s", ctl->config_dir);
+    if (record_request(ctl, store, l, &seq) != APR_SUCCESS) {
+        return acmectl_fail(ctl, "cannot record the request in %s's state "
+                            "(store %s)", l->name, ctl->config_dir);
     }
-    acme_store_state_load(&st, store, l->name, p);
-    seq = json_integer_value(json_object_get(st, "renew_requests")) + 1;
-    json_object_set_new(st, "renew_requests", json_integer(seq));
-    json_object_set_new(st, "renew_requested",
-                        json_integer(apr_time_sec(asked)));
-    rv = acme_store_state_save(store, l->name, st, p);
-    json_decref(st);
-    apr_file_close(lock);
-    if (rv != APR_SUCCESS) {
-        return acmectl_fail(ctl, "cannot record the request in %s's state",
-                            l->name);
-    }
-
     pidtext = acme_store_path(store, p, ".supervisor.pid", NULL);
     if (acme_file_read(&data, &len, p, pidtext, 64) == APR_SUCCESS) {
         pid = atol(data);
@@ -359,35 +388,7 @@ static int request_server_renewal(acmectl_t *ctl, acme_store_t *store,
     }
     acmectl_say(ctl, "Asked the server (supervisor pid %ld) to renew %s; "
                 "waiting...\n", pid, l->name);
-    deadline = asked + apr_time_from_sec(600);
-    while (apr_time_now() < deadline) {
-        apr_sleep(apr_time_from_msec(500));
-        st = NULL;
-        if (acme_store_state_load(&st, store, l->name, p) != APR_SUCCESS) {
-            continue;
-        }
-        if (json_integer_value(json_object_get(st, "renew_requests_done"))
-            >= seq) {
-            const char *status = json_string_value(json_object_get(st,
-                                                                   "status"));
-            int ok = status && !strcmp(status, "valid");
-            const char *why = json_string_value(json_object_get(st,
-                                                                "last_error"));
-            if (ok) {
-                acmectl_say(ctl, "The server renewed %s (version %d); it "
-                            "activates it with a graceful restart.\n",
-                            l->name, (int)json_integer_value(json_object_get(
-                                st, "version")));
-            }
-            json_decref(st);
-            return ok ? 0 : acmectl_fail(ctl, "the server's renewal of %s "
-                                         "failed: %s", l->name,
-                                         why ? why : "see its error log");
-        }
-        json_decref(st);
-    }
-    return acmectl_fail(ctl, "the server did not renew %s within 10 minutes; "
-                        "see its error log", l->name);
+    return await_server(ctl, store, l, seq, asked);
 }
 
 /* One renew run: what was found due, and what not. */
