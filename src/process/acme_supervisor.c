@@ -21,6 +21,7 @@
 #include "acme_hook.h"
 #include "acme_http.h"
 #include "acme_ratelimit.h"
+#include "acme_state.h"
 #include "acme_renewal_hooks.h"
 #include "acme_names.h"
 #include "acme_util.h"
@@ -81,7 +82,7 @@ typedef struct job_t {
     acme_key_t *key;
     const char *key_pem;
     acme_worker_req_t req;           /* formatted when the worker starts */
-    json_t *state;
+    acme_state_t *state;
     apr_table_t *hook_output;        /* dns hook stdout by domain+value */
     const char *pre_hook;            /* the lineage's own hooks (Certbot's */
     const char *post_hook;           /* renewal conf: pre_hook, post_hook, */
@@ -221,33 +222,6 @@ static acme_workpool_t *job_pool(acme_sup_conf_t *conf, apr_pool_t *p,
                               conf->max_workers, conf->worker_timeout, cb);
 }
 
-/* --- state --- */
-
-static apr_int64_t st_int(json_t *st, const char *key)
-{
-    return (apr_int64_t)json_integer_value(json_object_get(st, key));
-}
-
-static void st_set_int(json_t *st, const char *key, apr_int64_t v)
-{
-    json_object_set_new(st, key, json_integer((json_int_t)v));
-}
-
-static void st_set_str(json_t *st, const char *key, const char *v)
-{
-    json_object_set_new(st, key, v ? json_string(v) : json_null());
-}
-
-/* `acmectl renew --cert-name` counts its requests in renew_requests; an
- * attempt answers them all by copying the count to renew_requests_done.
- * (A counter, not a time: a request made in the second an attempt ended
- * is not lost.) */
-static int renewal_requested(json_t *st)
-{
-    return st_int(st, "renew_requests") > st_int(st, "renew_requests_done");
-}
-
-
 /* --- the pass --- */
 
 /* The lineage's own hooks, from its renewal conf: Certbot keeps a
@@ -281,7 +255,7 @@ static void job_lineage_hooks(job_t *job, const acme_store_t *store)
  * made by job_keys when a worker is about to take it. */
 static job_t *job_make(acme_store_t *store, acme_sup_conf_t *conf,
                        acme_md_t *md, const apr_array_header_t *names,
-                       acme_due_e due, json_t *state,
+                       acme_due_e due, acme_state_t *state,
                        const char *account_key_pem, const char *account_url,
                        apr_pool_t *p)
 {
@@ -399,9 +373,9 @@ static const char *job_activate(job_t *job, acme_store_t *store,
 
 /* Whether the last success was a renewal for the window or ARI (the only
  * ones the one-hour hold-back is for; a first issuance is not). */
-static int renewed_for_window(json_t *state)
+static int renewed_for_window(const acme_state_t *state)
 {
-    const char *r = json_string_value(json_object_get(state, "due_reason"));
+    const char *r = state->due_reason;
 
     return r && (!strcmp(r, acme_due_name(ACME_DUE_WINDOW))
                  || !strcmp(r, acme_due_name(ACME_DUE_ARI)));
@@ -501,28 +475,27 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
     apr_array_header_t *mds = apr_array_make(p, 4, sizeof(acme_md_t *));
     apr_array_header_t *serials = apr_array_make(p, 4, sizeof(const char *));
-    acme_worker_res_t *wres;
-    json_t *global = NULL, *windows = NULL;
+    acme_worker_res_t *wres = NULL;
+    acme_state_ca_t *global;
+    json_t *windows = NULL;
+    apr_pool_t *tp;
     job_t *job;
     acme_err_t err;
     int i;
 
     /* a CA without renewalInfo is asked again daily, not every pass */
     *pari_until = 0;
-    acme_store_state_load(&global, store, "_ari", p);
-    if (global && json_is_string(json_object_get(global, "ca"))
-        && !strcmp(json_string_value(json_object_get(global, "ca")),
-                   conf->ca_url)
-        && json_integer_value(json_object_get(global, "unsupported_until"))
-           > apr_time_sec(now)) {
-        *pari_until = apr_time_from_sec(json_integer_value(json_object_get(
-                                        global, "unsupported_until")));
+    apr_pool_create(&tp, p);
+    acme_state_ca_load(&global, store, p);
+    if (global->ca && !strcmp(global->ca, conf->ca_url)
+        && apr_time_sec(global->unsupported_until) > apr_time_sec(now)) {
+        *pari_until = global->unsupported_until;
         goto cleanup;
     }
     for (i = 0; i < conf->mds->nelts; i++) {
         acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
         const char *serial = NULL, *id;
-        json_t *st = NULL, *ari;
+        acme_state_t *st;
         int fresh;
 
         if (conf->index->skip[i]) {
@@ -532,13 +505,10 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
         if (!id) {
             continue;
         }
-        acme_store_state_load(&st, store, md->name, p);
-        ari = json_object_get(st, "ari");
-        fresh = ari && json_is_string(json_object_get(ari, "cert_id"))
-            && !strcmp(json_string_value(json_object_get(ari, "cert_id")), id)
-            && json_integer_value(json_object_get(ari, "next_fetch"))
-               > apr_time_sec(now);
-        if (st) json_decref(st);
+        apr_pool_clear(tp);
+        acme_state_load(&st, store, md->name, tp, NULL);
+        fresh = acme_state_ari_for(st, id)
+            && apr_time_sec(st->ari.next_fetch) > apr_time_sec(now);
         if (!fresh) {
             APR_ARRAY_PUSH(ids, const char *) = id;
             APR_ARRAY_PUSH(mds, acme_md_t *) = md;
@@ -564,11 +534,9 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
         goto cleanup;
     }
     if (!wres->ari) {
-        if (!global) global = json_object();
-        json_object_set_new(global, "ca", json_string(conf->ca_url));
-        json_object_set_new(global, "unsupported_until",
-                            json_integer(apr_time_sec(now + DAY)));
-        acme_store_state_save(store, "_ari", global, p);
+        global->ca = conf->ca_url;
+        global->unsupported_until = now + DAY;
+        acme_state_ca_save(store, global, p);
         *pari_until = now + DAY;
         goto cleanup;
     }
@@ -576,7 +544,8 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     for (i = 0; i < ids->nelts; i++) {
         const char *id = APR_ARRAY_IDX(ids, i, const char *);
         acme_md_t *md = APR_ARRAY_IDX(mds, i, acme_md_t *);
-        json_t *w = json_object_get(windows, id), *st = NULL, *old, *rec;
+        json_t *w = json_object_get(windows, id);
+        acme_state_t *st;
         acme_ari_window_t win;
         apr_time_t chosen;
 
@@ -595,46 +564,35 @@ static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
                                                  "explanation"));
         win.retry_after = apr_time_from_sec(json_integer_value(
                               json_object_get(w, "retry_after")));
-        acme_store_state_load(&st, store, md->name, p);
-        old = json_object_get(st, "ari");
+        apr_pool_clear(tp);
+        acme_state_load(&st, store, md->name, tp, NULL);
         /* the same window keeps its chosen time */
-        if (old && json_integer_value(json_object_get(old, "start"))
-                   == apr_time_sec(win.start)
-            && json_integer_value(json_object_get(old, "end"))
-               == apr_time_sec(win.end)
-            && json_is_string(json_object_get(old, "cert_id"))
-            && !strcmp(json_string_value(json_object_get(old, "cert_id")),
-                       id)) {
-            chosen = apr_time_from_sec(json_integer_value(
-                         json_object_get(old, "chosen")));
+        if (acme_state_ari_for(st, id)
+            && apr_time_sec(st->ari.start) == apr_time_sec(win.start)
+            && apr_time_sec(st->ari.end) == apr_time_sec(win.end)) {
+            chosen = st->ari.chosen;
         }
         else if (acme_ari_choose(&chosen, &win, now, p, NULL)
                  != APR_SUCCESS) {
-            json_decref(st);
             continue;
         }
-        rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "cert_id", id,
-                        "serial", APR_ARRAY_IDX(serials, i, const char *),
-                        "start", (json_int_t)apr_time_sec(win.start),
-                        "end", (json_int_t)apr_time_sec(win.end),
-                        "chosen", (json_int_t)apr_time_sec(chosen),
-                        "next_fetch", (json_int_t)apr_time_sec(
-                            now + (win.retry_after > 0 ? win.retry_after
-                                   : ACME_ARI_RETRY_DEFAULT)));
-        if (win.explanation_url) {
-            json_object_set_new(rec, "explanation",
-                                json_string(win.explanation_url));
-        }
-        json_object_set_new(st, "ari", rec);
-        acme_store_state_save(store, md->name, st, p);
+        memset(&st->ari, 0, sizeof(st->ari));
+        st->ari.cert_id = id;
+        st->ari.serial = APR_ARRAY_IDX(serials, i, const char *);
+        st->ari.start = win.start;
+        st->ari.end = win.end;
+        st->ari.chosen = chosen;
+        st->ari.next_fetch = now + (win.retry_after > 0 ? win.retry_after
+                                    : ACME_ARI_RETRY_DEFAULT);
+        st->ari.explanation = win.explanation_url;
+        acme_state_save(store, st, 1, tp, NULL);
         acme_log(ACME_LOG_INFO, "%s: the CA suggests renewing between %s and "
                  "%s; chosen %s", md->name, acme_iso_time(p, win.start),
                  acme_iso_time(p, win.end), acme_iso_time(p, chosen));
-        json_decref(st);
     }
 cleanup:
     if (windows) json_decref(windows);
-    if (global) json_decref(global);
+    apr_pool_destroy(tp);
 }
 
 /* Applies the recorded ARI window to a "not due" / "window" decision:
@@ -644,33 +602,29 @@ cleanup:
  * said of the CA, when there is no record for this certificate). */
 static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
                           const acme_store_t *store, const acme_md_t *md,
-                          json_t *state, apr_time_t now,
+                          const acme_state_t *state, apr_time_t now,
                           const char **preplaces, apr_time_t ari_until,
                           apr_time_t *pari_next, apr_hash_t *ids_cache,
                           apr_pool_t *p)
 {
-    json_t *ari = json_object_get(state, "ari");
     const char *serial = NULL, *id;
     apr_time_t chosen;
 
     *preplaces = NULL;
     *pari_next = ari_until;
-    if (!json_is_object(ari)) {
+    if (!state->ari.cert_id) {
         return due;
     }
     id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
-    if (!id || !json_is_string(json_object_get(ari, "cert_id"))
-        || strcmp(json_string_value(json_object_get(ari, "cert_id")), id)) {
+    if (!acme_state_ari_for(state, id)) {
         return due;              /* a record for an older certificate */
     }
     *preplaces = id;
-    *pari_next = apr_time_from_sec(json_integer_value(json_object_get(ari,
-                                                          "next_fetch")));
+    *pari_next = state->ari.next_fetch;
     if (due != ACME_DUE_NO && due != ACME_DUE_WINDOW) {
         return due;              /* missing names, expiry, ... come first */
     }
-    chosen = apr_time_from_sec(json_integer_value(json_object_get(ari,
-                                                                  "chosen")));
+    chosen = state->ari.chosen;
     *pwhen = chosen;
     return chosen <= now ? ACME_DUE_ARI : ACME_DUE_NO;
 }
@@ -905,40 +859,31 @@ static void job_finish(pass_t *ps, job_t *job)
         return;                  /* the state is saved when it ends */
     }
     if (!why && job->names != job->md->names) {
-        st_set_str(job->state, "dropped_names", acme_array_join(p,
-            subtract(p, job->md->names, job->names), " "));
+        job->state->dropped_names = acme_array_join(p,
+            subtract(p, job->md->names, job->names), " ");
     }
     if (!why) {
         why = job_activate(job, store, conf, wres, ps->account_id,
                            &version);
     }
-    st_set_int(job->state, "last_attempt", apr_time_sec(now));
-    st_set_int(job->state, "attempts", st_int(job->state, "attempts") + 1);
-    st_set_str(job->state, "name", job->md->name);
-    json_object_set_new(job->state, "names", json_array());
-    {
-        int j;
-        for (j = 0; j < job->md->names->nelts; j++) {
-            json_array_append_new(json_object_get(job->state, "names"),
-                json_string(APR_ARRAY_IDX(job->md->names, j,
-                                          const char *)));
-        }
-    }
+    job->state->last_attempt = now;
+    job->state->attempts++;
+    job->state->name = job->md->name;
+    job->state->names = apr_array_copy(p, job->md->names);
     if (!why) {
         res->activated++;
-        st_set_str(job->state, "status", "valid");
-        st_set_int(job->state, "failures", 0);
-        st_set_int(job->state, "last_success", apr_time_sec(now));
-        st_set_int(job->state, "next_try", 0);
-        st_set_str(job->state, "last_error", NULL);
-        st_set_str(job->state, "last_problem", NULL);
+        job->state->status = "valid";
+        job->state->failures = 0;
+        job->state->last_success = now;
+        job->state->next_try = 0;
+        job->state->last_error = NULL;
+        job->state->last_problem = NULL;
         if (job->names == job->md->names) {
-            st_set_str(job->state, "dropped_names", NULL);
+            job->state->dropped_names = NULL;
         }
-        st_set_str(job->state, "challenge", wres->challenge_types);
-        st_set_int(job->state, "version", version);
-        st_set_int(job->state, "renewals",
-                   st_int(job->state, "renewals") + 1);
+        job->state->challenge = wres->challenge_types;
+        job->state->cert_version = version;
+        job->state->renewals++;
         acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
                  "(version %d, %s)", job->md->name, version,
                  acme_due_name(job->due));
@@ -957,7 +902,7 @@ static void job_finish(pass_t *ps, job_t *job)
             if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook,
                                        0, env, hook_timeout(conf), &msg,
                                        p)) {
-                st_set_str(job->state, "last_hook_error", msg);
+                job->state->last_hook_error = msg;
             }
             /* then the lineage's own (Certbot's renew_hook), unless it is
              * ACMEDeployHook itself */
@@ -967,12 +912,12 @@ static void job_finish(pass_t *ps, job_t *job)
                 && acme_renewal_hooks_run(store, "deploy", job->renew_hook,
                                           1, env, hook_timeout(conf), &msg,
                                           p)) {
-                st_set_str(job->state, "last_hook_error", msg);
+                job->state->last_hook_error = msg;
             }
         }
     }
     else {
-        int failures = (int)st_int(job->state, "failures") + 1;
+        int failures = job->state->failures + 1;
         apr_interval_time_t wait = acme_sup_backoff(failures);
         if (wres && wres->retry_after > 0
             && apr_time_from_sec(wres->retry_after) > wait) {
@@ -985,27 +930,24 @@ static void job_finish(pass_t *ps, job_t *job)
         res->failed++;
         APR_ARRAY_PUSH(ps->failed, const char *) =
             acme_array_join(p, job->md->names, " ");
-        st_set_str(job->state, "status", "error");
-        st_set_int(job->state, "failures", failures);
+        job->state->status = "error";
+        job->state->failures = failures;
         /* the backoff counts from the end of the attempt, which may
          * have taken long (a slow CA) */
-        st_set_int(job->state, "next_try",
-                   apr_time_sec(apr_time_now() + wait));
-        st_set_str(job->state, "last_error", why);
-        st_set_str(job->state, "last_problem",
-                   wres ? wres->problem_type : NULL);
+        job->state->next_try = apr_time_now() + wait;
+        job->state->last_error = why;
+        job->state->last_problem = wres ? wres->problem_type : NULL;
         res->next_wakeup = min_time(res->next_wakeup,
                                     apr_time_now() + wait);
         acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
                  "next attempt in %d s", job->md->name, why,
                  (int)apr_time_sec(wait));
     }
-    st_set_str(job->state, "due_reason", acme_due_name(job->due));
+    job->state->due_reason = acme_due_name(job->due);
     /* flushed by the next certificate's flush or at the end of the pass */
-    acme_store_state_save_unsynced(store, job->md->name, job->state, p);
+    acme_state_save(store, job->state, 0, p, NULL);
     apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
                                     "privkey.pem", NULL), p);
-    json_decref(job->state);
 }
 
 /* The pool says a task ended. */
@@ -1082,7 +1024,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     for (round = 0; round < 2; round++)
     for (i = 0; i < conf->mds->nelts; i++) {
         acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
-        json_t *state = NULL;
+        acme_state_t *state = NULL;
         apr_time_t when, next_try, last_ok, ari_next;
         acme_due_e due;
         const char *replaces = NULL;
@@ -1103,56 +1045,49 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         apr_pool_clear(ip);
         state_stat(&seen, store, md, ip);
         due = acme_sup_due(&when, store, md, now, ip);
-        acme_store_state_load(&state, store, md->name, p);
+        acme_state_load(&state, store, md->name, p, NULL);
         due = ari_due(due, &when, store, md, state, now, &replaces,
                       ari_until, &ari_next, ids_cache, p);
-        if (json_is_object(json_object_get(state, "ari"))) {
-            res->next_wakeup = min_time(res->next_wakeup, apr_time_from_sec(
-                json_integer_value(json_object_get(json_object_get(state,
-                                   "ari"), "next_fetch"))));
+        if (state->ari.cert_id) {
+            res->next_wakeup = min_time(res->next_wakeup,
+                                        state->ari.next_fetch);
         }
-        if (due == ACME_DUE_NO && renewal_requested(state)) {
+        if (due == ACME_DUE_NO && acme_state_renewal_requested(state)) {
             due = ACME_DUE_REQUESTED;
         }
         if (due == ACME_DUE_NO) {
             sup_quiet(conf, res, i, when, ari_next, &seen);
-            json_decref(state);
             continue;
         }
-        next_try = apr_time_from_sec(st_int(state, "next_try"));
-        last_ok = apr_time_from_sec(st_int(state, "last_success"));
+        next_try = state->next_try;
+        last_ok = state->last_success;
         /* `acmectl renew --cert-name` asked the server to renew now; the
          * attempt below answers every request made so far (its outcome is
          * saved with the state, which acmectl waits for) */
-        if (renewal_requested(state)) {
+        if (acme_state_renewal_requested(state)) {
             due = ACME_DUE_REQUESTED;
             next_try = 0;
-            st_set_int(state, "renew_requests_done",
-                       st_int(state, "renew_requests"));
+            state->renew_requests_done = state->renew_requests;
         }
         if (next_try > now && !(round == 1 && soon[i])) {
             if (round == 0 && next_try - now <= BATCH_SLACK) {
                 soon[i] = 1;
             }
             sup_quiet(conf, res, i, next_try, ari_next, &seen);
-            json_decref(state);
             continue;
         }
         /* a subset issued for want of some names is retried for the full
          * set daily, not in every pass (each success restarts httpd) */
         if (due == ACME_DUE_NAMES && md->allow_subset
-            && json_string_value(json_object_get(state, "dropped_names"))
-            && *json_string_value(json_object_get(state, "dropped_names"))
+            && state->dropped_names && *state->dropped_names
             && last_ok + DAY > now) {
             sup_quiet(conf, res, i, last_ok + DAY, ari_next, &seen);
-            json_decref(state);
             continue;
         }
         if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
             && renewed_for_window(state)) {
             sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL,
                       ari_next, &seen);
-            json_decref(state);
             continue;
         }
         if (!account_pem) {
@@ -1172,8 +1107,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             if (rv != APR_SUCCESS) {
                 acme_log(ACME_LOG_ERR, "account for %s unusable: %s",
                          conf->ca_url, err.msg ? err.msg : "key error");
-                json_decref(state);
-                status = rv;
+                    status = rv;
                 goto cleanup;
             }
         }
@@ -1188,12 +1122,11 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             /* never burn the CA's duplicate-certificate allowance: wait
              * until the oldest of the five leaves the week */
             acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
-            st_set_str(state, "status", "error");
-            st_set_str(state, "last_error", err.msg);
-            st_set_int(state, "next_try", apr_time_sec(now + DAY));
-            acme_store_state_save(store, md->name, state, p);
+            state->status = "error";
+            state->last_error = err.msg;
+            state->next_try = now + DAY;
+            acme_state_save(store, state, 1, p, NULL);
             sup_quiet(conf, res, i, now + DAY, ari_next, &seen);
-            json_decref(state);
             continue;
         }
         job = job_make(store, conf, md, NULL, due, state, account_pem,
