@@ -14,6 +14,7 @@
 #include <apr_hash.h>
 
 #include "acme_supervisor.h"
+#include "acme_sup_int.h"
 #include "acme_cert.h"
 #include "acme_ari.h"
 #include "acme_client.h"
@@ -35,21 +36,6 @@
 /* Certificates whose backoff ends this close to a pass that starts others
  * go with them: one restart instead of several. */
 #define BATCH_SLACK apr_time_from_sec(60)
-
-/* What a pass learnt for the next one (an index of "nothing to do before"
- * times instead of re-reading every certificate each pass). Valid while
- * the store's change mark is the one the last pass left. */
-struct acme_sup_index_t {
-    apr_pool_t *pool;                 /* the conf's */
-    char mark[256];                   /* the change mark after that pass */
-    int valid;
-    int n;                            /* entries in quiet (conf->mds) */
-    apr_time_t *quiet;                /* per md: nothing to do before this
-                                         (0: look again) */
-    struct stat *state_st;            /* per md: its state file then (an
-                                         edit by hand is seen too) */
-    char *skip;                       /* this pass: the entry holds, skip */
-};
 
 
 acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p)
@@ -220,6 +206,18 @@ static acme_workpool_t *job_pool(acme_sup_conf_t *conf, apr_pool_t *p,
     cb->ask = job_ask;
     return acme_workpool_make(p, conf->worker_path, conf->uid, conf->gid,
                               conf->max_workers, conf->worker_timeout, cb);
+}
+
+acme_task_t *acme_sup_ari_run(acme_workpool_t *wp, const acme_sup_conf_t *conf,
+                              apr_array_header_t *ids, apr_pool_t *p)
+{
+    /* no account involved: unauthenticated GETs */
+    job_t *job = job_new(p, "ari", conf, NULL, NULL);
+
+    job->req.name = "renewal info";
+    job->req.cert_ids = ids;
+    run_one(wp, job);
+    return &job->task;
 }
 
 /* --- the pass --- */
@@ -404,11 +402,6 @@ static apr_interval_time_t hook_timeout(const acme_sup_conf_t *conf)
                                   : apr_time_from_sec(120);
 }
 
-static apr_time_t min_time(apr_time_t a, apr_time_t b)
-{
-    return (!a || (b && b < a)) ? b : a;
-}
-
 /* Removes every answer file from STORE/challenges/ (only called while no
  * worker runs). */
 static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
@@ -431,170 +424,6 @@ static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
     apr_dir_close(d);
 }
 
-/* --- ARI (RFC 9773) --- */
-
-/* A lineage's CertID and serial, computed once per pass. */
-typedef struct {
-    const char *id;
-    const char *serial;
-} cert_id_t;
-
-/* The CertID of a lineage's current certificate, or NULL (no AKI, no
- * certificate); cached in `cache` (name -> cert_id_t) for the pass. */
-static const char *lineage_cert_id(const acme_store_t *store,
-                                   const char *name, const char **pserial,
-                                   apr_hash_t *cache, apr_pool_t *p)
-{
-    cert_id_t *c = apr_hash_get(cache, name, APR_HASH_KEY_STRING);
-    acme_lineage_t *l;
-    apr_pool_t *tp;
-
-    if (!c) {
-        /* the parsed lineage is dropped at once: only two strings stay */
-        c = apr_pcalloc(p, sizeof(*c));
-        apr_pool_create(&tp, p);
-        if (acme_store_lineage_load(&l, store, name, tp, NULL) == APR_SUCCESS
-            && l->ari_cert_id) {
-            c->id = apr_pstrdup(p, l->ari_cert_id);
-            c->serial = apr_pstrdup(p, l->serial);
-        }
-        apr_pool_destroy(tp);
-        apr_hash_set(cache, apr_pstrdup(p, name), APR_HASH_KEY_STRING, c);
-    }
-    *pserial = c->serial;
-    return c->id;
-}
-
-/* Asks the CA (through a worker: the supervisor does not talk to it) for
- * the renewal windows of the lineages whose recorded window is missing or
- * stale, and records them in state/NAME.json "ari". */
-static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
-                        acme_workpool_t *wp, apr_time_t now, apr_hash_t *ids_cache,
-                        apr_time_t *pari_until, apr_pool_t *p)
-{
-    apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
-    apr_array_header_t *mds = apr_array_make(p, 4, sizeof(acme_md_t *));
-    apr_array_header_t *serials = apr_array_make(p, 4, sizeof(const char *));
-    acme_worker_res_t *wres = NULL;
-    acme_state_ca_t *global;
-    json_t *windows = NULL;
-    apr_pool_t *tp;
-    job_t *job;
-    acme_err_t err;
-    int i;
-
-    /* a CA without renewalInfo is asked again daily, not every pass */
-    *pari_until = 0;
-    apr_pool_create(&tp, p);
-    acme_state_ca_load(&global, store, p);
-    if (global->ca && !strcmp(global->ca, conf->ca_url)
-        && apr_time_sec(global->unsupported_until) > apr_time_sec(now)) {
-        *pari_until = global->unsupported_until;
-        goto cleanup;
-    }
-    for (i = 0; i < conf->mds->nelts; i++) {
-        acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
-        const char *serial = NULL, *id;
-        acme_state_t *st;
-        int fresh;
-
-        if (conf->index->skip[i]) {
-            continue;                /* its window was fresh last pass */
-        }
-        id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
-        if (!id) {
-            continue;
-        }
-        apr_pool_clear(tp);
-        acme_state_load(&st, store, md->name, tp, NULL);
-        fresh = acme_state_ari_for(st, id)
-            && apr_time_sec(st->ari.next_fetch) > apr_time_sec(now);
-        if (!fresh) {
-            APR_ARRAY_PUSH(ids, const char *) = id;
-            APR_ARRAY_PUSH(mds, acme_md_t *) = md;
-            APR_ARRAY_PUSH(serials, const char *) = serial;
-        }
-    }
-    if (!ids->nelts) {
-        goto cleanup;
-    }
-    /* no account involved: unauthenticated GETs */
-    job = job_new(p, "ari", conf, NULL, NULL);
-    job->req.name = "renewal info";
-    job->req.cert_ids = ids;
-    run_one(wp, job);
-    if (job->task.failure || !job->task.result
-        || acme_worker_res_parse(&wres, p, job->task.result,
-                                 strlen(job->task.result), &err)
-           != APR_SUCCESS || !wres->ok) {
-        acme_log(ACME_LOG_WARN, "renewal information (ARI) unavailable: %s",
-                 job->task.failure ? job->task.failure
-                 : !job->task.result ? "no answer"
-                 : wres && wres->error ? wres->error : "malformed answer");
-        goto cleanup;
-    }
-    if (!wres->ari) {
-        global->ca = conf->ca_url;
-        global->unsupported_until = now + DAY;
-        acme_state_ca_save(store, global, p);
-        *pari_until = now + DAY;
-        goto cleanup;
-    }
-    windows = json_loads(wres->windows ? wres->windows : "{}", 0, NULL);
-    for (i = 0; i < ids->nelts; i++) {
-        const char *id = APR_ARRAY_IDX(ids, i, const char *);
-        acme_md_t *md = APR_ARRAY_IDX(mds, i, acme_md_t *);
-        json_t *w = json_object_get(windows, id);
-        acme_state_t *st;
-        acme_ari_window_t win;
-        apr_time_t chosen;
-
-        if (!json_is_object(w) || json_object_get(w, "error")
-            || acme_ari_parse_time(&win.start, json_string_value(
-                   json_object_get(w, "start"))) != APR_SUCCESS
-            || acme_ari_parse_time(&win.end, json_string_value(
-                   json_object_get(w, "end"))) != APR_SUCCESS) {
-            acme_log(ACME_LOG_WARN, "%s: no renewal window from the CA: %s",
-                     md->name, json_string_value(json_object_get(w, "error"))
-                     ? json_string_value(json_object_get(w, "error"))
-                     : "missing");
-            continue;
-        }
-        win.explanation_url = json_string_value(json_object_get(w,
-                                                 "explanation"));
-        win.retry_after = apr_time_from_sec(json_integer_value(
-                              json_object_get(w, "retry_after")));
-        apr_pool_clear(tp);
-        acme_state_load(&st, store, md->name, tp, NULL);
-        /* the same window keeps its chosen time */
-        if (acme_state_ari_for(st, id)
-            && apr_time_sec(st->ari.start) == apr_time_sec(win.start)
-            && apr_time_sec(st->ari.end) == apr_time_sec(win.end)) {
-            chosen = st->ari.chosen;
-        }
-        else if (acme_ari_choose(&chosen, &win, now, p, NULL)
-                 != APR_SUCCESS) {
-            continue;
-        }
-        memset(&st->ari, 0, sizeof(st->ari));
-        st->ari.cert_id = id;
-        st->ari.serial = APR_ARRAY_IDX(serials, i, const char *);
-        st->ari.start = win.start;
-        st->ari.end = win.end;
-        st->ari.chosen = chosen;
-        st->ari.next_fetch = now + (win.retry_after > 0 ? win.retry_after
-                                    : ACME_ARI_RETRY_DEFAULT);
-        st->ari.explanation = win.explanation_url;
-        acme_state_save(store, st, 1, tp, NULL);
-        acme_log(ACME_LOG_INFO, "%s: the CA suggests renewing between %s and "
-                 "%s; chosen %s", md->name, acme_iso_time(p, win.start),
-                 acme_iso_time(p, win.end), acme_iso_time(p, chosen));
-    }
-cleanup:
-    if (windows) json_decref(windows);
-    apr_pool_destroy(tp);
-}
-
 /* Applies the recorded ARI window to a "not due" / "window" decision:
  * the CA's window decides when it is known for the current certificate.
  * Sets *preplaces to the CertID the new order replaces, and *pari_next to
@@ -607,7 +436,7 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
                           apr_time_t *pari_next, apr_hash_t *ids_cache,
                           apr_pool_t *p)
 {
-    const char *serial = NULL, *id;
+    const char *id;
     apr_time_t chosen;
 
     *preplaces = NULL;
@@ -615,7 +444,7 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
     if (!state->ari.cert_id) {
         return due;
     }
-    id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
+    id = acme_sup_ari_cert_id(store, md, state, ids_cache, p);
     if (!acme_state_ari_for(state, id)) {
         return due;              /* a record for an older certificate */
     }
@@ -627,90 +456,6 @@ static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
     chosen = state->ari.chosen;
     *pwhen = chosen;
     return chosen <= now ? ACME_DUE_ARI : ACME_DUE_NO;
-}
-
-/* The identity of md's state file (all zero when it is missing). */
-static void state_stat(struct stat *st, const acme_store_t *store,
-                       const acme_md_t *md, apr_pool_t *p)
-{
-    if (stat(acme_store_path(store, p, "state", apr_pstrcat(p, md->name,
-                             ".json", NULL), NULL), st) != 0) {
-        memset(st, 0, sizeof(*st));
-    }
-}
-
-/* Whether the index still holds for conf->mds[i] at now: its quiet time is
- * ahead and its state file is the one it was decided on. */
-static int index_quiet(acme_sup_conf_t *conf, const acme_store_t *store,
-                       int i, apr_time_t now, apr_pool_t *p)
-{
-    struct acme_sup_index_t *idx = conf->index;
-    struct stat st, *was = &idx->state_st[i];
-
-    if (idx->quiet[i] <= now) {
-        return 0;
-    }
-    state_stat(&st, store, APR_ARRAY_IDX(conf->mds, i, acme_md_t *), p);
-    return acme_file_same(&st, was);
-}
-
-/* Starts a pass's use of the index: sized to conf->mds, forgotten when
- * the store changed since the last pass ended (acmectl wrote to it); says
- * which certificates the pass can skip. */
-static void index_begin(acme_sup_conf_t *conf, const acme_store_t *store,
-                        apr_time_t now, apr_pool_t *p)
-{
-    struct acme_sup_index_t *idx = conf->index;
-    const char *mark;
-    int i;
-
-    if (idx->n != conf->mds->nelts) {
-        idx->n = conf->mds->nelts;
-        idx->quiet = apr_pcalloc(idx->pool, sizeof(apr_time_t)
-                                 * (apr_size_t)(idx->n + 1));
-        idx->state_st = apr_pcalloc(idx->pool, sizeof(struct stat)
-                                    * (apr_size_t)(idx->n + 1));
-        idx->skip = apr_pcalloc(idx->pool, (apr_size_t)(idx->n + 1));
-        idx->valid = 0;
-    }
-    mark = acme_store_change_mark(store, p);
-    if (!idx->valid || strcmp(mark, idx->mark)) {
-        memset(idx->quiet, 0, sizeof(apr_time_t) * (apr_size_t)(idx->n + 1));
-    }
-    idx->valid = 0;
-    for (i = 0; i < idx->n; i++) {
-        idx->skip[i] = (char)index_quiet(conf, store, i, now, p);
-    }
-}
-
-/* Ends it: what this pass wrote is known, so its own mark is kept. */
-static void index_end(acme_sup_conf_t *conf, const acme_store_t *store,
-                      apr_pool_t *p)
-{
-    struct acme_sup_index_t *idx = conf->index;
-    const char *mark = acme_store_change_mark(store, p);
-
-    if (strlen(mark) < sizeof(idx->mark)) {
-        strcpy(idx->mark, mark);
-        idx->valid = 1;
-    }
-}
-
-/* Nothing to do for conf->mds[i] before `until`, nor before ari_next, when
- * the CA's renewal window must be asked for again (0: every pass). */
-static void sup_quiet(acme_sup_conf_t *conf, acme_sup_result_t *res, int i,
-                      apr_time_t until, apr_time_t ari_next,
-                      const struct stat *seen)
-{
-    res->next_wakeup = min_time(res->next_wakeup, until);
-    conf->index->quiet[i] = !ari_next ? 0 : until < ari_next ? until
-                                                             : ari_next;
-    if (conf->index->quiet[i]) {
-        /* the identity the state file had before it was read: an edit
-         * made while the pass decided (acmectl, an administrator) is seen
-         * by the next pass */
-        conf->index->state_st[i] = *seen;
-    }
 }
 
 /* What the jobs of a pass share. */
@@ -937,7 +682,7 @@ static void job_finish(pass_t *ps, job_t *job)
         job->state->next_try = apr_time_now() + wait;
         job->state->last_error = why;
         job->state->last_problem = wres ? wres->problem_type : NULL;
-        res->next_wakeup = min_time(res->next_wakeup,
+        res->next_wakeup = acme_sup_min_time(res->next_wakeup,
                                     apr_time_now() + wait);
         acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
                  "next attempt in %d s", job->md->name, why,
@@ -1002,7 +747,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     /* No worker runs between passes: an answer still in challenges/ was
      * left by one that was killed. It must not be served forever. */
     clean_challenges(store, p);
-    index_begin(conf, store, now, p);
+    acme_sup_index_begin(conf, store, now, p);
     ids_cache = apr_hash_make(p);
     memset(&ps, 0, sizeof(ps));
     memset(&cb, 0, sizeof(cb));
@@ -1014,7 +759,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     ps.conf = conf;
     ps.store = store;
     ps.p = p;
-    ari_refresh(store, conf, wp, now, ids_cache, &ari_until, p);
+    acme_sup_ari_refresh(store, conf, wp, now, ids_cache, &ari_until, p);
     apr_pool_create(&ip, p);
     jobs = apr_array_make(p, 4, sizeof(job_t *));
     soon = apr_pcalloc(p, sizeof(int) * (apr_size_t)(conf->mds->nelts + 1));
@@ -1036,27 +781,27 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         }
         if (round == 0 && conf->index->skip[i]) {
             /* nothing to do before then, and the store has not changed */
-            res->next_wakeup = min_time(res->next_wakeup,
+            res->next_wakeup = acme_sup_min_time(res->next_wakeup,
                                         conf->index->quiet[i]);
             continue;
         }
 
         md->ca_url = conf->ca_url;
         apr_pool_clear(ip);
-        state_stat(&seen, store, md, ip);
+        acme_sup_state_stat(&seen, store, md, ip);
         due = acme_sup_due(&when, store, md, now, ip);
         acme_state_load(&state, store, md->name, p, NULL);
         due = ari_due(due, &when, store, md, state, now, &replaces,
                       ari_until, &ari_next, ids_cache, p);
         if (state->ari.cert_id) {
-            res->next_wakeup = min_time(res->next_wakeup,
+            res->next_wakeup = acme_sup_min_time(res->next_wakeup,
                                         state->ari.next_fetch);
         }
         if (due == ACME_DUE_NO && acme_state_renewal_requested(state)) {
             due = ACME_DUE_REQUESTED;
         }
         if (due == ACME_DUE_NO) {
-            sup_quiet(conf, res, i, when, ari_next, &seen);
+            acme_sup_quiet(conf, res, i, when, ari_next, &seen);
             continue;
         }
         next_try = state->next_try;
@@ -1073,7 +818,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             if (round == 0 && next_try - now <= BATCH_SLACK) {
                 soon[i] = 1;
             }
-            sup_quiet(conf, res, i, next_try, ari_next, &seen);
+            acme_sup_quiet(conf, res, i, next_try, ari_next, &seen);
             continue;
         }
         /* a subset issued for want of some names is retried for the full
@@ -1081,12 +826,12 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         if (due == ACME_DUE_NAMES && md->allow_subset
             && state->dropped_names && *state->dropped_names
             && last_ok + DAY > now) {
-            sup_quiet(conf, res, i, last_ok + DAY, ari_next, &seen);
+            acme_sup_quiet(conf, res, i, last_ok + DAY, ari_next, &seen);
             continue;
         }
         if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
             && renewed_for_window(state)) {
-            sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL,
+            acme_sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL,
                       ari_next, &seen);
             continue;
         }
@@ -1126,7 +871,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
             state->last_error = err.msg;
             state->next_try = now + DAY;
             acme_state_save(store, state, 1, p, NULL);
-            sup_quiet(conf, res, i, now + DAY, ari_next, &seen);
+            acme_sup_quiet(conf, res, i, now + DAY, ari_next, &seen);
             continue;
         }
         job = job_make(store, conf, md, NULL, due, state, account_pem,
@@ -1194,7 +939,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     }
 cleanup:
     acme_workpool_close(wp);
-    index_end(conf, store, p);
+    acme_sup_index_end(conf, store, p);
     if (lock) {
         apr_file_close(lock);
     }
