@@ -29,14 +29,7 @@
 #include "acme_worker.h"
 #include "acme_workpool.h"
 
-#define DAY apr_time_from_sec(86400)
-/* A certificate renewed because of its window is not renewed again sooner:
- * a window larger than the lifetime must not turn into an issuance loop. */
-#define MIN_RENEW_INTERVAL apr_time_from_sec(3600)
-/* Certificates whose backoff ends this close to a pass that starts others
- * go with them: one restart instead of several. */
-#define BATCH_SLACK apr_time_from_sec(60)
-
+#define DAY ACME_SUP_DAY
 
 acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p)
 {
@@ -369,16 +362,6 @@ static const char *job_activate(job_t *job, acme_store_t *store,
     return NULL;
 }
 
-/* Whether the last success was a renewal for the window or ARI (the only
- * ones the one-hour hold-back is for; a first issuance is not). */
-static int renewed_for_window(const acme_state_t *state)
-{
-    const char *r = state->due_reason;
-
-    return r && (!strcmp(r, acme_due_name(ACME_DUE_WINDOW))
-                 || !strcmp(r, acme_due_name(ACME_DUE_ARI)));
-}
-
 /* The names of a that are not in b. */
 static apr_array_header_t *subtract(apr_pool_t *p,
                                    const apr_array_header_t *a,
@@ -424,40 +407,6 @@ static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
     apr_dir_close(d);
 }
 
-/* Applies the recorded ARI window to a "not due" / "window" decision:
- * the CA's window decides when it is known for the current certificate.
- * Sets *preplaces to the CertID the new order replaces, and *pari_next to
- * when the window must be asked for again (ari_until, what ari_refresh
- * said of the CA, when there is no record for this certificate). */
-static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
-                          const acme_store_t *store, const acme_md_t *md,
-                          const acme_state_t *state, apr_time_t now,
-                          const char **preplaces, apr_time_t ari_until,
-                          apr_time_t *pari_next, apr_hash_t *ids_cache,
-                          apr_pool_t *p)
-{
-    const char *id;
-    apr_time_t chosen;
-
-    *preplaces = NULL;
-    *pari_next = ari_until;
-    if (!state->ari.cert_id) {
-        return due;
-    }
-    id = acme_sup_ari_cert_id(store, md, state, ids_cache, p);
-    if (!acme_state_ari_for(state, id)) {
-        return due;              /* a record for an older certificate */
-    }
-    *preplaces = id;
-    *pari_next = state->ari.next_fetch;
-    if (due != ACME_DUE_NO && due != ACME_DUE_WINDOW) {
-        return due;              /* missing names, expiry, ... come first */
-    }
-    chosen = state->ari.chosen;
-    *pwhen = chosen;
-    return chosen <= now ? ACME_DUE_ARI : ACME_DUE_NO;
-}
-
 /* What the jobs of a pass share. */
 typedef struct pass_t {
     acme_sup_conf_t *conf;
@@ -476,6 +425,10 @@ typedef struct pass_t {
     apr_array_header_t *renewed;     /* names, for the post hook */
     apr_array_header_t *pre_ran;     /* lineage pre_hooks run (each once) */
     apr_array_header_t *failed;
+    apr_hash_t *ids_cache;           /* lineage -> its CertID (ARI) */
+    apr_time_t ari_until;            /* the CA's renewalInfo not before */
+    int *soon;                       /* per md: batched in round 1 */
+    apr_pool_t *ip;                  /* per certificate, cleared each time */
 } pass_t;
 
 /* Stores the account a worker registered (or found again after the CA
@@ -705,35 +658,273 @@ static void pass_done(acme_task_t *task, void *baton)
     }
 }
 
-apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
-                           apr_pool_t *p)
+
+/* Loads the pass's account once, when the first order needs it (a new key
+ * when the CA has none of ours yet: registered before the orders). */
+static apr_status_t pass_load_account(pass_t *ps)
 {
-    acme_store_t *store;
-    acme_key_t *account_key = NULL;
-    const char *account_id = NULL, *account_url = NULL, *account_pem = NULL;
-    apr_array_header_t *jobs;
-    apr_time_t now = apr_time_now();
-    apr_file_t *lock = NULL;
-    apr_hash_t *ids_cache;
-    apr_pool_t *ip;                 /* per certificate, cleared each time */
-    apr_time_t ari_until = 0;
-    acme_workpool_cb_t cb;
-    acme_workpool_t *wp;
-    pass_t ps;
-    apr_status_t status = APR_SUCCESS;
-    int *soon, round;
+    const char *ca_url = ps->conf->ca_url;
     apr_size_t len;
     acme_err_t err;
     apr_status_t rv;
+
+    if (ps->account_pem) {
+        return APR_SUCCESS;
+    }
+    memset(&err, 0, sizeof(err));
+    rv = acme_store_account_find(&ps->account_id, ps->store, ca_url, ps->p);
+    if (rv == APR_SUCCESS && ps->account_id) {
+        rv = acme_store_account_load(&ps->account_key, &ps->account_url,
+                                     ps->store, ca_url, ps->account_id,
+                                     ps->p, &err);
+    }
+    else {
+        ps->account_id = NULL;
+        rv = acme_key_generate(&ps->account_key, ps->p, ACME_KEY_EC256, &err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = acme_key_to_pem(&ps->account_pem, &len, ps->p, ps->account_key);
+    }
+    if (rv != APR_SUCCESS) {
+        ps->account_pem = NULL;
+        acme_log(ACME_LOG_ERR, "account for %s unusable: %s", ca_url,
+                 err.msg ? err.msg : "key error");
+    }
+    return rv;
+}
+
+/* Loads md's state (into sp) and decides what the pass does with it. */
+static void pass_decide(acme_due_decision_t *d, acme_state_t **pstate,
+                        pass_t *ps, acme_md_t *md, int i, int round,
+                        apr_pool_t *sp)
+{
+    acme_due_input_t in;
+
+    memset(&in, 0, sizeof(in));
+    in.now = ps->now;
+    in.due = acme_sup_due(&in.when, ps->store, md, ps->now, ps->ip);
+    acme_state_load(pstate, ps->store, md->name, sp, NULL);
+    in.state = *pstate;
+    in.cert_id = acme_sup_ari_cert_id(ps->store, md, *pstate, ps->ids_cache,
+                                      ps->p);
+    in.ari_until = ps->ari_until;
+    in.allow_subset = md->allow_subset;
+    in.round = round;
+    in.soon = ps->soon[i];
+    acme_due_decide(d, &in);
+    if ((*pstate)->ari.cert_id) {
+        ps->res->next_wakeup = acme_sup_min_time(ps->res->next_wakeup,
+                                                 (*pstate)->ari.next_fetch);
+    }
+}
+
+/* The duplicate-certificate guard: never burn the CA's allowance; when
+ * md's names were issued too often this week, records why and returns 1
+ * (nothing to do for a day). */
+static int pass_guarded(pass_t *ps, int i, acme_md_t *md,
+                        acme_state_t *state, apr_time_t ari_next,
+                        const struct stat *seen)
+{
+    acme_err_t err;
+
+    if (!ps->guard) {
+        ps->guard = acme_dup_guard_open(ps->store, ps->p);
+    }
+    if (acme_dup_guard_test(ps->guard, md->names, ps->now, ps->p, &err)
+        == APR_SUCCESS) {
+        return 0;
+    }
+    /* wait until the oldest of the five leaves the week */
+    acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
+    state->status = "error";
+    state->last_error = err.msg;
+    state->next_try = ps->now + DAY;
+    acme_state_save(ps->store, state, 1, ps->p, NULL);
+    acme_sup_quiet(ps->conf, ps->res, i, ps->now + DAY, ari_next, seen);
+    return 1;
+}
+
+/* Decides conf->mds[i] in round `round`: nothing to do before a time, or
+ * a job for it. Fails only when the pass's account is unusable. */
+static apr_status_t pass_lineage(pass_t *ps, int i, int round)
+{
+    acme_sup_conf_t *conf = ps->conf;
+    acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
+    acme_due_decision_t d;
+    acme_state_t *state;
+    struct stat seen;
+    apr_pool_t *sp;                  /* the state's: kept by its job */
+    job_t *job;
+    apr_status_t rv = APR_SUCCESS;
+
+    md->ca_url = conf->ca_url;
+    apr_pool_clear(ps->ip);
+    apr_pool_create(&sp, ps->p);
+    acme_sup_state_stat(&seen, ps->store, md, ps->ip);
+    pass_decide(&d, &state, ps, md, i, round, sp);
+    if (!d.renew) {
+        ps->soon[i] = ps->soon[i] || d.soon;
+        acme_sup_quiet(conf, ps->res, i, d.not_before, d.ari_next, &seen);
+        goto drop;
+    }
+    /* `acmectl renew --cert-name` asked the server to renew now; the
+     * attempt answers every request made so far (its outcome is saved
+     * with the state, which acmectl waits for) */
+    if (d.answers_request) {
+        state->renew_requests_done = state->renew_requests;
+    }
+    rv = pass_load_account(ps);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
+             md->name, acme_array_join(ps->p, md->names, ", "),
+             acme_due_name(d.due));
+    if (pass_guarded(ps, i, md, state, d.ari_next, &seen)) {
+        goto drop;
+    }
+    job = job_make(ps->store, conf, md, NULL, d.due, state, ps->account_pem,
+                   ps->account_url, ps->p);
+    /* RFC 9773: say which certificate this order replaces */
+    job->req.replaces = d.replaces;
+    APR_ARRAY_PUSH(ps->jobs, job_t *) = job;
+    conf->index->quiet[i] = 0;       /* its outcome is read next pass */
+    goto cleanup;
+drop:
+    apr_pool_destroy(sp);
+cleanup:
+    return rv;
+}
+
+/* Decides every lineage. Round 0 starts what is due; round 1 adds what
+ * would be due within ACME_DUE_BATCH_SLACK anyway (their backoff jitter
+ * differs), so that they are activated by the same single restart. */
+static apr_status_t pass_decide_all(pass_t *ps)
+{
+    acme_sup_conf_t *conf = ps->conf;
+    apr_status_t rv = APR_SUCCESS;
+    int round, i;
+
+    for (round = 0; round < 2 && rv == APR_SUCCESS; round++) {
+        for (i = 0; i < conf->mds->nelts && rv == APR_SUCCESS; i++) {
+            if (round == 1 && (!ps->soon[i] || !ps->jobs->nelts)) {
+                continue;
+            }
+            if (round == 0 && conf->index->skip[i]) {
+                /* nothing to do before then, the store has not changed */
+                ps->res->next_wakeup = acme_sup_min_time(
+                    ps->res->next_wakeup, conf->index->quiet[i]);
+                continue;
+            }
+            rv = pass_lineage(ps, i, round);
+        }
+    }
+    return rv;
+}
+
+/* Sets the pass up: its workers, the index, the ARI windows refreshed. */
+static void pass_init(pass_t *ps, acme_workpool_cb_t *cb,
+                      acme_sup_conf_t *conf, acme_store_t *store,
+                      acme_sup_result_t *res, apr_pool_t *p)
+{
+    memset(cb, 0, sizeof(*cb));
+    cb->start = pass_start;
+    cb->done = pass_done;
+    cb->baton = ps;
+    ps->conf = conf;
+    ps->store = store;
+    ps->res = res;
+    ps->p = p;
+    ps->now = apr_time_now();        /* the lock's wait may have been long */
+    /* No worker runs between passes: an answer still in challenges/ was
+     * left by one that was killed. It must not be served forever. */
+    clean_challenges(store, p);
+    acme_sup_index_begin(conf, store, ps->now, p);
+    ps->ids_cache = apr_hash_make(p);
+    ps->wp = job_pool(conf, p, cb);
+    acme_sup_ari_refresh(store, conf, ps->wp, ps->now, ps->ids_cache,
+                         &ps->ari_until, p);
+    apr_pool_create(&ps->ip, p);
+    ps->jobs = apr_array_make(p, 4, sizeof(job_t *));
+    ps->soon = apr_pcalloc(p, sizeof(int)
+                               * (apr_size_t)(conf->mds->nelts + 1));
+    ps->renewed = apr_array_make(p, 4, sizeof(const char *));
+    ps->pre_ran = apr_array_make(p, 2, sizeof(const char *));
+    ps->failed = apr_array_make(p, 4, sizeof(const char *));
+}
+
+/* Post hooks: ACMEPostHook once after the pass, then the lineages' own
+ * post_hooks, each command once. */
+static void pass_post_hooks(pass_t *ps)
+{
+    apr_pool_t *p = ps->p;
+    apr_table_t *env = apr_table_make(p, 2);
+    apr_array_header_t *post_ran = apr_array_make(p, 2, sizeof(const char *));
+    const char *global = ps->conf->post_hook;
     int i;
 
+    apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, ps->renewed,
+                                                          " "));
+    apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, ps->failed, " "));
+    acme_renewal_hooks_run(ps->store, "post", global, 0, env,
+                           hook_timeout(ps->conf), NULL, p);
+    for (i = 0; i < ps->jobs->nelts; i++) {
+        const char *cmd = APR_ARRAY_IDX(ps->jobs, i, job_t *)->post_hook;
+        if (cmd && !acme_array_contains(post_ran, cmd)
+            && (!global || strcmp(global, cmd))) {
+            APR_ARRAY_PUSH(post_ran, const char *) = cmd;
+            acme_renewal_hooks_run(ps->store, "post", cmd, 1, env,
+                                   hook_timeout(ps->conf), NULL, p);
+        }
+    }
+}
+
+/* Runs the pass's orders: pre hooks (once, only when something is
+ * attempted), a new account registered before them, the orders, then the
+ * post hooks. */
+static void pass_orders(pass_t *ps)
+{
+    acme_store_t *store = ps->store;
+
+    acme_renewal_hooks_run(store, "pre", ps->conf->pre_hook, 0, NULL,
+                           hook_timeout(ps->conf), NULL, ps->p);
+    if (!ps->account_url) {
+        job_t *acct = job_new(ps->p, "account", ps->conf, ps->account_pem,
+                              NULL);
+        acct->req.name = "account";
+        run_one(ps->wp, acct);
+        pass_account(ps, acct);
+    }
+    /* every job is finished (stored, state saved) as soon as its worker
+     * answers, while the others are still at the CA */
+    acme_workpool_run(ps->wp, ps->jobs, 0);
+    acme_dup_guard_save(ps->guard, apr_time_now(), ps->p);
+    /* the jobs' state files, written without a flush each */
+    if (acme_fs_sync(store->base, ps->p) != APR_SUCCESS) {
+        acme_log(ACME_LOG_WARN, "cannot flush the store %s to disk",
+                 store->base);
+    }
+    pass_post_hooks(ps);
+}
+
+apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
+                           apr_pool_t *p)
+{
+    acme_store_t *store = NULL;
+    apr_file_t *lock = NULL;
+    acme_workpool_cb_t cb;
+    pass_t ps;
+    acme_err_t err;
+    apr_status_t rv;
+
     memset(res, 0, sizeof(*res));
-    res->next_wakeup = now + conf->check_interval;
+    memset(&ps, 0, sizeof(ps));
+    res->next_wakeup = apr_time_now() + conf->check_interval;
     rv = acme_store_open(&store, p, conf->store_dir, 1, &err);
     if (rv != APR_SUCCESS) {
         acme_log(ACME_LOG_ERR, "store %s unusable: %s", conf->store_dir,
                  err.msg);
-        return rv;
+        goto cleanup;
     }
     /* one writer at a time: acmectl takes the same lock */
     if (acme_store_lock_as(&lock, store, apr_psprintf(p, "pid %d (mod_acme "
@@ -743,205 +934,22 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         acme_log(ACME_LOG_WARN, "cannot lock the store %s; going on",
                  conf->store_dir);
     }
-    now = apr_time_now();           /* the wait may have been long */
-    /* No worker runs between passes: an answer still in challenges/ was
-     * left by one that was killed. It must not be served forever. */
-    clean_challenges(store, p);
-    acme_sup_index_begin(conf, store, now, p);
-    ids_cache = apr_hash_make(p);
-    memset(&ps, 0, sizeof(ps));
-    memset(&cb, 0, sizeof(cb));
-    cb.start = pass_start;
-    cb.done = pass_done;
-    cb.baton = &ps;
-    wp = job_pool(conf, p, &cb);
-    ps.wp = wp;
-    ps.conf = conf;
-    ps.store = store;
-    ps.p = p;
-    acme_sup_ari_refresh(store, conf, wp, now, ids_cache, &ari_until, p);
-    apr_pool_create(&ip, p);
-    jobs = apr_array_make(p, 4, sizeof(job_t *));
-    soon = apr_pcalloc(p, sizeof(int) * (apr_size_t)(conf->mds->nelts + 1));
-    /* Round 0 starts what is due; round 1 adds what would be due within
-     * BATCH_SLACK anyway (their backoff jitter differs), so that they are
-     * activated by the same single restart. */
-    for (round = 0; round < 2; round++)
-    for (i = 0; i < conf->mds->nelts; i++) {
-        acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
-        acme_state_t *state = NULL;
-        apr_time_t when, next_try, last_ok, ari_next;
-        acme_due_e due;
-        const char *replaces = NULL;
-        job_t *job = NULL;
-        struct stat seen;
-
-        if (round == 1 && (!soon[i] || !jobs->nelts)) {
-            continue;
-        }
-        if (round == 0 && conf->index->skip[i]) {
-            /* nothing to do before then, and the store has not changed */
-            res->next_wakeup = acme_sup_min_time(res->next_wakeup,
-                                        conf->index->quiet[i]);
-            continue;
-        }
-
-        md->ca_url = conf->ca_url;
-        apr_pool_clear(ip);
-        acme_sup_state_stat(&seen, store, md, ip);
-        due = acme_sup_due(&when, store, md, now, ip);
-        acme_state_load(&state, store, md->name, p, NULL);
-        due = ari_due(due, &when, store, md, state, now, &replaces,
-                      ari_until, &ari_next, ids_cache, p);
-        if (state->ari.cert_id) {
-            res->next_wakeup = acme_sup_min_time(res->next_wakeup,
-                                        state->ari.next_fetch);
-        }
-        if (due == ACME_DUE_NO && acme_state_renewal_requested(state)) {
-            due = ACME_DUE_REQUESTED;
-        }
-        if (due == ACME_DUE_NO) {
-            acme_sup_quiet(conf, res, i, when, ari_next, &seen);
-            continue;
-        }
-        next_try = state->next_try;
-        last_ok = state->last_success;
-        /* `acmectl renew --cert-name` asked the server to renew now; the
-         * attempt below answers every request made so far (its outcome is
-         * saved with the state, which acmectl waits for) */
-        if (acme_state_renewal_requested(state)) {
-            due = ACME_DUE_REQUESTED;
-            next_try = 0;
-            state->renew_requests_done = state->renew_requests;
-        }
-        if (next_try > now && !(round == 1 && soon[i])) {
-            if (round == 0 && next_try - now <= BATCH_SLACK) {
-                soon[i] = 1;
-            }
-            acme_sup_quiet(conf, res, i, next_try, ari_next, &seen);
-            continue;
-        }
-        /* a subset issued for want of some names is retried for the full
-         * set daily, not in every pass (each success restarts httpd) */
-        if (due == ACME_DUE_NAMES && md->allow_subset
-            && state->dropped_names && *state->dropped_names
-            && last_ok + DAY > now) {
-            acme_sup_quiet(conf, res, i, last_ok + DAY, ari_next, &seen);
-            continue;
-        }
-        if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
-            && renewed_for_window(state)) {
-            acme_sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL,
-                      ari_next, &seen);
-            continue;
-        }
-        if (!account_pem) {
-            rv = acme_store_account_find(&account_id, store, conf->ca_url, p);
-            if (rv == APR_SUCCESS && account_id) {
-                rv = acme_store_account_load(&account_key, &account_url,
-                                             store, conf->ca_url, account_id,
-                                             p, &err);
-            }
-            else {
-                account_id = NULL;
-                rv = acme_key_generate(&account_key, p, ACME_KEY_EC256, &err);
-            }
-            if (rv == APR_SUCCESS) {
-                rv = acme_key_to_pem(&account_pem, &len, p, account_key);
-            }
-            if (rv != APR_SUCCESS) {
-                acme_log(ACME_LOG_ERR, "account for %s unusable: %s",
-                         conf->ca_url, err.msg ? err.msg : "key error");
-                    status = rv;
-                goto cleanup;
-            }
-        }
-        acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
-                 md->name, acme_array_join(p, md->names, ", "),
-                 acme_due_name(due));
-        if (!ps.guard) {
-            ps.guard = acme_dup_guard_open(store, p);
-        }
-        if (acme_dup_guard_test(ps.guard, md->names, now, p, &err)
-            != APR_SUCCESS) {
-            /* never burn the CA's duplicate-certificate allowance: wait
-             * until the oldest of the five leaves the week */
-            acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
-            state->status = "error";
-            state->last_error = err.msg;
-            state->next_try = now + DAY;
-            acme_state_save(store, state, 1, p, NULL);
-            acme_sup_quiet(conf, res, i, now + DAY, ari_next, &seen);
-            continue;
-        }
-        job = job_make(store, conf, md, NULL, due, state, account_pem,
-                       account_url, p);
-        /* RFC 9773: say which certificate this order replaces */
-        job->req.replaces = replaces;
-        APR_ARRAY_PUSH(jobs, job_t *) = job;
-        conf->index->quiet[i] = 0;   /* its outcome is read next pass */
-    }
-    res->attempted = jobs->nelts;
-    if (!jobs->nelts) {
+    pass_init(&ps, &cb, conf, store, res, p);
+    rv = pass_decide_all(&ps);
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    /* pre hooks: once, and only when something is attempted */
-    acme_renewal_hooks_run(store, "pre", conf->pre_hook, 0, NULL,
-                           hook_timeout(conf), NULL, p);
-
-    ps.res = res;
-    ps.now = now;
-    ps.jobs = jobs;
-    ps.account_key = account_key;
-    ps.account_id = account_id;
-    ps.account_url = account_url;
-    ps.account_pem = account_pem;
-    ps.renewed = apr_array_make(p, 4, sizeof(const char *));
-    ps.pre_ran = apr_array_make(p, 2, sizeof(const char *));
-    ps.failed = apr_array_make(p, 4, sizeof(const char *));
-    if (!account_url) {
-        /* a new account is registered once, before the orders */
-        job_t *acct = job_new(p, "account", conf, account_pem, NULL);
-        acct->req.name = "account";
-        run_one(wp, acct);
-        pass_account(&ps, acct);
-    }
-    /* every job is finished (stored, state saved) as soon as its worker
-     * answers, while the others are still at the CA */
-    acme_workpool_run(wp, jobs, 0);
-    acme_dup_guard_save(ps.guard, apr_time_now(), p);
-    /* the jobs' state files, written without a flush each */
-    if (acme_fs_sync(store->base, p) != APR_SUCCESS) {
-        acme_log(ACME_LOG_WARN, "cannot flush the store %s to disk",
-                 store->base);
-    }
-    {
-        /* post hooks: once after the pass */
-        apr_table_t *env = apr_table_make(p, 2);
-        apr_array_header_t *post_ran = apr_array_make(p, 2,
-                                                      sizeof(const char *));
-        apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, ps.renewed,
-                                                              " "));
-        apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, ps.failed,
-                                                             " "));
-        acme_renewal_hooks_run(store, "post", conf->post_hook, 0, env,
-                               hook_timeout(conf), NULL, p);
-        /* then the lineages' own post_hooks, each command once */
-        for (i = 0; i < jobs->nelts; i++) {
-            const char *cmd = APR_ARRAY_IDX(jobs, i, job_t *)->post_hook;
-            if (cmd && !acme_array_contains(post_ran, cmd)
-                && (!conf->post_hook || strcmp(conf->post_hook, cmd))) {
-                APR_ARRAY_PUSH(post_ran, const char *) = cmd;
-                acme_renewal_hooks_run(store, "post", cmd, 1, env,
-                                       hook_timeout(conf), NULL, p);
-            }
-        }
+    res->attempted = ps.jobs->nelts;
+    if (ps.jobs->nelts) {
+        pass_orders(&ps);
     }
 cleanup:
-    acme_workpool_close(wp);
-    acme_sup_index_end(conf, store, p);
+    if (ps.wp) {
+        acme_workpool_close(ps.wp);
+        acme_sup_index_end(conf, store, p);
+    }
     if (lock) {
         apr_file_close(lock);
     }
-    return status;
+    return rv;
 }
