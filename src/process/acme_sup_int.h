@@ -7,9 +7,12 @@
 #include <sys/stat.h>
 
 #include <apr_hash.h>
+#include <jansson.h>
 
 #include "acme_supervisor.h"
 #include "acme_state.h"
+#include "acme_key.h"
+#include "acme_ratelimit.h"
 #include "acme_workpool.h"
 
 #define ACME_SUP_DAY apr_time_from_sec(86400)
@@ -29,8 +32,49 @@ struct acme_sup_index_t {
     char *skip;                       /* this pass: the entry holds, skip */
 };
 
+/* What the jobs and decisions of one pass share. */
+typedef struct acme_sup_pass_t {
+    acme_sup_conf_t *conf;
+    acme_store_t *store;
+    acme_sup_result_t *res;
+    apr_pool_t *p;
+    apr_time_t now;
+    apr_array_header_t *jobs;        /* job_t *; retries are appended */
+    acme_workpool_t *wp;
+    acme_key_t *account_key;
+    const char *account_id;
+    const char *account_url;
+    const char *account_pem;
+    acme_dup_guard_t *guard;         /* issuances by name set, written
+                                        once when the orders are done */
+    apr_array_header_t *renewed;     /* names, for the post hook */
+    apr_array_header_t *pre_ran;     /* lineage pre_hooks run (each once) */
+    apr_array_header_t *failed;
+    apr_hash_t *ids_cache;           /* lineage -> its CertID (ARI) */
+    apr_time_t ari_until;            /* the CA's renewalInfo not before */
+    int *soon;                       /* per md: batched in round 1 */
+    apr_pool_t *ip;                  /* per certificate, cleared each time */
+} acme_sup_pass_t;
+
 /* The earlier of two times, 0 meaning none. */
 apr_time_t acme_sup_min_time(apr_time_t a, apr_time_t b);
+
+/* --- the pass (acme_supervisor.c, acme_sup_decide.c) --- */
+
+/* Decides every lineage of conf->mds (acme_sup_decide.c): each due one
+ * gets an order (acme_sup_pass_order), the others an index entry. Fails
+ * only when the pass's account is unusable. */
+apr_status_t acme_sup_pass_decide(acme_sup_pass_t *ps);
+
+/* Loads the pass's account once, when the first order needs it (a new key
+ * when the CA has none of ours yet: registered before the orders). */
+apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps);
+
+/* Queues the order of md (all its names) for the pass's workers; state is
+ * the lineage's, saved when the order ends; replaces: the ARI CertID of
+ * the certificate it replaces, or NULL. */
+void acme_sup_pass_order(acme_sup_pass_t *ps, acme_md_t *md, acme_due_e due,
+                         acme_state_t *state, const char *replaces);
 
 /* --- the index (acme_sup_index.c) --- */
 
@@ -79,5 +123,13 @@ const char *acme_sup_ari_cert_id(const acme_store_t *store,
  * acme_supervisor.c: the jobs are its). */
 acme_task_t *acme_sup_ari_run(acme_workpool_t *wp, const acme_sup_conf_t *conf,
                               apr_array_header_t *ids, apr_pool_t *p);
+
+/* --- dns-01 (acme_sup_dns.c) --- */
+
+/* Runs md's dns-01 hook for a worker's request msg ({"type":"dns",
+ * "action":"setup"|"cleanup",...}); hook_output keeps what setup printed
+ * for the cleanup. Returns the answer line ({"ok":...}). */
+const char *acme_sup_dns_answer(const acme_md_t *md, apr_table_t *hook_output,
+                                json_t *msg, apr_pool_t *p);
 
 #endif

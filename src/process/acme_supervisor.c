@@ -16,20 +16,15 @@
 #include "acme_supervisor.h"
 #include "acme_sup_int.h"
 #include "acme_cert.h"
-#include "acme_ari.h"
-#include "acme_client.h"
 #include "acme_csr.h"
-#include "acme_hook.h"
 #include "acme_http.h"
 #include "acme_ratelimit.h"
 #include "acme_state.h"
 #include "acme_renewal_hooks.h"
-#include "acme_names.h"
 #include "acme_util.h"
 #include "acme_worker.h"
 #include "acme_workpool.h"
 
-#define DAY ACME_SUP_DAY
 
 acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p)
 {
@@ -91,81 +86,6 @@ static job_t *job_new(apr_pool_t *p, const char *type,
     return job;
 }
 
-/* Runs the dns-01 hook for a worker's request; returns the answer line. */
-static const char *job_dns(job_t *job, json_t *msg)
-{
-    const char *action = json_string_value(json_object_get(msg, "action"));
-    const char *domain = json_string_value(json_object_get(msg, "domain"));
-    const char *value = json_string_value(json_object_get(msg, "value"));
-    const char *all = json_string_value(json_object_get(msg, "all"));
-    apr_table_t *env = apr_table_make(job->p, 6);
-    acme_hook_result_t *hres = NULL;
-    const char *args[4], *key, *reply;
-    json_t *o;
-    char *text;
-    acme_err_t err;
-    apr_status_t rv;
-
-    if (!action || !domain || !value || !job->md->dns_hook
-        || (strcmp(action, "setup") && strcmp(action, "cleanup"))
-        || !acme_is_b64url(value, 128)
-        || acme_name_check(&domain, job->p, domain, NULL) != APR_SUCCESS) {
-        rv = acme_err_set(&err, job->p, ACME_EPROTO, "malformed dns-01 "
-                          "request from the worker");
-        goto reply;
-    }
-    key = apr_pstrcat(job->p, domain, " ", value, NULL);
-    apr_table_set(env, "CERTBOT_DOMAIN", domain);
-    apr_table_set(env, "CERTBOT_VALIDATION", value);
-    apr_table_set(env, "CERTBOT_REMAINING_CHALLENGES", apr_itoa(job->p,
-                  (int)json_integer_value(json_object_get(msg, "remaining"))));
-    apr_table_set(env, "CERTBOT_ALL_DOMAINS", all ? all : domain);
-    if (!strcmp(action, "cleanup")) {
-        /* the setup's environment, plus what setup printed (Certbot's
-         * manual hooks behave so) */
-        const char *out = apr_table_get(job->hook_output, key);
-        const char *senv = apr_table_get(job->hook_output,
-                                         apr_pstrcat(job->p, key, " env",
-                                                     NULL));
-        if (senv) {
-            char *copy = apr_pstrdup(job->p, senv), *sep = strchr(copy, '\n');
-            if (sep) {
-                *sep = '\0';
-                apr_table_set(env, "CERTBOT_REMAINING_CHALLENGES", copy);
-                apr_table_set(env, "CERTBOT_ALL_DOMAINS", sep + 1);
-            }
-        }
-        apr_table_set(env, "CERTBOT_AUTH_OUTPUT", out ? out : "");
-    }
-    args[0] = action;
-    args[1] = domain;
-    args[2] = value;
-    args[3] = NULL;
-    rv = acme_hook_run(&hres, job->p, "dns-01 hook", job->md->dns_hook, args,
-                       env, job->md->hook_timeout > 0 ? job->md->hook_timeout
-                       : apr_time_from_sec(120), &err);
-    if (rv == APR_SUCCESS && !strcmp(action, "setup")) {
-        apr_table_set(job->hook_output, key, hres->out);
-        apr_table_set(job->hook_output, apr_pstrcat(job->p, key, " env",
-                                                    NULL),
-                      apr_pstrcat(job->p, apr_table_get(env,
-                                  "CERTBOT_REMAINING_CHALLENGES"), "\n",
-                                  apr_table_get(env, "CERTBOT_ALL_DOMAINS"),
-                                  NULL));
-    }
-    acme_log(rv == APR_SUCCESS ? ACME_LOG_INFO : ACME_LOG_ERR,
-             "%s: dns-01 hook %s %s: %s", job->md->name, action, domain,
-             rv == APR_SUCCESS ? "done" : err.msg);
-reply:
-    o = rv == APR_SUCCESS ? json_pack("{s:b}", "ok", 1)
-        : json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
-    text = json_dumps(o, JSON_COMPACT);
-    reply = apr_pstrdup(job->p, text);
-    free(text);
-    json_decref(o);
-    return reply;
-}
-
 /* The pool asks: a message from the worker during a job. */
 static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
 {
@@ -179,7 +99,7 @@ static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
         return "{\"ok\":false,\"error\":\"no dns-01 hook for this "
                "request\"}";
     }
-    return job_dns(job, msg);
+    return acme_sup_dns_answer(job->md, job->hook_output, msg, job->p);
 }
 
 /* Runs one job alone (on the pass's workers) and waits for it. */
@@ -407,33 +327,9 @@ static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
     apr_dir_close(d);
 }
 
-/* What the jobs of a pass share. */
-typedef struct pass_t {
-    acme_sup_conf_t *conf;
-    acme_store_t *store;
-    acme_sup_result_t *res;
-    apr_pool_t *p;
-    apr_time_t now;
-    apr_array_header_t *jobs;        /* job_t *; retries are appended */
-    acme_workpool_t *wp;
-    acme_key_t *account_key;
-    const char *account_id;
-    const char *account_url;
-    const char *account_pem;
-    acme_dup_guard_t *guard;         /* issuances by name set, written
-                                        once when the orders are done */
-    apr_array_header_t *renewed;     /* names, for the post hook */
-    apr_array_header_t *pre_ran;     /* lineage pre_hooks run (each once) */
-    apr_array_header_t *failed;
-    apr_hash_t *ids_cache;           /* lineage -> its CertID (ARI) */
-    apr_time_t ari_until;            /* the CA's renewalInfo not before */
-    int *soon;                       /* per md: batched in round 1 */
-    apr_pool_t *ip;                  /* per certificate, cleared each time */
-} pass_t;
-
 /* Stores the account a worker registered (or found again after the CA
  * forgot it), unless it is the one the pass already uses. */
-static void pass_account(pass_t *ps, job_t *job)
+static void pass_account(acme_sup_pass_t *ps, job_t *job)
 {
     acme_worker_res_t *wres = NULL;
     acme_err_t err;
@@ -477,7 +373,7 @@ static void pass_account(pass_t *ps, job_t *job)
 static apr_status_t pass_start(acme_task_t *task, void *baton,
                                acme_err_t *err)
 {
-    pass_t *ps = baton;
+    acme_sup_pass_t *ps = baton;
     job_t *job = (job_t *)task;
     apr_status_t rv = APR_SUCCESS;
 
@@ -504,15 +400,126 @@ cleanup:
     return rv;
 }
 
-/* A job ended: a certificate to validate and store, a failure to record,
- * or (ACMEAllowSubsetOfNames) a new job without the name that failed. */
-static void job_finish(pass_t *ps, job_t *job)
+/* ACMEAllowSubsetOfNames: when the worker says which name failed, that
+ * name is dropped and the rest ordered at once, with a new key and CSR.
+ * Returns 1 when it queued that job (the state is saved when it ends). */
+static int job_retry_subset(acme_sup_pass_t *ps, job_t *job,
+                            const acme_worker_res_t *wres, const char *why)
+{
+    apr_pool_t *p = ps->p;
+    apr_array_header_t *rest;
+    job_t *again;
+    int j;
+
+    if (!wres || wres->ok || !job->md->allow_subset || !wres->failed_name
+        || job->names->nelts <= 1
+        || !acme_array_contains(job->names, wres->failed_name)) {
+        return 0;
+    }
+    rest = apr_array_make(p, job->names->nelts, sizeof(const char *));
+    for (j = 0; j < job->names->nelts; j++) {
+        const char *n = APR_ARRAY_IDX(job->names, j, const char *);
+        if (strcasecmp(n, wres->failed_name)) {
+            APR_ARRAY_PUSH(rest, const char *) = n;
+        }
+    }
+    acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
+             "(ACMEAllowSubsetOfNames)", job->md->name, wres->failed_name,
+             why);
+    again = job_make(ps->store, ps->conf, job->md, rest, job->due, job->state,
+                     ps->account_pem, ps->account_url, p);
+    again->req.replaces = job->req.replaces;
+    APR_ARRAY_PUSH(ps->jobs, job_t *) = again;
+    return 1;
+}
+
+/* A certificate stored and live: recorded in the state, then the deploy
+ * hooks, once per renewed lineage (a failure is reported and undoes
+ * nothing). */
+static void job_succeeded(acme_sup_pass_t *ps, job_t *job,
+                          const acme_worker_res_t *wres, int version)
 {
     acme_sup_conf_t *conf = ps->conf;
     acme_store_t *store = ps->store;
-    acme_sup_result_t *res = ps->res;
+    acme_state_t *st = job->state;
     apr_pool_t *p = ps->p;
-    apr_time_t now = ps->now;
+    apr_table_t *env = apr_table_make(p, 2);
+    const char *msg = NULL;
+
+    ps->res->activated++;
+    st->status = "valid";
+    st->failures = 0;
+    st->last_success = ps->now;
+    st->next_try = 0;
+    st->last_error = NULL;
+    st->last_problem = NULL;
+    if (job->names == job->md->names) {
+        st->dropped_names = NULL;
+    }
+    st->challenge = wres->challenge_types;
+    st->cert_version = version;
+    st->renewals++;
+    acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
+             "(version %d, %s)", job->md->name, version,
+             acme_due_name(job->due));
+    APR_ARRAY_PUSH(ps->renewed, const char *) =
+        acme_array_join(p, job->names, " ");
+    acme_dup_guard_note(ps->guard, job->names, ps->now, p);
+    apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store, p, "live",
+                  job->md->name, NULL));
+    apr_table_set(env, "RENEWED_DOMAINS",
+                  acme_array_join(p, job->md->names, " "));
+    if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook, 0, env,
+                               hook_timeout(conf), &msg, p)) {
+        st->last_hook_error = msg;
+    }
+    /* then the lineage's own (Certbot's renew_hook), unless it is
+     * ACMEDeployHook itself */
+    if (job->renew_hook && (!conf->deploy_hook
+                            || strcmp(conf->deploy_hook, job->renew_hook))
+        && acme_renewal_hooks_run(store, "deploy", job->renew_hook, 1, env,
+                                  hook_timeout(conf), &msg, p)) {
+        st->last_hook_error = msg;
+    }
+}
+
+/* An attempt failed: recorded with its backoff (the CA's Retry-After
+ * honoured, but never more than a week). */
+static void job_failed(acme_sup_pass_t *ps, job_t *job, const acme_worker_res_t *wres,
+                       const char *why)
+{
+    acme_state_t *st = job->state;
+    int failures = st->failures + 1;
+    apr_interval_time_t wait = acme_sup_backoff(failures);
+
+    if (wres && wres->retry_after > 0
+        && apr_time_from_sec(wres->retry_after) > wait) {
+        wait = apr_time_from_sec(wres->retry_after > ACME_HTTP_RETRY_AFTER_MAX
+                                 ? ACME_HTTP_RETRY_AFTER_MAX
+                                 : wres->retry_after);
+    }
+    ps->res->failed++;
+    APR_ARRAY_PUSH(ps->failed, const char *) =
+        acme_array_join(ps->p, job->md->names, " ");
+    st->status = "error";
+    st->failures = failures;
+    /* the backoff counts from the end of the attempt, which may have taken
+     * long (a slow CA) */
+    st->next_try = apr_time_now() + wait;
+    st->last_error = why;
+    st->last_problem = wres ? wres->problem_type : NULL;
+    ps->res->next_wakeup = acme_sup_min_time(ps->res->next_wakeup,
+                                             apr_time_now() + wait);
+    acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
+             "next attempt in %d s", job->md->name, why,
+             (int)apr_time_sec(wait));
+}
+
+/* A job ended: a certificate to validate and store, a failure to record,
+ * or (ACMEAllowSubsetOfNames) a new job without the name that failed. */
+static void job_finish(acme_sup_pass_t *ps, job_t *job)
+{
+    apr_pool_t *p = ps->p;
     acme_worker_res_t *wres = NULL;
     const char *why = job->task.failure;
     acme_err_t err;
@@ -532,28 +539,7 @@ static void job_finish(pass_t *ps, job_t *job)
     if (!why && !wres->chain_pem) {
         why = "worker result is ok but has no chain";
     }
-    /* ACMEAllowSubsetOfNames: the name that failed is dropped and the
-     * rest ordered at once, with a new key and CSR */
-    if (why && wres && !wres->ok && job->md->allow_subset
-        && wres->failed_name && job->names->nelts > 1
-        && acme_array_contains(job->names, wres->failed_name)) {
-        apr_array_header_t *rest = apr_array_make(p, job->names->nelts,
-                                                  sizeof(const char *));
-        job_t *again;
-        int j;
-        for (j = 0; j < job->names->nelts; j++) {
-            const char *n = APR_ARRAY_IDX(job->names, j, const char *);
-            if (strcasecmp(n, wres->failed_name)) {
-                APR_ARRAY_PUSH(rest, const char *) = n;
-            }
-        }
-        acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
-                 "(ACMEAllowSubsetOfNames)", job->md->name,
-                 wres->failed_name, why);
-        again = job_make(store, conf, job->md, rest, job->due, job->state,
-                         ps->account_pem, ps->account_url, p);
-        again->req.replaces = job->req.replaces;
-        APR_ARRAY_PUSH(ps->jobs, job_t *) = again;
+    if (why && job_retry_subset(ps, job, wres, why)) {
         return;                  /* the state is saved when it ends */
     }
     if (!why && job->names != job->md->names) {
@@ -561,90 +547,23 @@ static void job_finish(pass_t *ps, job_t *job)
             subtract(p, job->md->names, job->names), " ");
     }
     if (!why) {
-        why = job_activate(job, store, conf, wres, ps->account_id,
+        why = job_activate(job, ps->store, ps->conf, wres, ps->account_id,
                            &version);
     }
-    job->state->last_attempt = now;
+    job->state->last_attempt = ps->now;
     job->state->attempts++;
     job->state->name = job->md->name;
     job->state->names = apr_array_copy(p, job->md->names);
     if (!why) {
-        res->activated++;
-        job->state->status = "valid";
-        job->state->failures = 0;
-        job->state->last_success = now;
-        job->state->next_try = 0;
-        job->state->last_error = NULL;
-        job->state->last_problem = NULL;
-        if (job->names == job->md->names) {
-            job->state->dropped_names = NULL;
-        }
-        job->state->challenge = wres->challenge_types;
-        job->state->cert_version = version;
-        job->state->renewals++;
-        acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
-                 "(version %d, %s)", job->md->name, version,
-                 acme_due_name(job->due));
-        APR_ARRAY_PUSH(ps->renewed, const char *) =
-            acme_array_join(p, job->names, " ");
-        acme_dup_guard_note(ps->guard, job->names, now, p);
-        {
-            /* deploy hooks: once per renewed lineage; a failure is
-             * reported and undoes nothing */
-            apr_table_t *env = apr_table_make(p, 2);
-            const char *msg = NULL;
-            apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store,
-                          p, "live", job->md->name, NULL));
-            apr_table_set(env, "RENEWED_DOMAINS",
-                          acme_array_join(p, job->md->names, " "));
-            if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook,
-                                       0, env, hook_timeout(conf), &msg,
-                                       p)) {
-                job->state->last_hook_error = msg;
-            }
-            /* then the lineage's own (Certbot's renew_hook), unless it is
-             * ACMEDeployHook itself */
-            if (job->renew_hook && (!conf->deploy_hook
-                                    || strcmp(conf->deploy_hook,
-                                              job->renew_hook))
-                && acme_renewal_hooks_run(store, "deploy", job->renew_hook,
-                                          1, env, hook_timeout(conf), &msg,
-                                          p)) {
-                job->state->last_hook_error = msg;
-            }
-        }
+        job_succeeded(ps, job, wres, version);
     }
     else {
-        int failures = job->state->failures + 1;
-        apr_interval_time_t wait = acme_sup_backoff(failures);
-        if (wres && wres->retry_after > 0
-            && apr_time_from_sec(wres->retry_after) > wait) {
-            /* honoured, but never more than a week */
-            wait = apr_time_from_sec(wres->retry_after
-                                     > ACME_HTTP_RETRY_AFTER_MAX
-                                     ? ACME_HTTP_RETRY_AFTER_MAX
-                                     : wres->retry_after);
-        }
-        res->failed++;
-        APR_ARRAY_PUSH(ps->failed, const char *) =
-            acme_array_join(p, job->md->names, " ");
-        job->state->status = "error";
-        job->state->failures = failures;
-        /* the backoff counts from the end of the attempt, which may
-         * have taken long (a slow CA) */
-        job->state->next_try = apr_time_now() + wait;
-        job->state->last_error = why;
-        job->state->last_problem = wres ? wres->problem_type : NULL;
-        res->next_wakeup = acme_sup_min_time(res->next_wakeup,
-                                    apr_time_now() + wait);
-        acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
-                 "next attempt in %d s", job->md->name, why,
-                 (int)apr_time_sec(wait));
+        job_failed(ps, job, wres, why);
     }
     job->state->due_reason = acme_due_name(job->due);
     /* flushed by the next certificate's flush or at the end of the pass */
-    acme_state_save(store, job->state, 0, p, NULL);
-    apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
+    acme_state_save(ps->store, job->state, 0, p, NULL);
+    apr_file_remove(acme_store_path(ps->store, p, "staging", job->md->name,
                                     "privkey.pem", NULL), p);
 }
 
@@ -659,9 +578,7 @@ static void pass_done(acme_task_t *task, void *baton)
 }
 
 
-/* Loads the pass's account once, when the first order needs it (a new key
- * when the CA has none of ours yet: registered before the orders). */
-static apr_status_t pass_load_account(pass_t *ps)
+apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps)
 {
     const char *ca_url = ps->conf->ca_url;
     apr_size_t len;
@@ -693,137 +610,19 @@ static apr_status_t pass_load_account(pass_t *ps)
     return rv;
 }
 
-/* Loads md's state (into sp) and decides what the pass does with it. */
-static void pass_decide(acme_due_decision_t *d, acme_state_t **pstate,
-                        pass_t *ps, acme_md_t *md, int i, int round,
-                        apr_pool_t *sp)
+void acme_sup_pass_order(acme_sup_pass_t *ps, acme_md_t *md, acme_due_e due,
+                         acme_state_t *state, const char *replaces)
 {
-    acme_due_input_t in;
+    job_t *job = job_make(ps->store, ps->conf, md, NULL, due, state,
+                          ps->account_pem, ps->account_url, ps->p);
 
-    memset(&in, 0, sizeof(in));
-    in.now = ps->now;
-    in.due = acme_sup_due(&in.when, ps->store, md, ps->now, ps->ip);
-    acme_state_load(pstate, ps->store, md->name, sp, NULL);
-    in.state = *pstate;
-    in.cert_id = acme_sup_ari_cert_id(ps->store, md, *pstate, ps->ids_cache,
-                                      ps->p);
-    in.ari_until = ps->ari_until;
-    in.allow_subset = md->allow_subset;
-    in.round = round;
-    in.soon = ps->soon[i];
-    acme_due_decide(d, &in);
-    if ((*pstate)->ari.cert_id) {
-        ps->res->next_wakeup = acme_sup_min_time(ps->res->next_wakeup,
-                                                 (*pstate)->ari.next_fetch);
-    }
-}
-
-/* The duplicate-certificate guard: never burn the CA's allowance; when
- * md's names were issued too often this week, records why and returns 1
- * (nothing to do for a day). */
-static int pass_guarded(pass_t *ps, int i, acme_md_t *md,
-                        acme_state_t *state, apr_time_t ari_next,
-                        const struct stat *seen)
-{
-    acme_err_t err;
-
-    if (!ps->guard) {
-        ps->guard = acme_dup_guard_open(ps->store, ps->p);
-    }
-    if (acme_dup_guard_test(ps->guard, md->names, ps->now, ps->p, &err)
-        == APR_SUCCESS) {
-        return 0;
-    }
-    /* wait until the oldest of the five leaves the week */
-    acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
-    state->status = "error";
-    state->last_error = err.msg;
-    state->next_try = ps->now + DAY;
-    acme_state_save(ps->store, state, 1, ps->p, NULL);
-    acme_sup_quiet(ps->conf, ps->res, i, ps->now + DAY, ari_next, seen);
-    return 1;
-}
-
-/* Decides conf->mds[i] in round `round`: nothing to do before a time, or
- * a job for it. Fails only when the pass's account is unusable. */
-static apr_status_t pass_lineage(pass_t *ps, int i, int round)
-{
-    acme_sup_conf_t *conf = ps->conf;
-    acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
-    acme_due_decision_t d;
-    acme_state_t *state;
-    struct stat seen;
-    apr_pool_t *sp;                  /* the state's: kept by its job */
-    job_t *job;
-    apr_status_t rv = APR_SUCCESS;
-
-    md->ca_url = conf->ca_url;
-    apr_pool_clear(ps->ip);
-    apr_pool_create(&sp, ps->p);
-    acme_sup_state_stat(&seen, ps->store, md, ps->ip);
-    pass_decide(&d, &state, ps, md, i, round, sp);
-    if (!d.renew) {
-        ps->soon[i] = ps->soon[i] || d.soon;
-        acme_sup_quiet(conf, ps->res, i, d.not_before, d.ari_next, &seen);
-        goto drop;
-    }
-    /* `acmectl renew --cert-name` asked the server to renew now; the
-     * attempt answers every request made so far (its outcome is saved
-     * with the state, which acmectl waits for) */
-    if (d.answers_request) {
-        state->renew_requests_done = state->renew_requests;
-    }
-    rv = pass_load_account(ps);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
-             md->name, acme_array_join(ps->p, md->names, ", "),
-             acme_due_name(d.due));
-    if (pass_guarded(ps, i, md, state, d.ari_next, &seen)) {
-        goto drop;
-    }
-    job = job_make(ps->store, conf, md, NULL, d.due, state, ps->account_pem,
-                   ps->account_url, ps->p);
     /* RFC 9773: say which certificate this order replaces */
-    job->req.replaces = d.replaces;
+    job->req.replaces = replaces;
     APR_ARRAY_PUSH(ps->jobs, job_t *) = job;
-    conf->index->quiet[i] = 0;       /* its outcome is read next pass */
-    goto cleanup;
-drop:
-    apr_pool_destroy(sp);
-cleanup:
-    return rv;
-}
-
-/* Decides every lineage. Round 0 starts what is due; round 1 adds what
- * would be due within ACME_DUE_BATCH_SLACK anyway (their backoff jitter
- * differs), so that they are activated by the same single restart. */
-static apr_status_t pass_decide_all(pass_t *ps)
-{
-    acme_sup_conf_t *conf = ps->conf;
-    apr_status_t rv = APR_SUCCESS;
-    int round, i;
-
-    for (round = 0; round < 2 && rv == APR_SUCCESS; round++) {
-        for (i = 0; i < conf->mds->nelts && rv == APR_SUCCESS; i++) {
-            if (round == 1 && (!ps->soon[i] || !ps->jobs->nelts)) {
-                continue;
-            }
-            if (round == 0 && conf->index->skip[i]) {
-                /* nothing to do before then, the store has not changed */
-                ps->res->next_wakeup = acme_sup_min_time(
-                    ps->res->next_wakeup, conf->index->quiet[i]);
-                continue;
-            }
-            rv = pass_lineage(ps, i, round);
-        }
-    }
-    return rv;
 }
 
 /* Sets the pass up: its workers, the index, the ARI windows refreshed. */
-static void pass_init(pass_t *ps, acme_workpool_cb_t *cb,
+static void pass_init(acme_sup_pass_t *ps, acme_workpool_cb_t *cb,
                       acme_sup_conf_t *conf, acme_store_t *store,
                       acme_sup_result_t *res, apr_pool_t *p)
 {
@@ -855,7 +654,7 @@ static void pass_init(pass_t *ps, acme_workpool_cb_t *cb,
 
 /* Post hooks: ACMEPostHook once after the pass, then the lineages' own
  * post_hooks, each command once. */
-static void pass_post_hooks(pass_t *ps)
+static void pass_post_hooks(acme_sup_pass_t *ps)
 {
     apr_pool_t *p = ps->p;
     apr_table_t *env = apr_table_make(p, 2);
@@ -882,7 +681,7 @@ static void pass_post_hooks(pass_t *ps)
 /* Runs the pass's orders: pre hooks (once, only when something is
  * attempted), a new account registered before them, the orders, then the
  * post hooks. */
-static void pass_orders(pass_t *ps)
+static void pass_orders(acme_sup_pass_t *ps)
 {
     acme_store_t *store = ps->store;
 
@@ -913,7 +712,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
     acme_store_t *store = NULL;
     apr_file_t *lock = NULL;
     acme_workpool_cb_t cb;
-    pass_t ps;
+    acme_sup_pass_t ps;
     acme_err_t err;
     apr_status_t rv;
 
@@ -935,7 +734,7 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
                  conf->store_dir);
     }
     pass_init(&ps, &cb, conf, store, res, p);
-    rv = pass_decide_all(&ps);
+    rv = acme_sup_pass_decide(&ps);
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
