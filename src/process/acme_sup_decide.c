@@ -106,9 +106,9 @@ cleanup:
     return rv;
 }
 
-/* Round 0 starts what is due; round 1 adds what
- * would be due within ACME_DUE_BATCH_SLACK anyway (their backoff jitter
- * differs), so that they are activated by the same single restart. */
+/* Round 0 starts what is due; round 1 adds what would be due within
+ * ACME_DUE_BATCH_SLACK anyway (their backoff jitter differs), so that they
+ * are activated by the same single restart. */
 apr_status_t acme_sup_pass_decide(acme_sup_pass_t *ps)
 {
     acme_sup_conf_t *conf = ps->conf;
