@@ -119,3 +119,103 @@ void acme_sup_key_params(apr_table_t *params, acme_key_type_e type)
         break;
     }
 }
+
+const char *acme_due_why_name(acme_due_why_e why)
+{
+    switch (why) {
+    case ACME_DUE_WHY_POLICY: return "policy";
+    case ACME_DUE_WHY_ARI: return "ari";
+    case ACME_DUE_WHY_REQUESTED: return "requested";
+    case ACME_DUE_WHY_BACKOFF: return "backoff";
+    case ACME_DUE_WHY_BATCH: return "batch";
+    case ACME_DUE_WHY_SUBSET: return "subset retry";
+    case ACME_DUE_WHY_HOLDBACK: return "hold-back";
+    }
+    return "?";
+}
+
+/* Whether the last success was a renewal for the window or ARI (the only
+ * ones the hold-back is for; a first issuance is not). */
+static int renewed_for_window(const acme_state_t *st)
+{
+    const char *r = st->due_reason;
+
+    return r && (!strcmp(r, acme_due_name(ACME_DUE_WINDOW))
+                 || !strcmp(r, acme_due_name(ACME_DUE_ARI)));
+}
+
+/* Not now: nothing to do before until. */
+static void due_hold(acme_due_decision_t *d, acme_due_why_e why,
+                     apr_time_t until)
+{
+    d->renew = 0;
+    d->why = why;
+    d->not_before = until;
+}
+
+/* The recorded ARI window, when it is the current certificate's: it
+ * replaces a "not due" / "window" decision (missing names, expiry, ...
+ * come first). */
+static void due_ari(acme_due_decision_t *d, apr_time_t *pwhen,
+                    const acme_due_input_t *in)
+{
+    const acme_state_t *st = in->state;
+
+    d->ari_next = in->ari_until;
+    if (!acme_state_ari_for(st, in->cert_id)) {
+        return;                  /* none, or for an older certificate */
+    }
+    d->replaces = in->cert_id;
+    d->ari_next = st->ari.next_fetch;
+    if (d->due == ACME_DUE_NO || d->due == ACME_DUE_WINDOW) {
+        *pwhen = st->ari.chosen;
+        d->due = st->ari.chosen <= in->now ? ACME_DUE_ARI : ACME_DUE_NO;
+        d->why = ACME_DUE_WHY_ARI;
+    }
+}
+
+void acme_due_decide(acme_due_decision_t *d, const acme_due_input_t *in)
+{
+    const acme_state_t *st = in->state;
+    apr_time_t when = in->when, next_try = st->next_try;
+    apr_time_t last_ok = st->last_success, now = in->now;
+
+    memset(d, 0, sizeof(*d));
+    d->due = in->due;
+    d->why = ACME_DUE_WHY_POLICY;
+    due_ari(d, &when, in);
+    /* `acmectl renew --cert-name` asked for a renewal now, backoff or not */
+    if (acme_state_renewal_requested(st)) {
+        d->due = ACME_DUE_REQUESTED;
+        d->why = ACME_DUE_WHY_REQUESTED;
+        d->answers_request = 1;
+        next_try = 0;
+    }
+    if (d->due == ACME_DUE_NO) {
+        due_hold(d, d->why, when);
+        return;
+    }
+    if (next_try > now && !(in->round == 1 && in->soon)) {
+        d->soon = in->round == 0 && next_try - now <= ACME_DUE_BATCH_SLACK;
+        due_hold(d, ACME_DUE_WHY_BACKOFF, next_try);
+        return;
+    }
+    /* a subset issued for want of some names is retried for the full set
+     * daily, not in every pass (each success restarts httpd) */
+    if (d->due == ACME_DUE_NAMES && in->allow_subset && st->dropped_names
+        && *st->dropped_names && last_ok + DAY > now) {
+        due_hold(d, ACME_DUE_WHY_SUBSET, last_ok + DAY);
+        return;
+    }
+    if (d->due == ACME_DUE_WINDOW && last_ok + ACME_DUE_MIN_RENEW_INTERVAL
+        > now && renewed_for_window(st)) {
+        due_hold(d, ACME_DUE_WHY_HOLDBACK,
+                 last_ok + ACME_DUE_MIN_RENEW_INTERVAL);
+        return;
+    }
+    if (next_try > now) {
+        d->why = ACME_DUE_WHY_BATCH;    /* round 1: with the others */
+    }
+    d->renew = 1;
+    d->not_before = now;
+}

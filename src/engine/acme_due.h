@@ -7,6 +7,7 @@
 #include "acme_common.h"
 #include "acme_key.h"
 #include "acme_store.h"
+#include "acme_state.h"
 
 /* One managed certificate (one ACMEDomain). */
 typedef struct acme_md_t {
@@ -69,5 +70,70 @@ apr_interval_time_t acme_sup_backoff(int failures);
 /* Sets Certbot's renewal parameters for a key type (key_type and
  * elliptic_curve or rsa_key_size). */
 void acme_sup_key_params(apr_table_t *params, acme_key_type_e type);
+
+/* A certificate renewed because of its window (or ARI) is not renewed again
+ * sooner: a window larger than the lifetime must not become an issuance
+ * loop. */
+#define ACME_DUE_MIN_RENEW_INTERVAL apr_time_from_sec(3600)
+/* Certificates whose backoff ends this close to a pass that starts others
+ * go with them: one restart instead of several. */
+#define ACME_DUE_BATCH_SLACK apr_time_from_sec(60)
+
+/* What decided a lineage's renewal, or its not being renewed now. */
+typedef enum {
+    ACME_DUE_WHY_POLICY = 0,          /* acme_sup_due: lifetime, names, key */
+    ACME_DUE_WHY_ARI,                 /* the CA's chosen time (RFC 9773) */
+    ACME_DUE_WHY_REQUESTED,           /* acmectl renew --cert-name */
+    ACME_DUE_WHY_BACKOFF,             /* failed lately: not before next_try */
+    ACME_DUE_WHY_BATCH,               /* its backoff ends within the slack:
+                                         it goes with the others */
+    ACME_DUE_WHY_SUBSET,              /* a subset is retried daily */
+    ACME_DUE_WHY_HOLDBACK             /* renewed for its window lately */
+} acme_due_why_e;
+
+/* Everything a decision is made from: plain values, no file is read. */
+typedef struct acme_due_input_t {
+    apr_time_t now;
+    acme_due_e due;                   /* acme_sup_due's decision */
+    apr_time_t when;                  /* ... and when it becomes due */
+    const acme_state_t *state;        /* the lineage's state (never NULL) */
+    const char *cert_id;              /* the current certificate's ARI
+                                         CertID, or NULL */
+    apr_time_t ari_until;             /* the CA's renewalInfo is not asked
+                                         for before this (0: every pass) */
+    int allow_subset;                 /* ACMEAllowSubsetOfNames */
+    int round;                        /* the pass's round: 0 what is due,
+                                         1 what is soon, with the others */
+    int soon;                         /* round 1: round 0 found it soon */
+} acme_due_input_t;
+
+/* Renew now, or not before a time, and why. */
+typedef struct acme_due_decision_t {
+    int renew;                        /* 1: order now */
+    acme_due_e due;                   /* the order's reason (its state's
+                                         due_reason); ACME_DUE_NO: none */
+    acme_due_why_e why;               /* what decided */
+    apr_time_t not_before;            /* !renew: nothing to do before this */
+    int soon;                         /* round 0, backing off: it ends
+                                         within ACME_DUE_BATCH_SLACK */
+    int answers_request;              /* the order answers the renewal
+                                         requests made so far */
+    const char *replaces;             /* ARI CertID the order replaces */
+    apr_time_t ari_next;              /* when the window must be asked for
+                                         again (0: every pass) */
+} acme_due_decision_t;
+
+/*
+ * Decides what a supervisor pass does with one lineage: acme_sup_due's
+ * decision, overridden for "not due" / "window" by the recorded ARI window
+ * of the current certificate; a renewal request of acmectl first; then the
+ * backoff after failures (in round 1 a lineage found soon goes anyway), the
+ * daily retry of a subset issued without some names, and the hold-back
+ * after a renewal for the window.
+ */
+void acme_due_decide(acme_due_decision_t *d, const acme_due_input_t *in);
+
+/* Returns a short word for a decision's reason ("backoff", ...). */
+const char *acme_due_why_name(acme_due_why_e why);
 
 #endif

@@ -14,41 +14,16 @@
 #include <apr_hash.h>
 
 #include "acme_supervisor.h"
+#include "acme_sup_int.h"
 #include "acme_cert.h"
-#include "acme_ari.h"
-#include "acme_client.h"
 #include "acme_csr.h"
-#include "acme_hook.h"
 #include "acme_http.h"
 #include "acme_ratelimit.h"
+#include "acme_state.h"
 #include "acme_renewal_hooks.h"
-#include "acme_names.h"
 #include "acme_util.h"
 #include "acme_worker.h"
 #include "acme_workpool.h"
-
-#define DAY apr_time_from_sec(86400)
-/* A certificate renewed because of its window is not renewed again sooner:
- * a window larger than the lifetime must not turn into an issuance loop. */
-#define MIN_RENEW_INTERVAL apr_time_from_sec(3600)
-/* Certificates whose backoff ends this close to a pass that starts others
- * go with them: one restart instead of several. */
-#define BATCH_SLACK apr_time_from_sec(60)
-
-/* What a pass learnt for the next one (an index of "nothing to do before"
- * times instead of re-reading every certificate each pass). Valid while
- * the store's change mark is the one the last pass left. */
-struct acme_sup_index_t {
-    apr_pool_t *pool;                 /* the conf's */
-    char mark[256];                   /* the change mark after that pass */
-    int valid;
-    int n;                            /* entries in quiet (conf->mds) */
-    apr_time_t *quiet;                /* per md: nothing to do before this
-                                         (0: look again) */
-    struct stat *state_st;            /* per md: its state file then (an
-                                         edit by hand is seen too) */
-    char *skip;                       /* this pass: the entry holds, skip */
-};
 
 
 acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p)
@@ -81,7 +56,7 @@ typedef struct job_t {
     acme_key_t *key;
     const char *key_pem;
     acme_worker_req_t req;           /* formatted when the worker starts */
-    json_t *state;
+    acme_state_t *state;
     apr_table_t *hook_output;        /* dns hook stdout by domain+value */
     const char *pre_hook;            /* the lineage's own hooks (Certbot's */
     const char *post_hook;           /* renewal conf: pre_hook, post_hook, */
@@ -111,81 +86,6 @@ static job_t *job_new(apr_pool_t *p, const char *type,
     return job;
 }
 
-/* Runs the dns-01 hook for a worker's request; returns the answer line. */
-static const char *job_dns(job_t *job, json_t *msg)
-{
-    const char *action = json_string_value(json_object_get(msg, "action"));
-    const char *domain = json_string_value(json_object_get(msg, "domain"));
-    const char *value = json_string_value(json_object_get(msg, "value"));
-    const char *all = json_string_value(json_object_get(msg, "all"));
-    apr_table_t *env = apr_table_make(job->p, 6);
-    acme_hook_result_t *hres = NULL;
-    const char *args[4], *key, *reply;
-    json_t *o;
-    char *text;
-    acme_err_t err;
-    apr_status_t rv;
-
-    if (!action || !domain || !value || !job->md->dns_hook
-        || (strcmp(action, "setup") && strcmp(action, "cleanup"))
-        || !acme_is_b64url(value, 128)
-        || acme_name_check(&domain, job->p, domain, NULL) != APR_SUCCESS) {
-        rv = acme_err_set(&err, job->p, ACME_EPROTO, "malformed dns-01 "
-                          "request from the worker");
-        goto reply;
-    }
-    key = apr_pstrcat(job->p, domain, " ", value, NULL);
-    apr_table_set(env, "CERTBOT_DOMAIN", domain);
-    apr_table_set(env, "CERTBOT_VALIDATION", value);
-    apr_table_set(env, "CERTBOT_REMAINING_CHALLENGES", apr_itoa(job->p,
-                  (int)json_integer_value(json_object_get(msg, "remaining"))));
-    apr_table_set(env, "CERTBOT_ALL_DOMAINS", all ? all : domain);
-    if (!strcmp(action, "cleanup")) {
-        /* the setup's environment, plus what setup printed (Certbot's
-         * manual hooks behave so) */
-        const char *out = apr_table_get(job->hook_output, key);
-        const char *senv = apr_table_get(job->hook_output,
-                                         apr_pstrcat(job->p, key, " env",
-                                                     NULL));
-        if (senv) {
-            char *copy = apr_pstrdup(job->p, senv), *sep = strchr(copy, '\n');
-            if (sep) {
-                *sep = '\0';
-                apr_table_set(env, "CERTBOT_REMAINING_CHALLENGES", copy);
-                apr_table_set(env, "CERTBOT_ALL_DOMAINS", sep + 1);
-            }
-        }
-        apr_table_set(env, "CERTBOT_AUTH_OUTPUT", out ? out : "");
-    }
-    args[0] = action;
-    args[1] = domain;
-    args[2] = value;
-    args[3] = NULL;
-    rv = acme_hook_run(&hres, job->p, "dns-01 hook", job->md->dns_hook, args,
-                       env, job->md->hook_timeout > 0 ? job->md->hook_timeout
-                       : apr_time_from_sec(120), &err);
-    if (rv == APR_SUCCESS && !strcmp(action, "setup")) {
-        apr_table_set(job->hook_output, key, hres->out);
-        apr_table_set(job->hook_output, apr_pstrcat(job->p, key, " env",
-                                                    NULL),
-                      apr_pstrcat(job->p, apr_table_get(env,
-                                  "CERTBOT_REMAINING_CHALLENGES"), "\n",
-                                  apr_table_get(env, "CERTBOT_ALL_DOMAINS"),
-                                  NULL));
-    }
-    acme_log(rv == APR_SUCCESS ? ACME_LOG_INFO : ACME_LOG_ERR,
-             "%s: dns-01 hook %s %s: %s", job->md->name, action, domain,
-             rv == APR_SUCCESS ? "done" : err.msg);
-reply:
-    o = rv == APR_SUCCESS ? json_pack("{s:b}", "ok", 1)
-        : json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
-    text = json_dumps(o, JSON_COMPACT);
-    reply = apr_pstrdup(job->p, text);
-    free(text);
-    json_decref(o);
-    return reply;
-}
-
 /* The pool asks: a message from the worker during a job. */
 static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
 {
@@ -199,7 +99,7 @@ static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
         return "{\"ok\":false,\"error\":\"no dns-01 hook for this "
                "request\"}";
     }
-    return job_dns(job, msg);
+    return acme_sup_dns_answer(job->md, job->hook_output, msg, job->p);
 }
 
 /* Runs one job alone (on the pass's workers) and waits for it. */
@@ -221,32 +121,17 @@ static acme_workpool_t *job_pool(acme_sup_conf_t *conf, apr_pool_t *p,
                               conf->max_workers, conf->worker_timeout, cb);
 }
 
-/* --- state --- */
-
-static apr_int64_t st_int(json_t *st, const char *key)
+acme_task_t *acme_sup_ari_run(acme_workpool_t *wp, const acme_sup_conf_t *conf,
+                              apr_array_header_t *ids, apr_pool_t *p)
 {
-    return (apr_int64_t)json_integer_value(json_object_get(st, key));
-}
+    /* no account involved: unauthenticated GETs */
+    job_t *job = job_new(p, "ari", conf, NULL, NULL);
 
-static void st_set_int(json_t *st, const char *key, apr_int64_t v)
-{
-    json_object_set_new(st, key, json_integer((json_int_t)v));
+    job->req.name = "renewal info";
+    job->req.cert_ids = ids;
+    run_one(wp, job);
+    return &job->task;
 }
-
-static void st_set_str(json_t *st, const char *key, const char *v)
-{
-    json_object_set_new(st, key, v ? json_string(v) : json_null());
-}
-
-/* `acmectl renew --cert-name` counts its requests in renew_requests; an
- * attempt answers them all by copying the count to renew_requests_done.
- * (A counter, not a time: a request made in the second an attempt ended
- * is not lost.) */
-static int renewal_requested(json_t *st)
-{
-    return st_int(st, "renew_requests") > st_int(st, "renew_requests_done");
-}
-
 
 /* --- the pass --- */
 
@@ -281,7 +166,7 @@ static void job_lineage_hooks(job_t *job, const acme_store_t *store)
  * made by job_keys when a worker is about to take it. */
 static job_t *job_make(acme_store_t *store, acme_sup_conf_t *conf,
                        acme_md_t *md, const apr_array_header_t *names,
-                       acme_due_e due, json_t *state,
+                       acme_due_e due, acme_state_t *state,
                        const char *account_key_pem, const char *account_url,
                        apr_pool_t *p)
 {
@@ -397,16 +282,6 @@ static const char *job_activate(job_t *job, acme_store_t *store,
     return NULL;
 }
 
-/* Whether the last success was a renewal for the window or ARI (the only
- * ones the one-hour hold-back is for; a first issuance is not). */
-static int renewed_for_window(json_t *state)
-{
-    const char *r = json_string_value(json_object_get(state, "due_reason"));
-
-    return r && (!strcmp(r, acme_due_name(ACME_DUE_WINDOW))
-                 || !strcmp(r, acme_due_name(ACME_DUE_ARI)));
-}
-
 /* The names of a that are not in b. */
 static apr_array_header_t *subtract(apr_pool_t *p,
                                    const apr_array_header_t *a,
@@ -428,11 +303,6 @@ static apr_interval_time_t hook_timeout(const acme_sup_conf_t *conf)
 {
     return conf->hook_timeout > 0 ? conf->hook_timeout
                                   : apr_time_from_sec(120);
-}
-
-static apr_time_t min_time(apr_time_t a, apr_time_t b)
-{
-    return (!a || (b && b < a)) ? b : a;
 }
 
 /* Removes every answer file from STORE/challenges/ (only called while no
@@ -457,331 +327,9 @@ static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
     apr_dir_close(d);
 }
 
-/* --- ARI (RFC 9773) --- */
-
-/* A lineage's CertID and serial, computed once per pass. */
-typedef struct {
-    const char *id;
-    const char *serial;
-} cert_id_t;
-
-/* The CertID of a lineage's current certificate, or NULL (no AKI, no
- * certificate); cached in `cache` (name -> cert_id_t) for the pass. */
-static const char *lineage_cert_id(const acme_store_t *store,
-                                   const char *name, const char **pserial,
-                                   apr_hash_t *cache, apr_pool_t *p)
-{
-    cert_id_t *c = apr_hash_get(cache, name, APR_HASH_KEY_STRING);
-    acme_lineage_t *l;
-    apr_pool_t *tp;
-
-    if (!c) {
-        /* the parsed lineage is dropped at once: only two strings stay */
-        c = apr_pcalloc(p, sizeof(*c));
-        apr_pool_create(&tp, p);
-        if (acme_store_lineage_load(&l, store, name, tp, NULL) == APR_SUCCESS
-            && l->ari_cert_id) {
-            c->id = apr_pstrdup(p, l->ari_cert_id);
-            c->serial = apr_pstrdup(p, l->serial);
-        }
-        apr_pool_destroy(tp);
-        apr_hash_set(cache, apr_pstrdup(p, name), APR_HASH_KEY_STRING, c);
-    }
-    *pserial = c->serial;
-    return c->id;
-}
-
-/* Asks the CA (through a worker: the supervisor does not talk to it) for
- * the renewal windows of the lineages whose recorded window is missing or
- * stale, and records them in state/NAME.json "ari". */
-static void ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
-                        acme_workpool_t *wp, apr_time_t now, apr_hash_t *ids_cache,
-                        apr_time_t *pari_until, apr_pool_t *p)
-{
-    apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
-    apr_array_header_t *mds = apr_array_make(p, 4, sizeof(acme_md_t *));
-    apr_array_header_t *serials = apr_array_make(p, 4, sizeof(const char *));
-    acme_worker_res_t *wres;
-    json_t *global = NULL, *windows = NULL;
-    job_t *job;
-    acme_err_t err;
-    int i;
-
-    /* a CA without renewalInfo is asked again daily, not every pass */
-    *pari_until = 0;
-    acme_store_state_load(&global, store, "_ari", p);
-    if (global && json_is_string(json_object_get(global, "ca"))
-        && !strcmp(json_string_value(json_object_get(global, "ca")),
-                   conf->ca_url)
-        && json_integer_value(json_object_get(global, "unsupported_until"))
-           > apr_time_sec(now)) {
-        *pari_until = apr_time_from_sec(json_integer_value(json_object_get(
-                                        global, "unsupported_until")));
-        goto cleanup;
-    }
-    for (i = 0; i < conf->mds->nelts; i++) {
-        acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
-        const char *serial = NULL, *id;
-        json_t *st = NULL, *ari;
-        int fresh;
-
-        if (conf->index->skip[i]) {
-            continue;                /* its window was fresh last pass */
-        }
-        id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
-        if (!id) {
-            continue;
-        }
-        acme_store_state_load(&st, store, md->name, p);
-        ari = json_object_get(st, "ari");
-        fresh = ari && json_is_string(json_object_get(ari, "cert_id"))
-            && !strcmp(json_string_value(json_object_get(ari, "cert_id")), id)
-            && json_integer_value(json_object_get(ari, "next_fetch"))
-               > apr_time_sec(now);
-        if (st) json_decref(st);
-        if (!fresh) {
-            APR_ARRAY_PUSH(ids, const char *) = id;
-            APR_ARRAY_PUSH(mds, acme_md_t *) = md;
-            APR_ARRAY_PUSH(serials, const char *) = serial;
-        }
-    }
-    if (!ids->nelts) {
-        goto cleanup;
-    }
-    /* no account involved: unauthenticated GETs */
-    job = job_new(p, "ari", conf, NULL, NULL);
-    job->req.name = "renewal info";
-    job->req.cert_ids = ids;
-    run_one(wp, job);
-    if (job->task.failure || !job->task.result
-        || acme_worker_res_parse(&wres, p, job->task.result,
-                                 strlen(job->task.result), &err)
-           != APR_SUCCESS || !wres->ok) {
-        acme_log(ACME_LOG_WARN, "renewal information (ARI) unavailable: %s",
-                 job->task.failure ? job->task.failure
-                 : !job->task.result ? "no answer"
-                 : wres && wres->error ? wres->error : "malformed answer");
-        goto cleanup;
-    }
-    if (!wres->ari) {
-        if (!global) global = json_object();
-        json_object_set_new(global, "ca", json_string(conf->ca_url));
-        json_object_set_new(global, "unsupported_until",
-                            json_integer(apr_time_sec(now + DAY)));
-        acme_store_state_save(store, "_ari", global, p);
-        *pari_until = now + DAY;
-        goto cleanup;
-    }
-    windows = json_loads(wres->windows ? wres->windows : "{}", 0, NULL);
-    for (i = 0; i < ids->nelts; i++) {
-        const char *id = APR_ARRAY_IDX(ids, i, const char *);
-        acme_md_t *md = APR_ARRAY_IDX(mds, i, acme_md_t *);
-        json_t *w = json_object_get(windows, id), *st = NULL, *old, *rec;
-        acme_ari_window_t win;
-        apr_time_t chosen;
-
-        if (!json_is_object(w) || json_object_get(w, "error")
-            || acme_ari_parse_time(&win.start, json_string_value(
-                   json_object_get(w, "start"))) != APR_SUCCESS
-            || acme_ari_parse_time(&win.end, json_string_value(
-                   json_object_get(w, "end"))) != APR_SUCCESS) {
-            acme_log(ACME_LOG_WARN, "%s: no renewal window from the CA: %s",
-                     md->name, json_string_value(json_object_get(w, "error"))
-                     ? json_string_value(json_object_get(w, "error"))
-                     : "missing");
-            continue;
-        }
-        win.explanation_url = json_string_value(json_object_get(w,
-                                                 "explanation"));
-        win.retry_after = apr_time_from_sec(json_integer_value(
-                              json_object_get(w, "retry_after")));
-        acme_store_state_load(&st, store, md->name, p);
-        old = json_object_get(st, "ari");
-        /* the same window keeps its chosen time */
-        if (old && json_integer_value(json_object_get(old, "start"))
-                   == apr_time_sec(win.start)
-            && json_integer_value(json_object_get(old, "end"))
-               == apr_time_sec(win.end)
-            && json_is_string(json_object_get(old, "cert_id"))
-            && !strcmp(json_string_value(json_object_get(old, "cert_id")),
-                       id)) {
-            chosen = apr_time_from_sec(json_integer_value(
-                         json_object_get(old, "chosen")));
-        }
-        else if (acme_ari_choose(&chosen, &win, now, p, NULL)
-                 != APR_SUCCESS) {
-            json_decref(st);
-            continue;
-        }
-        rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "cert_id", id,
-                        "serial", APR_ARRAY_IDX(serials, i, const char *),
-                        "start", (json_int_t)apr_time_sec(win.start),
-                        "end", (json_int_t)apr_time_sec(win.end),
-                        "chosen", (json_int_t)apr_time_sec(chosen),
-                        "next_fetch", (json_int_t)apr_time_sec(
-                            now + (win.retry_after > 0 ? win.retry_after
-                                   : ACME_ARI_RETRY_DEFAULT)));
-        if (win.explanation_url) {
-            json_object_set_new(rec, "explanation",
-                                json_string(win.explanation_url));
-        }
-        json_object_set_new(st, "ari", rec);
-        acme_store_state_save(store, md->name, st, p);
-        acme_log(ACME_LOG_INFO, "%s: the CA suggests renewing between %s and "
-                 "%s; chosen %s", md->name, acme_iso_time(p, win.start),
-                 acme_iso_time(p, win.end), acme_iso_time(p, chosen));
-        json_decref(st);
-    }
-cleanup:
-    if (windows) json_decref(windows);
-    if (global) json_decref(global);
-}
-
-/* Applies the recorded ARI window to a "not due" / "window" decision:
- * the CA's window decides when it is known for the current certificate.
- * Sets *preplaces to the CertID the new order replaces, and *pari_next to
- * when the window must be asked for again (ari_until, what ari_refresh
- * said of the CA, when there is no record for this certificate). */
-static acme_due_e ari_due(acme_due_e due, apr_time_t *pwhen,
-                          const acme_store_t *store, const acme_md_t *md,
-                          json_t *state, apr_time_t now,
-                          const char **preplaces, apr_time_t ari_until,
-                          apr_time_t *pari_next, apr_hash_t *ids_cache,
-                          apr_pool_t *p)
-{
-    json_t *ari = json_object_get(state, "ari");
-    const char *serial = NULL, *id;
-    apr_time_t chosen;
-
-    *preplaces = NULL;
-    *pari_next = ari_until;
-    if (!json_is_object(ari)) {
-        return due;
-    }
-    id = lineage_cert_id(store, md->name, &serial, ids_cache, p);
-    if (!id || !json_is_string(json_object_get(ari, "cert_id"))
-        || strcmp(json_string_value(json_object_get(ari, "cert_id")), id)) {
-        return due;              /* a record for an older certificate */
-    }
-    *preplaces = id;
-    *pari_next = apr_time_from_sec(json_integer_value(json_object_get(ari,
-                                                          "next_fetch")));
-    if (due != ACME_DUE_NO && due != ACME_DUE_WINDOW) {
-        return due;              /* missing names, expiry, ... come first */
-    }
-    chosen = apr_time_from_sec(json_integer_value(json_object_get(ari,
-                                                                  "chosen")));
-    *pwhen = chosen;
-    return chosen <= now ? ACME_DUE_ARI : ACME_DUE_NO;
-}
-
-/* The identity of md's state file (all zero when it is missing). */
-static void state_stat(struct stat *st, const acme_store_t *store,
-                       const acme_md_t *md, apr_pool_t *p)
-{
-    if (stat(acme_store_path(store, p, "state", apr_pstrcat(p, md->name,
-                             ".json", NULL), NULL), st) != 0) {
-        memset(st, 0, sizeof(*st));
-    }
-}
-
-/* Whether the index still holds for conf->mds[i] at now: its quiet time is
- * ahead and its state file is the one it was decided on. */
-static int index_quiet(acme_sup_conf_t *conf, const acme_store_t *store,
-                       int i, apr_time_t now, apr_pool_t *p)
-{
-    struct acme_sup_index_t *idx = conf->index;
-    struct stat st, *was = &idx->state_st[i];
-
-    if (idx->quiet[i] <= now) {
-        return 0;
-    }
-    state_stat(&st, store, APR_ARRAY_IDX(conf->mds, i, acme_md_t *), p);
-    return acme_file_same(&st, was);
-}
-
-/* Starts a pass's use of the index: sized to conf->mds, forgotten when
- * the store changed since the last pass ended (acmectl wrote to it); says
- * which certificates the pass can skip. */
-static void index_begin(acme_sup_conf_t *conf, const acme_store_t *store,
-                        apr_time_t now, apr_pool_t *p)
-{
-    struct acme_sup_index_t *idx = conf->index;
-    const char *mark;
-    int i;
-
-    if (idx->n != conf->mds->nelts) {
-        idx->n = conf->mds->nelts;
-        idx->quiet = apr_pcalloc(idx->pool, sizeof(apr_time_t)
-                                 * (apr_size_t)(idx->n + 1));
-        idx->state_st = apr_pcalloc(idx->pool, sizeof(struct stat)
-                                    * (apr_size_t)(idx->n + 1));
-        idx->skip = apr_pcalloc(idx->pool, (apr_size_t)(idx->n + 1));
-        idx->valid = 0;
-    }
-    mark = acme_store_change_mark(store, p);
-    if (!idx->valid || strcmp(mark, idx->mark)) {
-        memset(idx->quiet, 0, sizeof(apr_time_t) * (apr_size_t)(idx->n + 1));
-    }
-    idx->valid = 0;
-    for (i = 0; i < idx->n; i++) {
-        idx->skip[i] = (char)index_quiet(conf, store, i, now, p);
-    }
-}
-
-/* Ends it: what this pass wrote is known, so its own mark is kept. */
-static void index_end(acme_sup_conf_t *conf, const acme_store_t *store,
-                      apr_pool_t *p)
-{
-    struct acme_sup_index_t *idx = conf->index;
-    const char *mark = acme_store_change_mark(store, p);
-
-    if (strlen(mark) < sizeof(idx->mark)) {
-        strcpy(idx->mark, mark);
-        idx->valid = 1;
-    }
-}
-
-/* Nothing to do for conf->mds[i] before `until`, nor before ari_next, when
- * the CA's renewal window must be asked for again (0: every pass). */
-static void sup_quiet(acme_sup_conf_t *conf, acme_sup_result_t *res, int i,
-                      apr_time_t until, apr_time_t ari_next,
-                      const struct stat *seen)
-{
-    res->next_wakeup = min_time(res->next_wakeup, until);
-    conf->index->quiet[i] = !ari_next ? 0 : until < ari_next ? until
-                                                             : ari_next;
-    if (conf->index->quiet[i]) {
-        /* the identity the state file had before it was read: an edit
-         * made while the pass decided (acmectl, an administrator) is seen
-         * by the next pass */
-        conf->index->state_st[i] = *seen;
-    }
-}
-
-/* What the jobs of a pass share. */
-typedef struct pass_t {
-    acme_sup_conf_t *conf;
-    acme_store_t *store;
-    acme_sup_result_t *res;
-    apr_pool_t *p;
-    apr_time_t now;
-    apr_array_header_t *jobs;        /* job_t *; retries are appended */
-    acme_workpool_t *wp;
-    acme_key_t *account_key;
-    const char *account_id;
-    const char *account_url;
-    const char *account_pem;
-    acme_dup_guard_t *guard;         /* issuances by name set, written
-                                        once when the orders are done */
-    apr_array_header_t *renewed;     /* names, for the post hook */
-    apr_array_header_t *pre_ran;     /* lineage pre_hooks run (each once) */
-    apr_array_header_t *failed;
-} pass_t;
-
 /* Stores the account a worker registered (or found again after the CA
  * forgot it), unless it is the one the pass already uses. */
-static void pass_account(pass_t *ps, job_t *job)
+static void pass_account(acme_sup_pass_t *ps, job_t *job)
 {
     acme_worker_res_t *wres = NULL;
     acme_err_t err;
@@ -825,7 +373,7 @@ static void pass_account(pass_t *ps, job_t *job)
 static apr_status_t pass_start(acme_task_t *task, void *baton,
                                acme_err_t *err)
 {
-    pass_t *ps = baton;
+    acme_sup_pass_t *ps = baton;
     job_t *job = (job_t *)task;
     apr_status_t rv = APR_SUCCESS;
 
@@ -852,15 +400,126 @@ cleanup:
     return rv;
 }
 
-/* A job ended: a certificate to validate and store, a failure to record,
- * or (ACMEAllowSubsetOfNames) a new job without the name that failed. */
-static void job_finish(pass_t *ps, job_t *job)
+/* ACMEAllowSubsetOfNames: when the worker says which name failed, that
+ * name is dropped and the rest ordered at once, with a new key and CSR.
+ * Returns 1 when it queued that job (the state is saved when it ends). */
+static int job_retry_subset(acme_sup_pass_t *ps, job_t *job,
+                            const acme_worker_res_t *wres, const char *why)
+{
+    apr_pool_t *p = ps->p;
+    apr_array_header_t *rest;
+    job_t *again;
+    int j;
+
+    if (!wres || wres->ok || !job->md->allow_subset || !wres->failed_name
+        || job->names->nelts <= 1
+        || !acme_array_contains(job->names, wres->failed_name)) {
+        return 0;
+    }
+    rest = apr_array_make(p, job->names->nelts, sizeof(const char *));
+    for (j = 0; j < job->names->nelts; j++) {
+        const char *n = APR_ARRAY_IDX(job->names, j, const char *);
+        if (strcasecmp(n, wres->failed_name)) {
+            APR_ARRAY_PUSH(rest, const char *) = n;
+        }
+    }
+    acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
+             "(ACMEAllowSubsetOfNames)", job->md->name, wres->failed_name,
+             why);
+    again = job_make(ps->store, ps->conf, job->md, rest, job->due, job->state,
+                     ps->account_pem, ps->account_url, p);
+    again->req.replaces = job->req.replaces;
+    APR_ARRAY_PUSH(ps->jobs, job_t *) = again;
+    return 1;
+}
+
+/* A certificate stored and live: recorded in the state, then the deploy
+ * hooks, once per renewed lineage (a failure is reported and undoes
+ * nothing). */
+static void job_succeeded(acme_sup_pass_t *ps, job_t *job,
+                          const acme_worker_res_t *wres, int version)
 {
     acme_sup_conf_t *conf = ps->conf;
     acme_store_t *store = ps->store;
-    acme_sup_result_t *res = ps->res;
+    acme_state_t *st = job->state;
     apr_pool_t *p = ps->p;
-    apr_time_t now = ps->now;
+    apr_table_t *env = apr_table_make(p, 2);
+    const char *msg = NULL;
+
+    ps->res->activated++;
+    st->status = "valid";
+    st->failures = 0;
+    st->last_success = ps->now;
+    st->next_try = 0;
+    st->last_error = NULL;
+    st->last_problem = NULL;
+    if (job->names == job->md->names) {
+        st->dropped_names = NULL;
+    }
+    st->challenge = wres->challenge_types;
+    st->cert_version = version;
+    st->renewals++;
+    acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
+             "(version %d, %s)", job->md->name, version,
+             acme_due_name(job->due));
+    APR_ARRAY_PUSH(ps->renewed, const char *) =
+        acme_array_join(p, job->names, " ");
+    acme_dup_guard_note(ps->guard, job->names, ps->now, p);
+    apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store, p, "live",
+                  job->md->name, NULL));
+    apr_table_set(env, "RENEWED_DOMAINS",
+                  acme_array_join(p, job->md->names, " "));
+    if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook, 0, env,
+                               hook_timeout(conf), &msg, p)) {
+        st->last_hook_error = msg;
+    }
+    /* then the lineage's own (Certbot's renew_hook), unless it is
+     * ACMEDeployHook itself */
+    if (job->renew_hook && (!conf->deploy_hook
+                            || strcmp(conf->deploy_hook, job->renew_hook))
+        && acme_renewal_hooks_run(store, "deploy", job->renew_hook, 1, env,
+                                  hook_timeout(conf), &msg, p)) {
+        st->last_hook_error = msg;
+    }
+}
+
+/* An attempt failed: recorded with its backoff (the CA's Retry-After
+ * honoured, but never more than a week). */
+static void job_failed(acme_sup_pass_t *ps, job_t *job, const acme_worker_res_t *wres,
+                       const char *why)
+{
+    acme_state_t *st = job->state;
+    int failures = st->failures + 1;
+    apr_interval_time_t wait = acme_sup_backoff(failures);
+
+    if (wres && wres->retry_after > 0
+        && apr_time_from_sec(wres->retry_after) > wait) {
+        wait = apr_time_from_sec(wres->retry_after > ACME_HTTP_RETRY_AFTER_MAX
+                                 ? ACME_HTTP_RETRY_AFTER_MAX
+                                 : wres->retry_after);
+    }
+    ps->res->failed++;
+    APR_ARRAY_PUSH(ps->failed, const char *) =
+        acme_array_join(ps->p, job->md->names, " ");
+    st->status = "error";
+    st->failures = failures;
+    /* the backoff counts from the end of the attempt, which may have taken
+     * long (a slow CA) */
+    st->next_try = apr_time_now() + wait;
+    st->last_error = why;
+    st->last_problem = wres ? wres->problem_type : NULL;
+    ps->res->next_wakeup = acme_sup_min_time(ps->res->next_wakeup,
+                                             apr_time_now() + wait);
+    acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
+             "next attempt in %d s", job->md->name, why,
+             (int)apr_time_sec(wait));
+}
+
+/* A job ended: a certificate to validate and store, a failure to record,
+ * or (ACMEAllowSubsetOfNames) a new job without the name that failed. */
+static void job_finish(acme_sup_pass_t *ps, job_t *job)
+{
+    apr_pool_t *p = ps->p;
     acme_worker_res_t *wres = NULL;
     const char *why = job->task.failure;
     acme_err_t err;
@@ -880,132 +539,32 @@ static void job_finish(pass_t *ps, job_t *job)
     if (!why && !wres->chain_pem) {
         why = "worker result is ok but has no chain";
     }
-    /* ACMEAllowSubsetOfNames: the name that failed is dropped and the
-     * rest ordered at once, with a new key and CSR */
-    if (why && wres && !wres->ok && job->md->allow_subset
-        && wres->failed_name && job->names->nelts > 1
-        && acme_array_contains(job->names, wres->failed_name)) {
-        apr_array_header_t *rest = apr_array_make(p, job->names->nelts,
-                                                  sizeof(const char *));
-        job_t *again;
-        int j;
-        for (j = 0; j < job->names->nelts; j++) {
-            const char *n = APR_ARRAY_IDX(job->names, j, const char *);
-            if (strcasecmp(n, wres->failed_name)) {
-                APR_ARRAY_PUSH(rest, const char *) = n;
-            }
-        }
-        acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
-                 "(ACMEAllowSubsetOfNames)", job->md->name,
-                 wres->failed_name, why);
-        again = job_make(store, conf, job->md, rest, job->due, job->state,
-                         ps->account_pem, ps->account_url, p);
-        again->req.replaces = job->req.replaces;
-        APR_ARRAY_PUSH(ps->jobs, job_t *) = again;
+    if (why && job_retry_subset(ps, job, wres, why)) {
         return;                  /* the state is saved when it ends */
     }
     if (!why && job->names != job->md->names) {
-        st_set_str(job->state, "dropped_names", acme_array_join(p,
-            subtract(p, job->md->names, job->names), " "));
+        job->state->dropped_names = acme_array_join(p,
+            subtract(p, job->md->names, job->names), " ");
     }
     if (!why) {
-        why = job_activate(job, store, conf, wres, ps->account_id,
+        why = job_activate(job, ps->store, ps->conf, wres, ps->account_id,
                            &version);
     }
-    st_set_int(job->state, "last_attempt", apr_time_sec(now));
-    st_set_int(job->state, "attempts", st_int(job->state, "attempts") + 1);
-    st_set_str(job->state, "name", job->md->name);
-    json_object_set_new(job->state, "names", json_array());
-    {
-        int j;
-        for (j = 0; j < job->md->names->nelts; j++) {
-            json_array_append_new(json_object_get(job->state, "names"),
-                json_string(APR_ARRAY_IDX(job->md->names, j,
-                                          const char *)));
-        }
-    }
+    job->state->last_attempt = ps->now;
+    job->state->attempts++;
+    job->state->name = job->md->name;
+    job->state->names = apr_array_copy(p, job->md->names);
     if (!why) {
-        res->activated++;
-        st_set_str(job->state, "status", "valid");
-        st_set_int(job->state, "failures", 0);
-        st_set_int(job->state, "last_success", apr_time_sec(now));
-        st_set_int(job->state, "next_try", 0);
-        st_set_str(job->state, "last_error", NULL);
-        st_set_str(job->state, "last_problem", NULL);
-        if (job->names == job->md->names) {
-            st_set_str(job->state, "dropped_names", NULL);
-        }
-        st_set_str(job->state, "challenge", wres->challenge_types);
-        st_set_int(job->state, "version", version);
-        st_set_int(job->state, "renewals",
-                   st_int(job->state, "renewals") + 1);
-        acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
-                 "(version %d, %s)", job->md->name, version,
-                 acme_due_name(job->due));
-        APR_ARRAY_PUSH(ps->renewed, const char *) =
-            acme_array_join(p, job->names, " ");
-        acme_dup_guard_note(ps->guard, job->names, now, p);
-        {
-            /* deploy hooks: once per renewed lineage; a failure is
-             * reported and undoes nothing */
-            apr_table_t *env = apr_table_make(p, 2);
-            const char *msg = NULL;
-            apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store,
-                          p, "live", job->md->name, NULL));
-            apr_table_set(env, "RENEWED_DOMAINS",
-                          acme_array_join(p, job->md->names, " "));
-            if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook,
-                                       0, env, hook_timeout(conf), &msg,
-                                       p)) {
-                st_set_str(job->state, "last_hook_error", msg);
-            }
-            /* then the lineage's own (Certbot's renew_hook), unless it is
-             * ACMEDeployHook itself */
-            if (job->renew_hook && (!conf->deploy_hook
-                                    || strcmp(conf->deploy_hook,
-                                              job->renew_hook))
-                && acme_renewal_hooks_run(store, "deploy", job->renew_hook,
-                                          1, env, hook_timeout(conf), &msg,
-                                          p)) {
-                st_set_str(job->state, "last_hook_error", msg);
-            }
-        }
+        job_succeeded(ps, job, wres, version);
     }
     else {
-        int failures = (int)st_int(job->state, "failures") + 1;
-        apr_interval_time_t wait = acme_sup_backoff(failures);
-        if (wres && wres->retry_after > 0
-            && apr_time_from_sec(wres->retry_after) > wait) {
-            /* honoured, but never more than a week */
-            wait = apr_time_from_sec(wres->retry_after
-                                     > ACME_HTTP_RETRY_AFTER_MAX
-                                     ? ACME_HTTP_RETRY_AFTER_MAX
-                                     : wres->retry_after);
-        }
-        res->failed++;
-        APR_ARRAY_PUSH(ps->failed, const char *) =
-            acme_array_join(p, job->md->names, " ");
-        st_set_str(job->state, "status", "error");
-        st_set_int(job->state, "failures", failures);
-        /* the backoff counts from the end of the attempt, which may
-         * have taken long (a slow CA) */
-        st_set_int(job->state, "next_try",
-                   apr_time_sec(apr_time_now() + wait));
-        st_set_str(job->state, "last_error", why);
-        st_set_str(job->state, "last_problem",
-                   wres ? wres->problem_type : NULL);
-        res->next_wakeup = min_time(res->next_wakeup,
-                                    apr_time_now() + wait);
-        acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
-                 "next attempt in %d s", job->md->name, why,
-                 (int)apr_time_sec(wait));
+        job_failed(ps, job, wres, why);
     }
-    st_set_str(job->state, "due_reason", acme_due_name(job->due));
+    job->state->due_reason = acme_due_name(job->due);
     /* flushed by the next certificate's flush or at the end of the pass */
-    acme_store_state_save_unsynced(store, job->md->name, job->state, p);
-    apr_file_remove(acme_store_path(store, p, "staging", job->md->name,
+    acme_state_save(ps->store, job->state, 0, p, NULL);
+    apr_file_remove(acme_store_path(ps->store, p, "staging", job->md->name,
                                     "privkey.pem", NULL), p);
-    json_decref(job->state);
 }
 
 /* The pool says a task ended. */
@@ -1018,35 +577,153 @@ static void pass_done(acme_task_t *task, void *baton)
     }
 }
 
-apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
-                           apr_pool_t *p)
+
+apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps)
 {
-    acme_store_t *store;
-    acme_key_t *account_key = NULL;
-    const char *account_id = NULL, *account_url = NULL, *account_pem = NULL;
-    apr_array_header_t *jobs;
-    apr_time_t now = apr_time_now();
-    apr_file_t *lock = NULL;
-    apr_hash_t *ids_cache;
-    apr_pool_t *ip;                 /* per certificate, cleared each time */
-    apr_time_t ari_until = 0;
-    acme_workpool_cb_t cb;
-    acme_workpool_t *wp;
-    pass_t ps;
-    apr_status_t status = APR_SUCCESS;
-    int *soon, round;
+    const char *ca_url = ps->conf->ca_url;
     apr_size_t len;
     acme_err_t err;
     apr_status_t rv;
+
+    if (ps->account_pem) {
+        return APR_SUCCESS;
+    }
+    memset(&err, 0, sizeof(err));
+    rv = acme_store_account_find(&ps->account_id, ps->store, ca_url, ps->p);
+    if (rv == APR_SUCCESS && ps->account_id) {
+        rv = acme_store_account_load(&ps->account_key, &ps->account_url,
+                                     ps->store, ca_url, ps->account_id,
+                                     ps->p, &err);
+    }
+    else {
+        ps->account_id = NULL;
+        rv = acme_key_generate(&ps->account_key, ps->p, ACME_KEY_EC256, &err);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = acme_key_to_pem(&ps->account_pem, &len, ps->p, ps->account_key);
+    }
+    if (rv != APR_SUCCESS) {
+        ps->account_pem = NULL;
+        acme_log(ACME_LOG_ERR, "account for %s unusable: %s", ca_url,
+                 err.msg ? err.msg : "key error");
+    }
+    return rv;
+}
+
+void acme_sup_pass_order(acme_sup_pass_t *ps, acme_md_t *md, acme_due_e due,
+                         acme_state_t *state, const char *replaces)
+{
+    job_t *job = job_make(ps->store, ps->conf, md, NULL, due, state,
+                          ps->account_pem, ps->account_url, ps->p);
+
+    /* RFC 9773: say which certificate this order replaces */
+    job->req.replaces = replaces;
+    APR_ARRAY_PUSH(ps->jobs, job_t *) = job;
+}
+
+/* Sets the pass up: its workers, the index, the ARI windows refreshed. */
+static void pass_init(acme_sup_pass_t *ps, acme_workpool_cb_t *cb,
+                      acme_sup_conf_t *conf, acme_store_t *store,
+                      acme_sup_result_t *res, apr_pool_t *p)
+{
+    memset(cb, 0, sizeof(*cb));
+    cb->start = pass_start;
+    cb->done = pass_done;
+    cb->baton = ps;
+    ps->conf = conf;
+    ps->store = store;
+    ps->res = res;
+    ps->p = p;
+    ps->now = apr_time_now();        /* the lock's wait may have been long */
+    /* No worker runs between passes: an answer still in challenges/ was
+     * left by one that was killed. It must not be served forever. */
+    clean_challenges(store, p);
+    acme_sup_index_begin(conf, store, ps->now, p);
+    ps->ids_cache = apr_hash_make(p);
+    ps->wp = job_pool(conf, p, cb);
+    acme_sup_ari_refresh(store, conf, ps->wp, ps->now, ps->ids_cache,
+                         &ps->ari_until, p);
+    apr_pool_create(&ps->ip, p);
+    ps->jobs = apr_array_make(p, 4, sizeof(job_t *));
+    ps->soon = apr_pcalloc(p, sizeof(int)
+                               * (apr_size_t)(conf->mds->nelts + 1));
+    ps->renewed = apr_array_make(p, 4, sizeof(const char *));
+    ps->pre_ran = apr_array_make(p, 2, sizeof(const char *));
+    ps->failed = apr_array_make(p, 4, sizeof(const char *));
+}
+
+/* Post hooks: ACMEPostHook once after the pass, then the lineages' own
+ * post_hooks, each command once. */
+static void pass_post_hooks(acme_sup_pass_t *ps)
+{
+    apr_pool_t *p = ps->p;
+    apr_table_t *env = apr_table_make(p, 2);
+    apr_array_header_t *post_ran = apr_array_make(p, 2, sizeof(const char *));
+    const char *global = ps->conf->post_hook;
     int i;
 
+    apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, ps->renewed,
+                                                          " "));
+    apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, ps->failed, " "));
+    acme_renewal_hooks_run(ps->store, "post", global, 0, env,
+                           hook_timeout(ps->conf), NULL, p);
+    for (i = 0; i < ps->jobs->nelts; i++) {
+        const char *cmd = APR_ARRAY_IDX(ps->jobs, i, job_t *)->post_hook;
+        if (cmd && !acme_array_contains(post_ran, cmd)
+            && (!global || strcmp(global, cmd))) {
+            APR_ARRAY_PUSH(post_ran, const char *) = cmd;
+            acme_renewal_hooks_run(ps->store, "post", cmd, 1, env,
+                                   hook_timeout(ps->conf), NULL, p);
+        }
+    }
+}
+
+/* Runs the pass's orders: pre hooks (once, only when something is
+ * attempted), a new account registered before them, the orders, then the
+ * post hooks. */
+static void pass_orders(acme_sup_pass_t *ps)
+{
+    acme_store_t *store = ps->store;
+
+    acme_renewal_hooks_run(store, "pre", ps->conf->pre_hook, 0, NULL,
+                           hook_timeout(ps->conf), NULL, ps->p);
+    if (!ps->account_url) {
+        job_t *acct = job_new(ps->p, "account", ps->conf, ps->account_pem,
+                              NULL);
+        acct->req.name = "account";
+        run_one(ps->wp, acct);
+        pass_account(ps, acct);
+    }
+    /* every job is finished (stored, state saved) as soon as its worker
+     * answers, while the others are still at the CA */
+    acme_workpool_run(ps->wp, ps->jobs, 0);
+    acme_dup_guard_save(ps->guard, apr_time_now(), ps->p);
+    /* the jobs' state files, written without a flush each */
+    if (acme_fs_sync(store->base, ps->p) != APR_SUCCESS) {
+        acme_log(ACME_LOG_WARN, "cannot flush the store %s to disk",
+                 store->base);
+    }
+    pass_post_hooks(ps);
+}
+
+apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
+                           apr_pool_t *p)
+{
+    acme_store_t *store = NULL;
+    apr_file_t *lock = NULL;
+    acme_workpool_cb_t cb;
+    acme_sup_pass_t ps;
+    acme_err_t err;
+    apr_status_t rv;
+
     memset(res, 0, sizeof(*res));
-    res->next_wakeup = now + conf->check_interval;
+    memset(&ps, 0, sizeof(ps));
+    res->next_wakeup = apr_time_now() + conf->check_interval;
     rv = acme_store_open(&store, p, conf->store_dir, 1, &err);
     if (rv != APR_SUCCESS) {
         acme_log(ACME_LOG_ERR, "store %s unusable: %s", conf->store_dir,
                  err.msg);
-        return rv;
+        goto cleanup;
     }
     /* one writer at a time: acmectl takes the same lock */
     if (acme_store_lock_as(&lock, store, apr_psprintf(p, "pid %d (mod_acme "
@@ -1056,214 +733,22 @@ apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
         acme_log(ACME_LOG_WARN, "cannot lock the store %s; going on",
                  conf->store_dir);
     }
-    now = apr_time_now();           /* the wait may have been long */
-    /* No worker runs between passes: an answer still in challenges/ was
-     * left by one that was killed. It must not be served forever. */
-    clean_challenges(store, p);
-    index_begin(conf, store, now, p);
-    ids_cache = apr_hash_make(p);
-    memset(&ps, 0, sizeof(ps));
-    memset(&cb, 0, sizeof(cb));
-    cb.start = pass_start;
-    cb.done = pass_done;
-    cb.baton = &ps;
-    wp = job_pool(conf, p, &cb);
-    ps.wp = wp;
-    ps.conf = conf;
-    ps.store = store;
-    ps.p = p;
-    ari_refresh(store, conf, wp, now, ids_cache, &ari_until, p);
-    apr_pool_create(&ip, p);
-    jobs = apr_array_make(p, 4, sizeof(job_t *));
-    soon = apr_pcalloc(p, sizeof(int) * (apr_size_t)(conf->mds->nelts + 1));
-    /* Round 0 starts what is due; round 1 adds what would be due within
-     * BATCH_SLACK anyway (their backoff jitter differs), so that they are
-     * activated by the same single restart. */
-    for (round = 0; round < 2; round++)
-    for (i = 0; i < conf->mds->nelts; i++) {
-        acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
-        json_t *state = NULL;
-        apr_time_t when, next_try, last_ok, ari_next;
-        acme_due_e due;
-        const char *replaces = NULL;
-        job_t *job = NULL;
-        struct stat seen;
-
-        if (round == 1 && (!soon[i] || !jobs->nelts)) {
-            continue;
-        }
-        if (round == 0 && conf->index->skip[i]) {
-            /* nothing to do before then, and the store has not changed */
-            res->next_wakeup = min_time(res->next_wakeup,
-                                        conf->index->quiet[i]);
-            continue;
-        }
-
-        md->ca_url = conf->ca_url;
-        apr_pool_clear(ip);
-        state_stat(&seen, store, md, ip);
-        due = acme_sup_due(&when, store, md, now, ip);
-        acme_store_state_load(&state, store, md->name, p);
-        due = ari_due(due, &when, store, md, state, now, &replaces,
-                      ari_until, &ari_next, ids_cache, p);
-        if (json_is_object(json_object_get(state, "ari"))) {
-            res->next_wakeup = min_time(res->next_wakeup, apr_time_from_sec(
-                json_integer_value(json_object_get(json_object_get(state,
-                                   "ari"), "next_fetch"))));
-        }
-        if (due == ACME_DUE_NO && renewal_requested(state)) {
-            due = ACME_DUE_REQUESTED;
-        }
-        if (due == ACME_DUE_NO) {
-            sup_quiet(conf, res, i, when, ari_next, &seen);
-            json_decref(state);
-            continue;
-        }
-        next_try = apr_time_from_sec(st_int(state, "next_try"));
-        last_ok = apr_time_from_sec(st_int(state, "last_success"));
-        /* `acmectl renew --cert-name` asked the server to renew now; the
-         * attempt below answers every request made so far (its outcome is
-         * saved with the state, which acmectl waits for) */
-        if (renewal_requested(state)) {
-            due = ACME_DUE_REQUESTED;
-            next_try = 0;
-            st_set_int(state, "renew_requests_done",
-                       st_int(state, "renew_requests"));
-        }
-        if (next_try > now && !(round == 1 && soon[i])) {
-            if (round == 0 && next_try - now <= BATCH_SLACK) {
-                soon[i] = 1;
-            }
-            sup_quiet(conf, res, i, next_try, ari_next, &seen);
-            json_decref(state);
-            continue;
-        }
-        /* a subset issued for want of some names is retried for the full
-         * set daily, not in every pass (each success restarts httpd) */
-        if (due == ACME_DUE_NAMES && md->allow_subset
-            && json_string_value(json_object_get(state, "dropped_names"))
-            && *json_string_value(json_object_get(state, "dropped_names"))
-            && last_ok + DAY > now) {
-            sup_quiet(conf, res, i, last_ok + DAY, ari_next, &seen);
-            json_decref(state);
-            continue;
-        }
-        if (due == ACME_DUE_WINDOW && last_ok + MIN_RENEW_INTERVAL > now
-            && renewed_for_window(state)) {
-            sup_quiet(conf, res, i, last_ok + MIN_RENEW_INTERVAL,
-                      ari_next, &seen);
-            json_decref(state);
-            continue;
-        }
-        if (!account_pem) {
-            rv = acme_store_account_find(&account_id, store, conf->ca_url, p);
-            if (rv == APR_SUCCESS && account_id) {
-                rv = acme_store_account_load(&account_key, &account_url,
-                                             store, conf->ca_url, account_id,
-                                             p, &err);
-            }
-            else {
-                account_id = NULL;
-                rv = acme_key_generate(&account_key, p, ACME_KEY_EC256, &err);
-            }
-            if (rv == APR_SUCCESS) {
-                rv = acme_key_to_pem(&account_pem, &len, p, account_key);
-            }
-            if (rv != APR_SUCCESS) {
-                acme_log(ACME_LOG_ERR, "account for %s unusable: %s",
-                         conf->ca_url, err.msg ? err.msg : "key error");
-                json_decref(state);
-                status = rv;
-                goto cleanup;
-            }
-        }
-        acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
-                 md->name, acme_array_join(p, md->names, ", "),
-                 acme_due_name(due));
-        if (!ps.guard) {
-            ps.guard = acme_dup_guard_open(store, p);
-        }
-        if (acme_dup_guard_test(ps.guard, md->names, now, p, &err)
-            != APR_SUCCESS) {
-            /* never burn the CA's duplicate-certificate allowance: wait
-             * until the oldest of the five leaves the week */
-            acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
-            st_set_str(state, "status", "error");
-            st_set_str(state, "last_error", err.msg);
-            st_set_int(state, "next_try", apr_time_sec(now + DAY));
-            acme_store_state_save(store, md->name, state, p);
-            sup_quiet(conf, res, i, now + DAY, ari_next, &seen);
-            json_decref(state);
-            continue;
-        }
-        job = job_make(store, conf, md, NULL, due, state, account_pem,
-                       account_url, p);
-        /* RFC 9773: say which certificate this order replaces */
-        job->req.replaces = replaces;
-        APR_ARRAY_PUSH(jobs, job_t *) = job;
-        conf->index->quiet[i] = 0;   /* its outcome is read next pass */
-    }
-    res->attempted = jobs->nelts;
-    if (!jobs->nelts) {
+    pass_init(&ps, &cb, conf, store, res, p);
+    rv = acme_sup_pass_decide(&ps);
+    if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    /* pre hooks: once, and only when something is attempted */
-    acme_renewal_hooks_run(store, "pre", conf->pre_hook, 0, NULL,
-                           hook_timeout(conf), NULL, p);
-
-    ps.res = res;
-    ps.now = now;
-    ps.jobs = jobs;
-    ps.account_key = account_key;
-    ps.account_id = account_id;
-    ps.account_url = account_url;
-    ps.account_pem = account_pem;
-    ps.renewed = apr_array_make(p, 4, sizeof(const char *));
-    ps.pre_ran = apr_array_make(p, 2, sizeof(const char *));
-    ps.failed = apr_array_make(p, 4, sizeof(const char *));
-    if (!account_url) {
-        /* a new account is registered once, before the orders */
-        job_t *acct = job_new(p, "account", conf, account_pem, NULL);
-        acct->req.name = "account";
-        run_one(wp, acct);
-        pass_account(&ps, acct);
-    }
-    /* every job is finished (stored, state saved) as soon as its worker
-     * answers, while the others are still at the CA */
-    acme_workpool_run(wp, jobs, 0);
-    acme_dup_guard_save(ps.guard, apr_time_now(), p);
-    /* the jobs' state files, written without a flush each */
-    if (acme_fs_sync(store->base, p) != APR_SUCCESS) {
-        acme_log(ACME_LOG_WARN, "cannot flush the store %s to disk",
-                 store->base);
-    }
-    {
-        /* post hooks: once after the pass */
-        apr_table_t *env = apr_table_make(p, 2);
-        apr_array_header_t *post_ran = apr_array_make(p, 2,
-                                                      sizeof(const char *));
-        apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, ps.renewed,
-                                                              " "));
-        apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, ps.failed,
-                                                             " "));
-        acme_renewal_hooks_run(store, "post", conf->post_hook, 0, env,
-                               hook_timeout(conf), NULL, p);
-        /* then the lineages' own post_hooks, each command once */
-        for (i = 0; i < jobs->nelts; i++) {
-            const char *cmd = APR_ARRAY_IDX(jobs, i, job_t *)->post_hook;
-            if (cmd && !acme_array_contains(post_ran, cmd)
-                && (!conf->post_hook || strcmp(conf->post_hook, cmd))) {
-                APR_ARRAY_PUSH(post_ran, const char *) = cmd;
-                acme_renewal_hooks_run(store, "post", cmd, 1, env,
-                                       hook_timeout(conf), NULL, p);
-            }
-        }
+    res->attempted = ps.jobs->nelts;
+    if (ps.jobs->nelts) {
+        pass_orders(&ps);
     }
 cleanup:
-    acme_workpool_close(wp);
-    index_end(conf, store, p);
+    if (ps.wp) {
+        acme_workpool_close(ps.wp);
+        acme_sup_index_end(conf, store, p);
+    }
     if (lock) {
         apr_file_close(lock);
     }
-    return status;
+    return rv;
 }

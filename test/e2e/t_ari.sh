@@ -384,7 +384,7 @@ case_module_ari() {
         e2e_show_file "$(apache_dir ari)/logs/error.log" 20; return
     fi
     # the supervisor records the (future) window for the new certificate
-    if ! wait_for 30 mod_state_py "assert st['ari']['chosen'] > now"; then
+    if ! wait_for 30 mod_state_py "assert t(st['ari']['chosen']) > now"; then
         t_fail "no ARI window recorded for the certificate"
         e2e_show_file "$(apache_dir ari)/logs/error.log" 20; return
     fi
@@ -401,7 +401,7 @@ case_module_ari() {
     python3 -c '
 import json, os, sys
 p = sys.argv[1]; st = json.load(open(p))
-st["ari"]["next_fetch"] = 0
+st["ari"]["next_fetch"] = "2000-01-01T00:00:00Z"
 json.dump(st, open(p + ".tmp", "w")); os.replace(p + ".tmp", p)
 ' "$MOD_STORE/state/$MOD_NAME.json"
     if ! wait_for 60 mod_version_is 2; then
