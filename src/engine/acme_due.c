@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "acme_due.h"
+#include "acme_state.h"
 #include "acme_names.h"
 #include "acme_util.h"
 
@@ -49,12 +50,13 @@ acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
     if (acme_store_lineage_load(&l, store, md->name, p, NULL) != APR_SUCCESS) {
         l = NULL;
     }
-    return acme_sup_due_lineage(pwhen, store, md, l, now, p);
+    return acme_sup_due_lineage(pwhen, store, md, l, NULL, now, p);
 }
 
 acme_due_e acme_sup_due_lineage(apr_time_t *pwhen, const acme_store_t *store,
                                 const acme_md_t *md, const acme_lineage_t *l,
-                                apr_time_t now, apr_pool_t *p)
+                                const acme_state_t *st, apr_time_t now,
+                                apr_pool_t *p)
 {
     apr_interval_time_t life, before;
 
@@ -72,19 +74,13 @@ acme_due_e acme_sup_due_lineage(apr_time_t *pwhen, const acme_store_t *store,
         && strcmp(apr_table_get(l->conf->params, "server"), md->ca_url)) {
         return ACME_DUE_CA;
     }
-    {
-        json_t *st = NULL;
-        int revoked = 0;
-        if (acme_store_state_load(&st, store, md->name, p) == APR_SUCCESS
-            && json_integer_value(json_object_get(st, "revoked")) > 0) {
-            const char *rs = json_string_value(json_object_get(
-                st, "revoked_serial"));
-            revoked = !rs || !strcmp(rs, l->serial);
-        }
-        if (st) json_decref(st);
-        if (revoked) {
-            return ACME_DUE_REVOKED;
-        }
+    if (!st) {
+        acme_state_t *loaded;
+        acme_state_load(&loaded, store, md->name, p, NULL);
+        st = loaded;
+    }
+    if (acme_state_revoked(st, l->serial)) {
+        return ACME_DUE_REVOKED;
     }
     if (l->not_after <= now) {
         return ACME_DUE_EXPIRED;

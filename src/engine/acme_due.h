@@ -58,10 +58,12 @@ const char *acme_due_name(acme_due_e due);
 acme_due_e acme_sup_due(apr_time_t *pwhen, const acme_store_t *store,
                         const acme_md_t *md, apr_time_t now, apr_pool_t *p);
 
-/* acme_sup_due for a lineage already loaded (l; NULL when it is missing). */
+/* acme_sup_due for a lineage already loaded (l; NULL when it is missing)
+ * with its state (st; NULL: loaded here, for the revocation record). */
 acme_due_e acme_sup_due_lineage(apr_time_t *pwhen, const acme_store_t *store,
                                 const acme_md_t *md, const acme_lineage_t *l,
-                                apr_time_t now, apr_pool_t *p);
+                                const acme_state_t *st, apr_time_t now,
+                                apr_pool_t *p);
 
 /* The lineage's backoff delay after `failures` consecutive failures:
  * about 1 min, 10 min, 100 min, then daily, with up to 10% jitter. */

@@ -132,7 +132,7 @@ static apr_status_t cert_facts(json_t **pfacts, const acme_store_t *store,
         acme_key_type_parse(&kt, key_type, p, NULL);
         dmd = *md_from_conf(l, kt, p);
     }
-    due = acme_sup_due_lineage(&when, store, &dmd, l, now, p);
+    due = acme_sup_due_lineage(&when, store, &dmd, l, NULL, now, p);
 
     o = json_object();
     doms = json_array();

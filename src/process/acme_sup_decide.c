@@ -1,6 +1,6 @@
 /* mod_acme: which certificates a supervisor pass orders: for each lineage
  * the decision of acme_due_decide, made from its state, its certificate
- * and the pass's round; then the duplicate-certificate guard. */
+ * and the pass's round; the issuance then begins (acme_sup_pass_order). */
 #include <string.h>
 
 #include "acme_sup_int.h"
@@ -8,17 +8,23 @@
 
 #define DAY ACME_SUP_DAY
 
-/* Loads md's state (into sp) and decides what the pass does with it. */
+/* Loads md's state and lineage (into sp: read once, the issuance uses
+ * them too) and decides what the pass does with them. */
 static void pass_decide(acme_due_decision_t *d, acme_state_t **pstate,
-                        acme_sup_pass_t *ps, acme_md_t *md, int i, int round,
-                        apr_pool_t *sp)
+                        acme_lineage_t **plineage, acme_sup_pass_t *ps,
+                        acme_md_t *md, int i, int round, apr_pool_t *sp)
 {
     acme_due_input_t in;
 
     memset(&in, 0, sizeof(in));
     in.now = ps->now;
-    in.due = acme_sup_due(&in.when, ps->store, md, ps->now, ps->ip);
     acme_state_load(pstate, ps->store, md->name, sp, NULL);
+    if (acme_store_lineage_load(plineage, ps->store, md->name, sp, NULL)
+        != APR_SUCCESS) {
+        *plineage = NULL;
+    }
+    in.due = acme_sup_due_lineage(&in.when, ps->store, md, *plineage,
+                                  *pstate, ps->now, ps->ip);
     in.state = *pstate;
     in.cert_id = acme_sup_ari_cert_id(ps->store, md, *pstate, ps->ids_cache,
                                       ps->p);
@@ -33,32 +39,6 @@ static void pass_decide(acme_due_decision_t *d, acme_state_t **pstate,
     }
 }
 
-/* The duplicate-certificate guard: never burn the CA's allowance; when
- * md's names were issued too often this week, records why and returns 1
- * (nothing to do for a day). */
-static int pass_guarded(acme_sup_pass_t *ps, int i, acme_md_t *md,
-                        acme_state_t *state, apr_time_t ari_next,
-                        const struct stat *seen)
-{
-    acme_err_t err;
-
-    if (!ps->guard) {
-        ps->guard = acme_dup_guard_open(ps->store, ps->p);
-    }
-    if (acme_dup_guard_test(ps->guard, md->names, ps->now, ps->p, &err)
-        == APR_SUCCESS) {
-        return 0;
-    }
-    /* wait until the oldest of the five leaves the week */
-    acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
-    state->status = "error";
-    state->last_error = err.msg;
-    state->next_try = ps->now + DAY;
-    acme_state_save(ps->store, state, 1, ps->p, NULL);
-    acme_sup_quiet(ps->conf, ps->res, i, ps->now + DAY, ari_next, seen);
-    return 1;
-}
-
 /* Decides conf->mds[i] in round `round`: nothing to do before a time, or
  * a job for it. Fails only when the pass's account is unusable. */
 static apr_status_t pass_lineage(acme_sup_pass_t *ps, int i, int round)
@@ -67,6 +47,7 @@ static apr_status_t pass_lineage(acme_sup_pass_t *ps, int i, int round)
     acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
     acme_due_decision_t d;
     acme_state_t *state;
+    acme_lineage_t *lineage;
     struct stat seen;
     apr_pool_t *sp;                  /* the state's: kept by its job */
     apr_status_t rv = APR_SUCCESS;
@@ -75,7 +56,7 @@ static apr_status_t pass_lineage(acme_sup_pass_t *ps, int i, int round)
     apr_pool_clear(ps->ip);
     apr_pool_create(&sp, ps->p);
     acme_sup_state_stat(&seen, ps->store, md, ps->ip);
-    pass_decide(&d, &state, ps, md, i, round, sp);
+    pass_decide(&d, &state, &lineage, ps, md, i, round, sp);
     if (!d.renew) {
         ps->soon[i] = ps->soon[i] || d.soon;
         acme_sup_quiet(conf, ps->res, i, d.not_before, d.ari_next, &seen);
@@ -94,10 +75,13 @@ static apr_status_t pass_lineage(acme_sup_pass_t *ps, int i, int round)
     acme_log(ACME_LOG_NOTICE, "%s: obtaining a certificate for %s (%s)",
              md->name, acme_array_join(ps->p, md->names, ", "),
              acme_due_name(d.due));
-    if (pass_guarded(ps, i, md, state, d.ari_next, &seen)) {
+    if (acme_sup_pass_order(ps, md, d.due, state, lineage, d.replaces, sp)
+        != APR_SUCCESS) {
+        /* never burn the CA's duplicate-certificate allowance: nothing
+         * to do for a day (the oldest of the five leaves the week) */
+        acme_sup_quiet(conf, ps->res, i, ps->now + DAY, d.ari_next, &seen);
         goto drop;
     }
-    acme_sup_pass_order(ps, md, d.due, state, d.replaces);
     conf->index->quiet[i] = 0;       /* its outcome is read next pass */
     goto cleanup;
 drop:

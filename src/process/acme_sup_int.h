@@ -12,6 +12,7 @@
 #include "acme_supervisor.h"
 #include "acme_state.h"
 #include "acme_key.h"
+#include "acme_obtain.h"
 #include "acme_ratelimit.h"
 #include "acme_workpool.h"
 
@@ -41,15 +42,11 @@ typedef struct acme_sup_pass_t {
     apr_time_t now;
     apr_array_header_t *jobs;        /* job_t *; retries are appended */
     acme_workpool_t *wp;
-    acme_key_t *account_key;
+    acme_batch_t *batch;             /* hooks, guard, the account in use */
+    acme_key_t *account_key;         /* as loaded (batch: the newest URL) */
     const char *account_id;
     const char *account_url;
     const char *account_pem;
-    acme_dup_guard_t *guard;         /* issuances by name set, written
-                                        once when the orders are done */
-    apr_array_header_t *renewed;     /* names, for the post hook */
-    apr_array_header_t *pre_ran;     /* lineage pre_hooks run (each once) */
-    apr_array_header_t *failed;
     apr_hash_t *ids_cache;           /* lineage -> its CertID (ARI) */
     apr_time_t ari_until;            /* the CA's renewalInfo not before */
     int *soon;                       /* per md: batched in round 1 */
@@ -70,11 +67,15 @@ apr_status_t acme_sup_pass_decide(acme_sup_pass_t *ps);
  * when the CA has none of ours yet: registered before the orders). */
 apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps);
 
-/* Queues the order of md (all its names) for the pass's workers; state is
- * the lineage's, saved when the order ends; replaces: the ARI CertID of
- * the certificate it replaces, or NULL. */
-void acme_sup_pass_order(acme_sup_pass_t *ps, acme_md_t *md, acme_due_e due,
-                         acme_state_t *state, const char *replaces);
+/* Begins md's issuance (acme_obtain_begin) and queues its first attempt
+ * for the pass's workers; state and lineage (NULL: none) are md's as the
+ * decision read them, in sp, which the issuance keeps; replaces: the ARI
+ * CertID of the certificate it replaces, or NULL. Fails when the
+ * duplicate-certificate guard refuses (recorded in the state). */
+apr_status_t acme_sup_pass_order(acme_sup_pass_t *ps, acme_md_t *md,
+                                 acme_due_e due, acme_state_t *state,
+                                 acme_lineage_t *lineage,
+                                 const char *replaces, apr_pool_t *sp);
 
 /* --- the index (acme_sup_index.c) --- */
 

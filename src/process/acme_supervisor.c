@@ -15,9 +15,8 @@
 
 #include "acme_supervisor.h"
 #include "acme_sup_int.h"
-#include "acme_cert.h"
-#include "acme_csr.h"
-#include "acme_http.h"
+#include "acme_challenges.h"
+#include "acme_obtain.h"
 #include "acme_ratelimit.h"
 #include "acme_state.h"
 #include "acme_renewal_hooks.h"
@@ -49,18 +48,11 @@ acme_sup_conf_t *acme_sup_conf_make(apr_pool_t *p)
 
 typedef struct job_t {
     acme_task_t task;                /* first: the pool's view of the job */
-    acme_md_t *md;
-    const apr_array_header_t *names;  /* md->names, or a subset of them */
-    acme_due_e due;
+    acme_md_t *md;                   /* NULL: an "account" or "ari" job */
+    acme_obtain_t *ob;               /* the issuance it is an attempt of */
     apr_pool_t *p;
-    acme_key_t *key;
-    const char *key_pem;
     acme_worker_req_t req;           /* formatted when the worker starts */
-    acme_state_t *state;
     apr_table_t *hook_output;        /* dns hook stdout by domain+value */
-    const char *pre_hook;            /* the lineage's own hooks (Certbot's */
-    const char *post_hook;           /* renewal conf: pre_hook, post_hook, */
-    const char *renew_hook;          /* renew_hook), kept and run */
 } job_t;
 
 /* A job of type `type` ("order", "ari", "account") asking the pass's CA:
@@ -135,238 +127,97 @@ acme_task_t *acme_sup_ari_run(acme_workpool_t *wp, const acme_sup_conf_t *conf,
 
 /* --- the pass --- */
 
-/* The lineage's own hooks, from its renewal conf: Certbot keeps a
- * lineage's --pre-hook, --post-hook and --deploy-hook there (pre_hook,
- * post_hook, renew_hook), and imported lineages bring them along. The
- * module keeps them in the renewal conf it writes and runs them as Certbot
- * would. */
-static void job_lineage_hooks(job_t *job, const acme_store_t *store)
-{
-    const char *path = acme_store_path(store, job->p, "renewal",
-                                       apr_pstrcat(job->p, job->md->name,
-                                                   ".conf", NULL), NULL);
-    acme_renewal_conf_t *rc;
-    const char *v;
-    char *text;
-    apr_size_t len;
+/* What the module keeps of an earlier renewal conf: the lineage's own
+ * hooks (Certbot keeps a lineage's --pre-hook, --post-hook and
+ * --deploy-hook there, and imported lineages bring them along); the rest
+ * is the module's. */
+static const char *const module_keeps[] = { "pre_hook", "post_hook",
+                                            "renew_hook", NULL };
 
-    if (acme_file_read(&text, &len, job->p, path, 1 << 20) != APR_SUCCESS
-        || acme_renewal_conf_parse(&rc, job->p, text, NULL) != APR_SUCCESS) {
-        return;
-    }
-    v = apr_table_get(rc->params, "pre_hook");
-    job->pre_hook = v && *v ? v : NULL;
-    v = apr_table_get(rc->params, "post_hook");
-    job->post_hook = v && *v ? v : NULL;
-    v = apr_table_get(rc->params, "renew_hook");
-    job->renew_hook = v && *v ? v : NULL;
+/* The order options of md: what ACMEDomain and its directives say. */
+static acme_order_opts_t *md_opts(acme_sup_pass_t *ps, acme_md_t *md,
+                                  acme_due_e due, const char *replaces)
+{
+    apr_pool_t *p = ps->p;
+    acme_order_opts_t *o = apr_pcalloc(p, sizeof(*o));
+
+    o->lineage = md->name;
+    o->names = md->names;
+    o->challenges = md->challenges;
+    o->profile = md->profile;
+    o->preferred_chain = md->preferred_chain;
+    o->replaces = replaces;         /* RFC 9773: the certificate replaced */
+    o->key_type = md->key_type;
+    o->must_staple = md->must_staple;
+    o->allow_subset = md->allow_subset;
+    o->due = due;
+    o->record_failures = 1;
+    o->sync_state = 0;              /* flushed once at the end of the pass */
+    o->ca_url = ps->conf->ca_url;
+    o->conf_params = apr_table_make(p, 8);
+    apr_table_set(o->conf_params, "authenticator", "mod_acme");
+    apr_table_set(o->conf_params, "server", ps->conf->ca_url);
+    acme_sup_key_params(o->conf_params, md->key_type);
+    apr_table_set(o->conf_params, "pref_challs", apr_pstrcat(p,
+                  acme_array_join(p, md->challenges, ","), ",", NULL));
+    o->conf_keep = module_keeps;
+    return o;
 }
 
-/* A job for md (names: a subset, or NULL for all); its key and CSR are
- * made by job_keys when a worker is about to take it. */
-static job_t *job_make(acme_store_t *store, acme_sup_conf_t *conf,
-                       acme_md_t *md, const apr_array_header_t *names,
-                       acme_due_e due, acme_state_t *state,
-                       const char *account_key_pem, const char *account_url,
-                       apr_pool_t *p)
+/* A job for an attempt of ob (md's issuance); its key and CSR are made by
+ * acme_obtain_attempt when a worker is about to take it. */
+static job_t *job_make(acme_sup_pass_t *ps, acme_md_t *md, acme_obtain_t *ob)
 {
-    job_t *job = job_new(p, "order", conf, account_key_pem, account_url);
+    apr_pool_t *p = ps->p;
+    job_t *job = job_new(p, "order", ps->conf, ps->account_pem,
+                         ps->batch->account_url);
 
     job->md = md;
-    job->names = names ? names : md->names;
-    job->due = due;
-    job->state = state;
+    job->ob = ob;
     job->hook_output = apr_table_make(p, 2);
     job->req.name = md->name;
-    job->req.names = (apr_array_header_t *)job->names;
     job->req.challenges = md->challenges;
-    job->req.challenge_dir = acme_store_path(store, p, "challenges", NULL);
+    job->req.challenge_dir = acme_challenges_dir(ps->store, p);
     job->req.dns_hook = md->dns_hook != NULL;
     job->req.dns_resolver = md->dns_resolver;
     job->req.dns_timeout = md->dns_timeout > 0
         ? (long)apr_time_sec(md->dns_timeout) : 120;
-    job->req.profile = md->profile;
-    job->req.preferred_chain = md->preferred_chain;
-    job_lineage_hooks(job, store);
     return job;
 }
 
-/* Makes the job's key and CSR; the key of the order in flight stays on the
- * root side, 0600 in a 0700 directory (remade when lost: not fsync'ed). */
-static apr_status_t job_keys(job_t *job, const acme_store_t *store,
-                             acme_err_t *err)
-{
-    apr_pool_t *p = job->p;
-    acme_md_t *md = job->md;
-    const unsigned char *csr;
-    apr_size_t csr_len, key_len;
-    const char *dir;
-    apr_status_t rv;
-
-    rv = acme_key_generate(&job->key, p, md->key_type, err);
-    if (rv == APR_SUCCESS) {
-        rv = acme_key_to_pem(&job->key_pem, &key_len, p, job->key);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = acme_csr_make(&csr, &csr_len, p, job->key, job->names,
-                           md->must_staple, err);
-    }
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    dir = acme_store_path(store, p, "staging", md->name, NULL);
-    rv = acme_mkdir(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                    | APR_FPROT_UEXECUTE, p);
-    if (rv == APR_SUCCESS) {
-        rv = acme_file_write_volatile(apr_pstrcat(p, dir, "/privkey.pem",
-                                                  NULL),
-                                      job->key_pem, strlen(job->key_pem),
-                                      APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
-    }
-    if (rv != APR_SUCCESS) {
-        char buf[128];
-        rv = acme_err_set(err, p, rv, "cannot write %s/privkey.pem: %s", dir,
-                          apr_strerror(rv, buf, sizeof(buf)));
-        goto cleanup;
-    }
-    job->req.csr_b64url = acme_b64url_encode(p, csr, csr_len);
-cleanup:
-    return rv;
-}
-
-/* Validates and activates a worker's chain; returns the reason it was not
- * activated, or NULL on success. */
-static const char *job_activate(job_t *job, acme_store_t *store,
-                                acme_sup_conf_t *conf,
-                                const acme_worker_res_t *wres,
-                                const char *account_id, int *pversion)
-{
-    apr_pool_t *p = job->p;
-    apr_array_header_t *certs;
-    acme_renewal_conf_t *rc;
-    acme_err_t err;
-
-    if (acme_chain_parse(&certs, p, wres->chain_pem, strlen(wres->chain_pem),
-                         &err) != APR_SUCCESS
-        || acme_chain_validate(certs, job->key, job->names,
-                               apr_time_now(), p, &err) != APR_SUCCESS) {
-        return apr_psprintf(p, "the CA's certificate was rejected: %s",
-                            err.msg);
-    }
-    rc = acme_renewal_conf_make(p);
-    if (account_id) {
-        apr_table_set(rc->params, "account", account_id);
-    }
-    apr_table_set(rc->params, "authenticator", "mod_acme");
-    apr_table_set(rc->params, "server", conf->ca_url);
-    acme_sup_key_params(rc->params, job->md->key_type);
-    apr_table_set(rc->params, "pref_challs", apr_pstrcat(p,
-                  acme_array_join(p, job->md->challenges, ","), ",", NULL));
-    if (job->pre_hook) {
-        apr_table_set(rc->params, "pre_hook", job->pre_hook);
-    }
-    if (job->post_hook) {
-        apr_table_set(rc->params, "post_hook", job->post_hook);
-    }
-    if (job->renew_hook) {
-        apr_table_set(rc->params, "renew_hook", job->renew_hook);
-    }
-    if (acme_store_lineage_save(store, job->md->name,
-                                acme_chain_to_pem(p, certs, 0, 1),
-                                acme_chain_to_pem(p, certs, 1, certs->nelts),
-                                job->key_pem, rc, pversion, p, &err)
-        != APR_SUCCESS) {
-        return apr_psprintf(p, "activation failed, the previous certificate "
-                            "stays: %s", err.msg);
-    }
-    return NULL;
-}
-
-/* The names of a that are not in b. */
-static apr_array_header_t *subtract(apr_pool_t *p,
-                                   const apr_array_header_t *a,
-                                   const apr_array_header_t *b)
-{
-    apr_array_header_t *out = apr_array_make(p, 2, sizeof(const char *));
-    int i;
-
-    for (i = 0; i < a->nelts; i++) {
-        const char *n = APR_ARRAY_IDX(a, i, const char *);
-        if (!acme_array_contains(b, n)) {
-            APR_ARRAY_PUSH(out, const char *) = n;
-        }
-    }
-    return out;
-}
-
-static apr_interval_time_t hook_timeout(const acme_sup_conf_t *conf)
-{
-    return conf->hook_timeout > 0 ? conf->hook_timeout
-                                  : apr_time_from_sec(120);
-}
-
-/* Removes every answer file from STORE/challenges/ (only called while no
- * worker runs). */
-static void clean_challenges(const acme_store_t *store, apr_pool_t *p)
-{
-    const char *dir = acme_store_path(store, p, "challenges", NULL);
-    apr_dir_t *d;
-    apr_finfo_t fi;
-
-    if (apr_dir_open(&d, dir, p) != APR_SUCCESS) {
-        return;
-    }
-    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d)
-           == APR_SUCCESS) {
-        if (fi.filetype == APR_REG && fi.name[0] != '.') {
-            acme_log(ACME_LOG_INFO, "removing the orphaned challenge answer "
-                     "%s", fi.name);
-            apr_file_remove(apr_pstrcat(p, dir, "/", fi.name, NULL), p);
-        }
-    }
-    apr_dir_close(d);
-}
-
-/* Stores the account a worker registered (or found again after the CA
- * forgot it), unless it is the one the pass already uses. */
-static void pass_account(acme_sup_pass_t *ps, job_t *job)
+/* A worker's answer as an attempt's outcome (a failure when there is
+ * none, or it is unreadable). */
+static void job_outcome(acme_attempt_res_t *a, job_t *job)
 {
     acme_worker_res_t *wres = NULL;
     acme_err_t err;
-    json_t *reg;
 
-    if (job->task.failure || !job->task.result
-        || acme_worker_res_parse(&wres, job->p, job->task.result,
-                                 strlen(job->task.result), &err)
-           != APR_SUCCESS) {
-        if (!job->md) {
-            acme_log(ACME_LOG_ERR, "registering the account at %s: %s",
-                     ps->conf->ca_url, job->task.failure ? job->task.failure
-                     : !job->task.result ? "no answer" : err.msg);
-        }
-        return;
+    memset(a, 0, sizeof(*a));
+    if (job->task.failure) {
+        a->error = job->task.failure;
     }
-    if (!wres->ok && !job->md) {
-        acme_log(ACME_LOG_ERR, "registering the account at %s: %s",
-                 ps->conf->ca_url, wres->error ? wres->error : "?");
-    }
-    if (!wres->account_url || (ps->account_url
-                               && !strcmp(ps->account_url,
-                                          wres->account_url))) {
-        return;
-    }
-    reg = wres->registration ? json_loads(wres->registration, 0, NULL) : NULL;
-    if (acme_store_account_save(&ps->account_id, ps->store, ps->conf->ca_url,
-                                ps->account_key, wres->account_url, reg,
-                                ps->p, &err) == APR_SUCCESS) {
-        ps->account_url = apr_pstrdup(ps->p, wres->account_url);
-        acme_log(ACME_LOG_NOTICE, "account %s registered at %s",
-                 ps->account_url, ps->conf->ca_url);
+    else if (!job->task.result
+             || acme_worker_res_parse(&wres, job->p, job->task.result,
+                                      strlen(job->task.result), &err)
+                != APR_SUCCESS) {
+        a->error = job->task.result ? err.msg : "no answer";
     }
     else {
-        acme_log(ACME_LOG_ERR, "cannot save the account: %s", err.msg);
+        acme_worker_res_attempt(a, wres);
     }
-    if (reg) json_decref(reg);
+}
+
+/* The account job ended: the account the worker registered is stored. */
+static void pass_account(acme_sup_pass_t *ps, job_t *job)
+{
+    acme_attempt_res_t a;
+
+    job_outcome(&a, job);
+    if (!a.ok) {
+        acme_log(ACME_LOG_ERR, "registering the account at %s: %s",
+                 ps->conf->ca_url, a.error ? a.error : "?");
+    }
+    acme_batch_keep_account(ps->batch, ps->conf->ca_url, &a);
 }
 
 /* The pool is about to give a job to a worker: key, CSR, request. */
@@ -375,196 +226,59 @@ static apr_status_t pass_start(acme_task_t *task, void *baton,
 {
     acme_sup_pass_t *ps = baton;
     job_t *job = (job_t *)task;
+    const acme_issue_req_t *r;
     apr_status_t rv = APR_SUCCESS;
 
-    if (job->md && job->pre_hook
-        && !acme_array_contains(ps->pre_ran, job->pre_hook)
-        && (!ps->conf->pre_hook || strcmp(ps->conf->pre_hook,
-                                          job->pre_hook))) {
-        /* as Certbot: before the lineage's renewal, once per command */
-        APR_ARRAY_PUSH(ps->pre_ran, const char *) = job->pre_hook;
-        acme_renewal_hooks_run(ps->store, "pre", job->pre_hook, 1, NULL,
-                               hook_timeout(ps->conf), NULL, ps->p);
-    }
     if (job->md) {
-        rv = job_keys(job, ps->store, err);
+        rv = acme_obtain_attempt(job->ob, err);
         if (rv != APR_SUCCESS) {
             goto cleanup;
         }
-    }
-    if (job->md && ps->account_url) {
-        job->req.account_url = ps->account_url;   /* the newest one */
+        r = &job->ob->req;
+        job->req.names = (apr_array_header_t *)r->names;
+        job->req.csr_b64url = acme_b64url_encode(job->p, r->csr_der,
+                                                 r->csr_len);
+        job->req.profile = r->profile;
+        job->req.preferred_chain = r->preferred_chain;
+        job->req.replaces = r->replaces;
+        job->req.account_url = ps->batch->account_url;   /* the newest */
     }
     task->request = acme_worker_req_format(job->p, &job->req);
 cleanup:
     return rv;
 }
 
-/* ACMEAllowSubsetOfNames: when the worker says which name failed, that
- * name is dropped and the rest ordered at once, with a new key and CSR.
- * Returns 1 when it queued that job (the state is saved when it ends). */
-static int job_retry_subset(acme_sup_pass_t *ps, job_t *job,
-                            const acme_worker_res_t *wres, const char *why)
-{
-    apr_pool_t *p = ps->p;
-    apr_array_header_t *rest;
-    job_t *again;
-    int j;
-
-    if (!wres || wres->ok || !job->md->allow_subset || !wres->failed_name
-        || job->names->nelts <= 1
-        || !acme_array_contains(job->names, wres->failed_name)) {
-        return 0;
-    }
-    rest = apr_array_make(p, job->names->nelts, sizeof(const char *));
-    for (j = 0; j < job->names->nelts; j++) {
-        const char *n = APR_ARRAY_IDX(job->names, j, const char *);
-        if (strcasecmp(n, wres->failed_name)) {
-            APR_ARRAY_PUSH(rest, const char *) = n;
-        }
-    }
-    acme_log(ACME_LOG_WARN, "%s: %s failed (%s); ordering without it "
-             "(ACMEAllowSubsetOfNames)", job->md->name, wres->failed_name,
-             why);
-    again = job_make(ps->store, ps->conf, job->md, rest, job->due, job->state,
-                     ps->account_pem, ps->account_url, p);
-    again->req.replaces = job->req.replaces;
-    APR_ARRAY_PUSH(ps->jobs, job_t *) = again;
-    return 1;
-}
-
-/* A certificate stored and live: recorded in the state, then the deploy
- * hooks, once per renewed lineage (a failure is reported and undoes
- * nothing). */
-static void job_succeeded(acme_sup_pass_t *ps, job_t *job,
-                          const acme_worker_res_t *wres, int version)
-{
-    acme_sup_conf_t *conf = ps->conf;
-    acme_store_t *store = ps->store;
-    acme_state_t *st = job->state;
-    apr_pool_t *p = ps->p;
-    apr_table_t *env = apr_table_make(p, 2);
-    const char *msg = NULL;
-
-    ps->res->activated++;
-    st->status = "valid";
-    st->failures = 0;
-    st->last_success = ps->now;
-    st->next_try = 0;
-    st->last_error = NULL;
-    st->last_problem = NULL;
-    if (job->names == job->md->names) {
-        st->dropped_names = NULL;
-    }
-    st->challenge = wres->challenge_types;
-    st->cert_version = version;
-    st->renewals++;
-    acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
-             "(version %d, %s)", job->md->name, version,
-             acme_due_name(job->due));
-    APR_ARRAY_PUSH(ps->renewed, const char *) =
-        acme_array_join(p, job->names, " ");
-    acme_dup_guard_note(ps->guard, job->names, ps->now, p);
-    apr_table_set(env, "RENEWED_LINEAGE", acme_store_path(store, p, "live",
-                  job->md->name, NULL));
-    apr_table_set(env, "RENEWED_DOMAINS",
-                  acme_array_join(p, job->md->names, " "));
-    if (acme_renewal_hooks_run(store, "deploy", conf->deploy_hook, 0, env,
-                               hook_timeout(conf), &msg, p)) {
-        st->last_hook_error = msg;
-    }
-    /* then the lineage's own (Certbot's renew_hook), unless it is
-     * ACMEDeployHook itself */
-    if (job->renew_hook && (!conf->deploy_hook
-                            || strcmp(conf->deploy_hook, job->renew_hook))
-        && acme_renewal_hooks_run(store, "deploy", job->renew_hook, 1, env,
-                                  hook_timeout(conf), &msg, p)) {
-        st->last_hook_error = msg;
-    }
-}
-
-/* An attempt failed: recorded with its backoff (the CA's Retry-After
- * honoured, but never more than a week). */
-static void job_failed(acme_sup_pass_t *ps, job_t *job, const acme_worker_res_t *wres,
-                       const char *why)
-{
-    acme_state_t *st = job->state;
-    int failures = st->failures + 1;
-    apr_interval_time_t wait = acme_sup_backoff(failures);
-
-    if (wres && wres->retry_after > 0
-        && apr_time_from_sec(wres->retry_after) > wait) {
-        wait = apr_time_from_sec(wres->retry_after > ACME_HTTP_RETRY_AFTER_MAX
-                                 ? ACME_HTTP_RETRY_AFTER_MAX
-                                 : wres->retry_after);
-    }
-    ps->res->failed++;
-    APR_ARRAY_PUSH(ps->failed, const char *) =
-        acme_array_join(ps->p, job->md->names, " ");
-    st->status = "error";
-    st->failures = failures;
-    /* the backoff counts from the end of the attempt, which may have taken
-     * long (a slow CA) */
-    st->next_try = apr_time_now() + wait;
-    st->last_error = why;
-    st->last_problem = wres ? wres->problem_type : NULL;
-    ps->res->next_wakeup = acme_sup_min_time(ps->res->next_wakeup,
-                                             apr_time_now() + wait);
-    acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; "
-             "next attempt in %d s", job->md->name, why,
-             (int)apr_time_sec(wait));
-}
-
-/* A job ended: a certificate to validate and store, a failure to record,
- * or (ACMEAllowSubsetOfNames) a new job without the name that failed. */
+/* A job ended: another attempt with fewer names (ACMEAllowSubsetOfNames),
+ * or the issuance finished (stored and live, or the failure recorded
+ * with its backoff). */
 static void job_finish(acme_sup_pass_t *ps, job_t *job)
 {
-    apr_pool_t *p = ps->p;
-    acme_worker_res_t *wres = NULL;
-    const char *why = job->task.failure;
+    acme_obtain_t *ob = job->ob;
+    acme_attempt_res_t a;
     acme_err_t err;
-    int version = 0;
 
-    if (!why && acme_worker_res_parse(&wres, job->p, job->task.result,
-                                      strlen(job->task.result), &err)
-                                      != APR_SUCCESS) {
-        why = err.msg;
+    job_outcome(&a, job);
+    if (a.ok && !a.chain_pem) {
+        a.ok = 0;
+        a.error = "worker result is ok but has no chain";
     }
-    if (!why) {
-        pass_account(ps, job);
+    if (acme_obtain_next(ob, &a) == ACME_OBTAIN_AGAIN) {
+        APR_ARRAY_PUSH(ps->jobs, job_t *) = job_make(ps, job->md, ob);
+        return;
     }
-    if (!why && !wres->ok) {
-        why = wres->error;
+    if (acme_obtain_finish(ob, &a, &err) == APR_SUCCESS) {
+        ps->res->activated++;
+        acme_log(ACME_LOG_NOTICE, "%s: certificate obtained and stored "
+                 "(version %d, %s)", job->md->name, ob->version,
+                 acme_due_name(ob->opts->due));
+        return;
     }
-    if (!why && !wres->chain_pem) {
-        why = "worker result is ok but has no chain";
-    }
-    if (why && job_retry_subset(ps, job, wres, why)) {
-        return;                  /* the state is saved when it ends */
-    }
-    if (!why && job->names != job->md->names) {
-        job->state->dropped_names = acme_array_join(p,
-            subtract(p, job->md->names, job->names), " ");
-    }
-    if (!why) {
-        why = job_activate(job, ps->store, ps->conf, wres, ps->account_id,
-                           &version);
-    }
-    job->state->last_attempt = ps->now;
-    job->state->attempts++;
-    job->state->name = job->md->name;
-    job->state->names = apr_array_copy(p, job->md->names);
-    if (!why) {
-        job_succeeded(ps, job, wres, version);
-    }
-    else {
-        job_failed(ps, job, wres, why);
-    }
-    job->state->due_reason = acme_due_name(job->due);
-    /* flushed by the next certificate's flush or at the end of the pass */
-    acme_state_save(ps->store, job->state, 0, p, NULL);
-    apr_file_remove(acme_store_path(ps->store, p, "staging", job->md->name,
-                                    "privkey.pem", NULL), p);
+    ps->res->failed++;
+    ps->res->next_wakeup = acme_sup_min_time(ps->res->next_wakeup,
+                                             ob->state->next_try);
+    acme_log(ACME_LOG_ERR, "%s: obtaining the certificate failed: %s; next "
+             "attempt in %d s", job->md->name, err.msg,
+             (int)apr_time_sec(ob->state->next_try - apr_time_now()));
 }
 
 /* The pool says a task ended. */
@@ -607,18 +321,49 @@ apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps)
         acme_log(ACME_LOG_ERR, "account for %s unusable: %s", ca_url,
                  err.msg ? err.msg : "key error");
     }
+    else {
+        acme_batch_account(ps->batch, ps->account_key, ps->account_url,
+                           ps->account_id);
+    }
     return rv;
 }
 
-void acme_sup_pass_order(acme_sup_pass_t *ps, acme_md_t *md, acme_due_e due,
-                         acme_state_t *state, const char *replaces)
+apr_status_t acme_sup_pass_order(acme_sup_pass_t *ps, acme_md_t *md,
+                                 acme_due_e due, acme_state_t *state,
+                                 acme_lineage_t *lineage,
+                                 const char *replaces, apr_pool_t *sp)
 {
-    job_t *job = job_make(ps->store, ps->conf, md, NULL, due, state,
-                          ps->account_pem, ps->account_url, ps->p);
+    acme_obtain_t *ob = NULL;
+    acme_err_t err;
+    apr_status_t rv;
 
-    /* RFC 9773: say which certificate this order replaces */
-    job->req.replaces = replaces;
-    APR_ARRAY_PUSH(ps->jobs, job_t *) = job;
+    rv = acme_obtain_begin(&ob, ps->batch, md_opts(ps, md, due, replaces),
+                           lineage, 1, state, sp, &err);
+    if (rv != APR_SUCCESS) {
+        /* the duplicate-certificate guard: recorded in the state */
+        acme_log(ACME_LOG_ERR, "%s: not ordering: %s", md->name, err.msg);
+        goto cleanup;
+    }
+    APR_ARRAY_PUSH(ps->jobs, job_t *) = job_make(ps, md, ob);
+cleanup:
+    return rv;
+}
+
+/* The pass's batch: the ACME*Hook directives beside the lineages' own
+ * hooks (both run, a lineage's only when it is another command), with the
+ * store's hook directories. */
+static acme_batch_t *pass_batch(const acme_sup_conf_t *conf,
+                                acme_store_t *store, apr_pool_t *p)
+{
+    acme_batch_hooks_t hooks;
+
+    memset(&hooks, 0, sizeof(hooks));
+    hooks.pre = conf->pre_hook;
+    hooks.post = conf->post_hook;
+    hooks.deploy = conf->deploy_hook;
+    hooks.lineage_hooks = 1;
+    hooks.timeout = conf->hook_timeout;
+    return acme_batch_make(store, &hooks, p);
 }
 
 /* Sets the pass up: its workers, the index, the ARI windows refreshed. */
@@ -637,7 +382,7 @@ static void pass_init(acme_sup_pass_t *ps, acme_workpool_cb_t *cb,
     ps->now = apr_time_now();        /* the lock's wait may have been long */
     /* No worker runs between passes: an answer still in challenges/ was
      * left by one that was killed. It must not be served forever. */
-    clean_challenges(store, p);
+    acme_challenges_clean(acme_challenges_dir(store, p), p);
     acme_sup_index_begin(conf, store, ps->now, p);
     ps->ids_cache = apr_hash_make(p);
     ps->wp = job_pool(conf, p, cb);
@@ -647,35 +392,7 @@ static void pass_init(acme_sup_pass_t *ps, acme_workpool_cb_t *cb,
     ps->jobs = apr_array_make(p, 4, sizeof(job_t *));
     ps->soon = apr_pcalloc(p, sizeof(int)
                                * (apr_size_t)(conf->mds->nelts + 1));
-    ps->renewed = apr_array_make(p, 4, sizeof(const char *));
-    ps->pre_ran = apr_array_make(p, 2, sizeof(const char *));
-    ps->failed = apr_array_make(p, 4, sizeof(const char *));
-}
-
-/* Post hooks: ACMEPostHook once after the pass, then the lineages' own
- * post_hooks, each command once. */
-static void pass_post_hooks(acme_sup_pass_t *ps)
-{
-    apr_pool_t *p = ps->p;
-    apr_table_t *env = apr_table_make(p, 2);
-    apr_array_header_t *post_ran = apr_array_make(p, 2, sizeof(const char *));
-    const char *global = ps->conf->post_hook;
-    int i;
-
-    apr_table_set(env, "RENEWED_DOMAINS", acme_array_join(p, ps->renewed,
-                                                          " "));
-    apr_table_set(env, "FAILED_DOMAINS", acme_array_join(p, ps->failed, " "));
-    acme_renewal_hooks_run(ps->store, "post", global, 0, env,
-                           hook_timeout(ps->conf), NULL, p);
-    for (i = 0; i < ps->jobs->nelts; i++) {
-        const char *cmd = APR_ARRAY_IDX(ps->jobs, i, job_t *)->post_hook;
-        if (cmd && !acme_array_contains(post_ran, cmd)
-            && (!global || strcmp(global, cmd))) {
-            APR_ARRAY_PUSH(post_ran, const char *) = cmd;
-            acme_renewal_hooks_run(ps->store, "post", cmd, 1, env,
-                                   hook_timeout(ps->conf), NULL, p);
-        }
-    }
+    ps->batch = pass_batch(conf, store, p);
 }
 
 /* Runs the pass's orders: pre hooks (once, only when something is
@@ -685,9 +402,8 @@ static void pass_orders(acme_sup_pass_t *ps)
 {
     acme_store_t *store = ps->store;
 
-    acme_renewal_hooks_run(store, "pre", ps->conf->pre_hook, 0, NULL,
-                           hook_timeout(ps->conf), NULL, ps->p);
-    if (!ps->account_url) {
+    acme_batch_start(ps->batch);
+    if (!ps->batch->account_url) {
         job_t *acct = job_new(ps->p, "account", ps->conf, ps->account_pem,
                               NULL);
         acct->req.name = "account";
@@ -697,13 +413,12 @@ static void pass_orders(acme_sup_pass_t *ps)
     /* every job is finished (stored, state saved) as soon as its worker
      * answers, while the others are still at the CA */
     acme_workpool_run(ps->wp, ps->jobs, 0);
-    acme_dup_guard_save(ps->guard, apr_time_now(), ps->p);
     /* the jobs' state files, written without a flush each */
     if (acme_fs_sync(store->base, ps->p) != APR_SUCCESS) {
         acme_log(ACME_LOG_WARN, "cannot flush the store %s to disk",
                  store->base);
     }
-    pass_post_hooks(ps);
+    acme_batch_end(ps->batch);
 }
 
 apr_status_t acme_sup_pass(acme_sup_result_t *res, acme_sup_conf_t *conf,
