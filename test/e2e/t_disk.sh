@@ -10,7 +10,7 @@
 #     written) mentions no space
 #   - no partial archive files are left behind, or they are ignored
 #   - after freeing space the next attempt succeeds
-# Then the disk is full before a pass starts (the staging key cannot be
+# Then the disk is full before a pass starts (nothing of the order can be
 # written): same guarantees.
 #
 # Run: DNS_PORT=18353 CTS_MGMT_PORT=18355 PEBBLE_PORT=16300 \
@@ -109,7 +109,7 @@ disk_case() {
 }
 
 disk_case "at activation (certificate download held while dd fills the tmpfs)" activation
-disk_case "before the pass (the staging key cannot be written)" before
+disk_case "before the pass (nothing of the order can be written)" before
 
 e2e_log "t_disk took ${SECONDS}s"
 t_summary
