@@ -19,6 +19,7 @@ typedef struct {
     apr_array_header_t *ids;          /* const char * */
     apr_array_header_t *mds;          /* acme_md_t * */
     apr_array_header_t *serials;      /* const char * */
+    apr_array_header_t *states;       /* acme_state_t *, the pass's */
 } ari_ask_t;
 
 /* The CertID of a lineage's current certificate, or NULL (no AKI, no
@@ -47,31 +48,19 @@ static const char *lineage_cert_id(const acme_store_t *store,
     return c->id;
 }
 
-const char *acme_sup_ari_cert_id(const acme_store_t *store,
-                                 const acme_md_t *md, const acme_state_t *st,
-                                 apr_hash_t *ids_cache, apr_pool_t *p)
-{
-    const char *serial = NULL;
-
-    if (!st->ari.cert_id) {
-        return NULL;                 /* no window: the lineage is not read */
-    }
-    return lineage_cert_id(store, md->name, &serial, ids_cache, p);
-}
-
 /* Which lineages need asking: those with a certificate whose recorded
  * window is missing, for an older certificate, or past its next_fetch. */
 static void ari_wanted(ari_ask_t *ask, acme_store_t *store,
                        acme_sup_conf_t *conf, apr_time_t now,
-                       apr_hash_t *ids_cache, apr_pool_t *p)
+                       apr_hash_t *ids_cache, acme_state_t **states,
+                       apr_pool_t *p)
 {
-    apr_pool_t *tp;
     int i;
 
     ask->ids = apr_array_make(p, 4, sizeof(const char *));
     ask->mds = apr_array_make(p, 4, sizeof(acme_md_t *));
     ask->serials = apr_array_make(p, 4, sizeof(const char *));
-    apr_pool_create(&tp, p);
+    ask->states = apr_array_make(p, 4, sizeof(acme_state_t *));
     for (i = 0; i < conf->mds->nelts; i++) {
         acme_md_t *md = APR_ARRAY_IDX(conf->mds, i, acme_md_t *);
         const char *serial = NULL, *id;
@@ -84,16 +73,17 @@ static void ari_wanted(ari_ask_t *ask, acme_store_t *store,
         if (!id) {
             continue;
         }
-        apr_pool_clear(tp);
-        acme_state_load(&st, store, md->name, tp, NULL);
+        /* read once a pass: the decision takes it from states[i] */
+        acme_state_load(&st, store, md->name, p, NULL);
+        states[i] = st;
         if (!acme_state_ari_for(st, id)
             || apr_time_sec(st->ari.next_fetch) <= apr_time_sec(now)) {
             APR_ARRAY_PUSH(ask->ids, const char *) = id;
             APR_ARRAY_PUSH(ask->mds, acme_md_t *) = md;
             APR_ARRAY_PUSH(ask->serials, const char *) = serial;
+            APR_ARRAY_PUSH(ask->states, acme_state_t *) = st;
         }
     }
-    apr_pool_destroy(tp);
 }
 
 /* The worker call: the CA's answer for ask->ids (no account involved:
@@ -144,26 +134,22 @@ static int ari_window(acme_ari_window_t *win, const acme_md_t *md, json_t *w)
 /* Records one window (the CA's answer w for CertID id) in md's state: the
  * same window keeps its chosen time, a new one gets one picked in it. */
 static void ari_record(acme_store_t *store, const acme_md_t *md,
-                       const char *id, const char *serial, json_t *w,
-                       apr_time_t now, apr_pool_t *p)
+                       acme_state_t *st, const char *id, const char *serial,
+                       json_t *w, apr_time_t now, apr_pool_t *p)
 {
     acme_ari_window_t win;
-    acme_state_t *st;
     apr_time_t chosen;
-    apr_pool_t *tp;
 
     if (!ari_window(&win, md, w)) {
         return;
     }
-    apr_pool_create(&tp, p);
-    acme_state_load(&st, store, md->name, tp, NULL);
     if (acme_state_ari_for(st, id)
         && apr_time_sec(st->ari.start) == apr_time_sec(win.start)
         && apr_time_sec(st->ari.end) == apr_time_sec(win.end)) {
         chosen = st->ari.chosen;
     }
     else if (acme_ari_choose(&chosen, &win, now, p, NULL) != APR_SUCCESS) {
-        goto cleanup;
+        return;
     }
     memset(&st->ari, 0, sizeof(st->ari));
     st->ari.cert_id = id;
@@ -173,19 +159,18 @@ static void ari_record(acme_store_t *store, const acme_md_t *md,
     st->ari.chosen = chosen;
     st->ari.next_fetch = now + (win.retry_after > 0 ? win.retry_after
                                 : ACME_ARI_RETRY_DEFAULT);
-    st->ari.explanation = win.explanation_url;
-    acme_state_save(store, st, 1, tp, NULL);
+    st->ari.explanation = win.explanation_url ? apr_pstrdup(p,
+        win.explanation_url) : NULL;
+    acme_state_save(store, st, 1, p, NULL);
     acme_log(ACME_LOG_INFO, "%s: the CA suggests renewing between %s and "
              "%s; chosen %s", md->name, acme_iso_time(p, win.start),
              acme_iso_time(p, win.end), acme_iso_time(p, chosen));
-cleanup:
-    apr_pool_destroy(tp);
 }
 
 void acme_sup_ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
                           acme_workpool_t *wp, apr_time_t now,
-                          apr_hash_t *ids_cache, apr_time_t *pari_until,
-                          apr_pool_t *p)
+                          apr_hash_t *ids_cache, acme_state_t **states,
+                          apr_time_t *pari_until, apr_pool_t *p)
 {
     acme_worker_res_t *wres;
     acme_state_ca_t *global;
@@ -201,7 +186,7 @@ void acme_sup_ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
         *pari_until = global->unsupported_until;
         goto cleanup;
     }
-    ari_wanted(&ask, store, conf, now, ids_cache, p);
+    ari_wanted(&ask, store, conf, now, ids_cache, states, p);
     if (!ask.ids->nelts || !(wres = ari_ask(wp, conf, &ask, p))) {
         goto cleanup;
     }
@@ -215,7 +200,8 @@ void acme_sup_ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
     windows = json_loads(wres->windows ? wres->windows : "{}", 0, NULL);
     for (i = 0; i < ask.ids->nelts; i++) {
         const char *id = APR_ARRAY_IDX(ask.ids, i, const char *);
-        ari_record(store, APR_ARRAY_IDX(ask.mds, i, acme_md_t *), id,
+        ari_record(store, APR_ARRAY_IDX(ask.mds, i, acme_md_t *),
+                   APR_ARRAY_IDX(ask.states, i, acme_state_t *), id,
                    APR_ARRAY_IDX(ask.serials, i, const char *),
                    json_object_get(windows, id), now, p);
     }

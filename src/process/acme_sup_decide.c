@@ -18,7 +18,10 @@ static void pass_decide(acme_due_decision_t *d, acme_state_t **pstate,
 
     memset(&in, 0, sizeof(in));
     in.now = ps->now;
-    acme_state_load(pstate, ps->store, md->name, sp, NULL);
+    *pstate = ps->states[i];        /* read by the ARI refresh, or now */
+    if (!*pstate) {
+        acme_state_load(pstate, ps->store, md->name, sp, NULL);
+    }
     if (acme_store_lineage_load(plineage, ps->store, md->name, sp, NULL)
         != APR_SUCCESS) {
         *plineage = NULL;
@@ -26,8 +29,8 @@ static void pass_decide(acme_due_decision_t *d, acme_state_t **pstate,
     in.due = acme_sup_due_lineage(&in.when, ps->store, md, *plineage,
                                   *pstate, ps->now, ps->ip);
     in.state = *pstate;
-    in.cert_id = acme_sup_ari_cert_id(ps->store, md, *pstate, ps->ids_cache,
-                                      ps->p);
+    in.cert_id = (*pstate)->ari.cert_id && *plineage
+        ? (*plineage)->ari_cert_id : NULL;
     in.ari_until = ps->ari_until;
     in.allow_subset = md->allow_subset;
     in.round = round;

@@ -48,6 +48,8 @@ typedef struct acme_sup_pass_t {
     const char *account_url;
     const char *account_pem;
     apr_hash_t *ids_cache;           /* lineage -> its CertID (ARI) */
+    acme_state_t **states;           /* per md: its state, when the ARI
+                                        refresh read it (else NULL) */
     apr_time_t ari_until;            /* the CA's renewalInfo not before */
     int *soon;                       /* per md: batched in round 1 */
     apr_pool_t *ip;                  /* per certificate, cleared each time */
@@ -106,18 +108,13 @@ void acme_sup_quiet(acme_sup_conf_t *conf, acme_sup_result_t *res, int i,
  * the renewal windows of the lineages whose recorded window is missing or
  * stale, and records them in their state (st->ari). *pari_until: when a
  * CA without renewalInfo is to be asked again (0: every pass). ids_cache
- * keeps the lineages' CertIDs for the pass. */
+ * keeps the lineages' CertIDs for the pass; states[i] gets conf->mds[i]'s
+ * state when it was read here (in p), for the pass's decision. */
 void acme_sup_ari_refresh(acme_store_t *store, acme_sup_conf_t *conf,
                           acme_workpool_t *wp, apr_time_t now,
-                          apr_hash_t *ids_cache, apr_time_t *pari_until,
-                          apr_pool_t *p);
+                          apr_hash_t *ids_cache, acme_state_t **states,
+                          apr_time_t *pari_until, apr_pool_t *p);
 
-/* The CertID of md's current certificate when its state has an ARI
- * window record (else NULL, without reading the lineage); cached in
- * ids_cache for the pass. */
-const char *acme_sup_ari_cert_id(const acme_store_t *store,
-                                 const acme_md_t *md, const acme_state_t *st,
-                                 apr_hash_t *ids_cache, apr_pool_t *p);
 
 /* Runs one "ari" request for the CertIDs ids alone on the pass's workers
  * and waits for it; the task holds its result or failure (in

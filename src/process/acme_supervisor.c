@@ -386,7 +386,10 @@ static void pass_init(acme_sup_pass_t *ps, acme_workpool_cb_t *cb,
     acme_sup_index_begin(conf, store, ps->now, p);
     ps->ids_cache = apr_hash_make(p);
     ps->wp = job_pool(conf, p, cb);
+    ps->states = apr_pcalloc(p, sizeof(acme_state_t *)
+                                 * (apr_size_t)(conf->mds->nelts + 1));
     acme_sup_ari_refresh(store, conf, ps->wp, ps->now, ps->ids_cache,
+                         ps->states,
                          &ps->ari_until, p);
     apr_pool_create(&ps->ip, p);
     ps->jobs = apr_array_make(p, 4, sizeof(job_t *));
