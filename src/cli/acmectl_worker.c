@@ -32,7 +32,7 @@ int acmectl_cmd_worker(acmectl_t *ctl)
 
     memset(&res, 0, sizeof(res));
     if (geteuid() == 0) {
-        res.error = "the worker refuses to run as root (set ACMEUser to an "
+        res.a.error = "the worker refuses to run as root (set ACMEUser to an "
                     "unprivileged user)";
         goto out;
     }
@@ -43,7 +43,7 @@ int acmectl_cmd_worker(acmectl_t *ctl)
      * hook requests. */
     while ((n = getline(&line, &cap, stdin)) >= 0) {
         if (cap > ACME_WORKER_MAX_MSG) {
-            res.error = "the request is too large";
+            res.a.error = "the request is too large";
             goto out;
         }
         if (n <= 1) {
@@ -54,7 +54,7 @@ int acmectl_cmd_worker(acmectl_t *ctl)
         memset(&res, 0, sizeof(res));
         if (acme_worker_req_parse(&req, rp, line, (apr_size_t)n, &err)
             != APR_SUCCESS) {
-            res.error = err.msg;
+            res.a.error = err.msg;
         }
         else {
             acme_log_set(log_worker, (void *)(req->name ? req->name : "?"),
@@ -64,7 +64,7 @@ int acmectl_cmd_worker(acmectl_t *ctl)
         fputs(acme_worker_res_format(rp, &res), stdout);
         fputc('\n', stdout);
         fflush(stdout);
-        ok = res.ok;
+        ok = res.a.ok;
         if (!ctl->serve) {
             break;               /* one request (a supervisor of before
                                     --serve waits for end of file) */
@@ -74,7 +74,7 @@ int acmectl_cmd_worker(acmectl_t *ctl)
         free(line);
         return ok ? 0 : 1;
     }
-    res.error = "no request on standard input";
+    res.a.error = "no request on standard input";
 out:
     free(line);
     fputs(acme_worker_res_format(p, &res), stdout);

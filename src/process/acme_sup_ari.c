@@ -99,11 +99,11 @@ static acme_worker_res_t *ari_ask(acme_workpool_t *wp,
     if (task->failure || !task->result
         || acme_worker_res_parse(&wres, p, task->result,
                                  strlen(task->result), &err) != APR_SUCCESS
-        || !wres->ok) {
+        || !wres->a.ok) {
         acme_log(ACME_LOG_WARN, "renewal information (ARI) unavailable: %s",
                  task->failure ? task->failure
                  : !task->result ? "no answer"
-                 : wres && wres->error ? wres->error : "malformed answer");
+                 : wres && wres->a.error ? wres->a.error : "malformed answer");
         wres = NULL;
     }
     return wres;

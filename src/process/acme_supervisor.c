@@ -203,7 +203,7 @@ static void job_outcome(acme_attempt_res_t *a, job_t *job)
         a->error = job->task.result ? err.msg : "no answer";
     }
     else {
-        acme_worker_res_attempt(a, wres);
+        *a = wres->a;
     }
 }
 

@@ -62,7 +62,7 @@ static const str_member_t req_strs[] = {
     REQ_STR("replaces", replaces), { NULL, 0 }
 };
 
-#define RES_STR(k, m) { k, offsetof(acme_worker_res_t, m) }
+#define RES_STR(k, m) { k, offsetof(acme_worker_res_t, a.m) }
 static const str_member_t res_strs[] = {
     RES_STR("chain", chain_pem), RES_STR("account_url", account_url),
     RES_STR("registration", registration),
@@ -125,7 +125,7 @@ const char *acme_worker_res_format(apr_pool_t *p, const acme_worker_res_t *res)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "ok", json_boolean(res->ok));
+    json_object_set_new(o, "ok", json_boolean(res->a.ok));
     put_strs(o, res, res_strs);
     if (res->windows) {
         json_t *w = json_loads(res->windows, 0, NULL);
@@ -134,8 +134,10 @@ const char *acme_worker_res_format(apr_pool_t *p, const acme_worker_res_t *res)
             json_object_set_new(o, "windows", w);
         }
     }
-    if (res->retry_after > 0) {
-        json_object_set_new(o, "retry_after", json_integer(res->retry_after));
+    if (res->a.retry_after > 0) {
+        /* seconds */
+        json_object_set_new(o, "retry_after", json_integer(
+                                apr_time_sec(res->a.retry_after)));
     }
     return dump(p, o);
 }
@@ -219,7 +221,7 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
         return rv;
     }
     res = apr_pcalloc(p, sizeof(*res));
-    res->ok = json_is_true(json_object_get(o, "ok"));
+    res->a.ok = json_is_true(json_object_get(o, "ok"));
     get_strs(p, o, res, res_strs);
     res->ari = json_is_true(json_object_get(o, "ari"));
     if (json_is_object(json_object_get(o, "windows"))) {
@@ -227,15 +229,16 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
         res->windows = apr_pstrdup(p, w ? w : "{}");
         free(w);
     }
-    res->retry_after = (long)json_integer_value(json_object_get(o,
-                                                                "retry_after"));
+    res->a.retry_after = apr_time_from_sec(json_integer_value(
+                             json_object_get(o, "retry_after")));
     json_decref(o);
-    if (res->ok && !res->chain_pem && !res->windows && !res->account_url) {
+    if (res->a.ok && !res->a.chain_pem && !res->windows
+        && !res->a.account_url) {
         return acme_err_set(err, p, ACME_EPROTO, "worker result is ok but "
                             "has no chain");
     }
-    if (!res->ok && !res->error) {
-        res->error = "the worker failed without saying why";
+    if (!res->a.ok && !res->a.error) {
+        res->a.error = "the worker failed without saying why";
     }
     *pres = res;
     return APR_SUCCESS;
@@ -380,10 +383,10 @@ static apr_array_header_t *supported_types(apr_pool_t *p,
 
 static void fail(acme_worker_res_t *res, apr_pool_t *p, const acme_err_t *err)
 {
-    res->ok = 0;
-    res->error = err->msg ? err->msg : "unknown error";
-    res->problem_type = err->problem_type;
-    res->retry_after = (long)apr_time_sec(err->retry_after);
+    res->a.ok = 0;
+    res->a.error = err->msg ? err->msg : "unknown error";
+    res->a.problem_type = err->problem_type;
+    res->a.retry_after = err->retry_after;
 }
 
 struct acme_worker_session_t {
@@ -506,25 +509,7 @@ static void worker_ari(acme_worker_res_t *res, const acme_worker_req_t *req,
     res->windows = apr_pstrdup(p, text ? text : "{}");
     free(text);
     json_decref(out);
-    res->ok = 1;
-}
-
-void acme_worker_res_attempt(acme_attempt_res_t *a,
-                             const acme_worker_res_t *res)
-{
-    memset(a, 0, sizeof(*a));
-    a->ok = res->ok;
-    a->chain_pem = res->chain_pem;
-    a->chain_issuer = res->chain_issuer;
-    a->challenge_types = res->challenge_types;
-    a->error = res->error;
-    a->problem_type = res->problem_type;
-    a->failed_name = res->failed_name;
-    a->retry_after = apr_time_from_sec(res->retry_after);
-    a->account_url = res->account_url;
-    a->registration = res->registration;
-    a->forgotten_account = res->forgotten_account;
-    a->replaces_refused = res->replaces_refused;
+    res->a.ok = 1;
 }
 
 /* Registers (or finds) the request's account: the "account" job. */
@@ -541,11 +526,11 @@ static void worker_account(acme_worker_res_t *res, acme_client_t *c,
         return;
     }
     text = json_dumps(reg, JSON_COMPACT);
-    res->registration = apr_pstrdup(p, text ? text : "{}");
+    res->a.registration = apr_pstrdup(p, text ? text : "{}");
     free(text);
     json_decref(reg);
-    res->account_url = c->account_url;
-    res->ok = 1;
+    res->a.account_url = c->account_url;
+    res->a.ok = 1;
 }
 
 /* The worker's order job: one attempt (acme_attempt_run) through the
@@ -555,7 +540,6 @@ static void worker_order(acme_worker_res_t *res, acme_client_t *c,
                          const acme_account_req_t *areq, apr_pool_t *p)
 {
     acme_issue_req_t ireq;
-    acme_attempt_res_t a;
     acme_solver_t solver;
     solver_ctx_t ctx;
     unsigned char *csr;
@@ -563,7 +547,7 @@ static void worker_order(acme_worker_res_t *res, acme_client_t *c,
 
     if (acme_b64url_decode(&csr, &csr_len, p, req->csr_b64url)
         != APR_SUCCESS) {
-        res->error = "the CSR in the request is not base64url";
+        res->a.error = "the CSR in the request is not base64url";
         return;
     }
     memset(&ctx, 0, sizeof(ctx));
@@ -577,7 +561,7 @@ static void worker_order(acme_worker_res_t *res, acme_client_t *c,
     solver.cleanup = dir_cleanup;
     solver.baton = &ctx;
     if (!solver.types->nelts) {
-        res->error = apr_psprintf(p, "none of the allowed challenge types "
+        res->a.error = apr_psprintf(p, "none of the allowed challenge types "
                                   "(%s) can be answered here%s",
                                   acme_array_join(p, req->challenges, ", "),
                                   acme_array_contains(req->challenges,
@@ -594,19 +578,7 @@ static void worker_order(acme_worker_res_t *res, acme_client_t *c,
     ireq.replaces = req->replaces;
     /* the preferred type first; when it fails for a name, a new order
      * with the next allowed type, in the same pass */
-    acme_attempt_run(&a, c, &ireq, &solver, areq, 1, p);
-    res->ok = a.ok;
-    res->chain_pem = a.chain_pem;
-    res->chain_issuer = a.chain_issuer;
-    res->challenge_types = a.challenge_types;
-    res->error = a.error;
-    res->problem_type = a.problem_type;
-    res->failed_name = a.failed_name;
-    res->retry_after = (long)apr_time_sec(a.retry_after);
-    res->account_url = a.account_url;
-    res->registration = a.registration;
-    res->forgotten_account = a.forgotten_account;
-    res->replaces_refused = a.replaces_refused;
+    acme_attempt_run(&res->a, c, &ireq, &solver, areq, 1, p);
 }
 
 void acme_worker_run(acme_worker_res_t *res, const acme_worker_req_t *req,

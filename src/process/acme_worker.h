@@ -53,19 +53,10 @@ typedef struct acme_worker_req_t {
 } acme_worker_req_t;
 
 typedef struct acme_worker_res_t {
-    int ok;
-    const char *chain_pem;           /* leaf first */
-    const char *account_url;
-    const char *registration;        /* account object as JSON text */
-    const char *challenge_types;     /* what validated, comma separated */
-    const char *error;               /* one line, when !ok */
-    const char *problem_type;        /* ACME problem type, when known */
-    long retry_after;                /* seconds the CA asked to wait */
-    const char *failed_name;         /* the name whose validation failed */
-    const char *chain_issuer;        /* issuer CN of the chain's top */
-    const char *forgotten_account;   /* the account URL the CA no longer
-                                        knew (registered again) */
-    const char *replaces_refused;    /* why the CA refused "replaces" */
+    acme_attempt_res_t a;            /* an order's outcome (ok, chain,
+                                        error, ...); for the other jobs ok,
+                                        error and the account's URL and
+                                        registration */
     int ari;                         /* "ari": the CA offers renewalInfo */
     const char *windows;             /* "ari": JSON {certid: {"start",
                                         "end","retry_after","explanation"}
@@ -89,11 +80,6 @@ apr_status_t acme_worker_res_parse(acme_worker_res_t **pres, apr_pool_t *p,
  * directory, its connection, the freshest nonce) and the parsed account
  * key. A worker serves every request of a supervisor pass, one after the
  * other, so these are fetched once per pass, not once per order. */
-/* The order outcome a worker's result carries, for acme_obtain_next /
- * acme_obtain_finish. */
-void acme_worker_res_attempt(acme_attempt_res_t *a,
-                             const acme_worker_res_t *res);
-
 typedef struct acme_worker_session_t acme_worker_session_t;
 
 /* Creates an empty session in p (the client is made by the first

@@ -148,11 +148,12 @@ static void test_worker_messages(apr_pool_t *p)
                == ACME_EPROTO, "no names");
 
     memset(&res, 0, sizeof(res));
-    res.error = "rateLimited: slow down";
-    res.retry_after = 7200;
+    res.a.error = "rateLimited: slow down";
+    res.a.retry_after = apr_time_from_sec(7200);
     text = acme_worker_res_format(p, &res);
     ACME_CHECK_RV(acme_worker_res_parse(&rback, p, text, strlen(text), NULL));
-    ACME_CHECK(!rback->ok && rback->retry_after == 7200, "error result");
+    ACME_CHECK(!rback->a.ok && rback->a.retry_after == apr_time_from_sec(7200),
+               "error result");
     ACME_CHECK(acme_worker_res_parse(&rback, p, "{\"ok\":true}", 11, NULL)
                == ACME_EPROTO, "ok without chain");
     ACME_CHECK(acme_worker_res_parse(&rback, p, "not json", 8, NULL)
