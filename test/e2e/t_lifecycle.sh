@@ -217,6 +217,33 @@ case_renew_setup() {
     t_pass
 }
 
+# certonly with --pre/--deploy/--post-hook: Certbot runs them around the
+# order (not the hook directories: they are renew's) and keeps them in the
+# renewal conf for later renewals.
+case_certonly_hooks() {
+    local st=$WORK/store-certonly-hooks log=$WORK/certonly-hooks.log lin=ch.example.test conf why=()
+    t_begin "certonly --pre/--deploy/--post-hook: run once each in that order (not renewal-hooks/), kept in the renewal conf"
+    : > "$log"
+    mkdir -p "$st/renewal-hooks/deploy"
+    printf '#!/bin/sh\necho dir >> %s\n' "$log" > "$st/renewal-hooks/deploy/10-dir"
+    chmod 755 "$st/renewal-hooks/deploy/10-dir"
+    certonly_web "$st" -d "$lin" --pre-hook "$HOOKS/log pre $log" \
+        --deploy-hook "$HOOKS/log deploy $log" --post-hook "$HOOKS/log post $log"
+    ok_run || return
+    [ "$(cut -d' ' -f1 "$log" | tr '\n' ' ')" = "pre deploy post " ] \
+        || why+=("hooks ran as: $(cut -d' ' -f1 "$log" | tr '\n' ' ')")
+    grep -qx "deploy lineage=$st/live/$lin domains=$lin failed=unset" "$log" \
+        || why+=("the deploy hook did not see RENEWED_LINEAGE/RENEWED_DOMAINS")
+    conf=$st/renewal/$lin.conf
+    grep -q "^renew_hook = $HOOKS/log deploy $log\$" "$conf" || why+=("no renew_hook in $conf")
+    grep -q "^pre_hook = $HOOKS/log pre $log\$" "$conf" || why+=("no pre_hook in $conf")
+    grep -q "^post_hook = $HOOKS/log post $log\$" "$conf" || why+=("no post_hook in $conf")
+    if [ ${#why[@]} -gt 0 ]; then
+        t_fail "$(IFS=';'; echo "${why[*]}" | sed 's/;/; /g')"; e2e_show_file "$log"; return
+    fi
+    t_pass
+}
+
 case_renew_force() {
     t_begin "renew --force-renewal with --pre/--deploy/--post-hook: both lineages at version 2, new serials, hooks once each with Certbot's variables"
     local s1a s2a s1b s2b why=() n line
@@ -842,6 +869,7 @@ if [ "$web_ok" = 1 ]; then
         case_renew_one_fails
         case_renew_deploy_fails
     fi
+    case_certonly_hooks
     case_revoke
     case_expand
     case_reuse_key
