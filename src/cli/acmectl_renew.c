@@ -135,19 +135,12 @@ static acme_due_e lineage_due(apr_time_t *pwhen, acme_store_t *store,
                               apr_pool_t *p)
 {
     acme_md_t md;
-    const char *before = apr_table_get(l->conf->top, "renew_before_expiry");
 
     memset(&md, 0, sizeof(md));
     md.name = l->name;
     md.names = l->names;
     md.key_type = kt;
-    if (before) {
-        /* Certbot writes e.g. "30 days" */
-        long n = atol(before);
-        md.renew_abs = apr_time_from_sec((apr_int64_t)n
-                       * (strstr(before, "day") ? 86400
-                          : strstr(before, "hour") ? 3600 : 1));
-    }
+    md.renew_abs = acme_due_renew_before(l->conf, apr_time_now());
     return acme_sup_due(pwhen, store, &md, apr_time_now(), p);
 }
 

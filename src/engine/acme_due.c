@@ -1,4 +1,5 @@
 /* mod_acme: the renewal policy: when a managed certificate is due. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "acme_due.h"
@@ -214,4 +215,92 @@ void acme_due_decide(acme_due_decision_t *d, const acme_due_input_t *in)
     }
     d->renew = 1;
     d->not_before = now;
+}
+
+/* The unit a word names: seconds it stands for, or months (*pmonths). */
+static int interval_unit(const char *w, apr_size_t len, apr_int64_t *psec,
+                         int *pmonths)
+{
+    static const struct { const char *name; apr_int64_t sec; int months; }
+    units[] = {
+        { "second", 1, 0 }, { "sec", 1, 0 }, { "s", 1, 0 },
+        { "minute", 60, 0 }, { "min", 60, 0 }, { "m", 60, 0 },
+        { "hour", 3600, 0 }, { "h", 3600, 0 },
+        { "day", 86400, 0 }, { "d", 86400, 0 },
+        { "week", 7 * 86400, 0 }, { "w", 7 * 86400, 0 },
+        { "month", 0, 1 }, { "year", 0, 12 }, { "y", 0, 12 },
+    };
+    apr_size_t i, n;
+
+    if (len > 1 && w[len - 1] == 's' && len > 3) {
+        len--;                       /* "days", "weeks", "months" */
+    }
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        n = strlen(units[i].name);
+        if (n == len && !strncasecmp(w, units[i].name, len)) {
+            *psec = units[i].sec;
+            *pmonths = units[i].months;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+apr_status_t acme_due_interval(apr_interval_time_t *pint, const char *text,
+                               apr_time_t base)
+{
+    const char *c = text;
+    apr_int64_t secs = 0, usec, n;
+    int months = 0, terms = 0, um;
+    apr_time_exp_t tm;
+    apr_time_t t;
+    char *end;
+
+    while (c && *c) {
+        while (*c == ' ' || *c == '\t' || *c == ',') c++;
+        if (!*c) break;
+        n = (apr_int64_t)strtoll(c, &end, 10);
+        if (end == c || n < 0 || n > 100000) {
+            return ACME_EINVAL;
+        }
+        for (c = end; *c == ' ' || *c == '\t'; c++);
+        end = (char *)c;
+        while (*end && *end != ' ' && *end != '\t' && *end != ',') end++;
+        if (end == c) {
+            usec = 86400;            /* a bare number: days (Certbot) */
+            um = 0;
+        }
+        else if (!interval_unit(c, (apr_size_t)(end - c), &usec, &um)) {
+            return ACME_EINVAL;
+        }
+        secs += n * usec;
+        months += (int)n * um;
+        terms++;
+        c = end;
+    }
+    if (!terms || apr_time_exp_gmt(&tm, base) != APR_SUCCESS) {
+        return ACME_EINVAL;
+    }
+    tm.tm_year += (months + tm.tm_mon) / 12;
+    tm.tm_mon = (months + tm.tm_mon) % 12;
+    if (apr_time_exp_gmt_get(&t, &tm) != APR_SUCCESS) {
+        return ACME_EINVAL;
+    }
+    *pint = t - base + apr_time_from_sec(secs);
+    return APR_SUCCESS;
+}
+
+apr_interval_time_t acme_due_renew_before(const acme_renewal_conf_t *conf,
+                                          apr_time_t now)
+{
+    const char *v = conf ? apr_table_get(conf->top, "renew_before_expiry")
+                         : NULL;
+    apr_interval_time_t before = 0;
+
+    if (v && acme_due_interval(&before, v, now) != APR_SUCCESS) {
+        acme_log(ACME_LOG_WARN, "renew_before_expiry = %s is not an interval "
+                 "(e.g. \"30 days\"); the default applies", v);
+        before = 0;
+    }
+    return before;
 }

@@ -69,6 +69,21 @@ acme_due_e acme_sup_due_lineage(apr_time_t *pwhen, const acme_store_t *store,
  * about 1 min, 10 min, 100 min, then daily, with up to 10% jitter. */
 apr_interval_time_t acme_sup_backoff(int failures);
 
+/*
+ * Reads a Certbot interval (renew_before_expiry: "30 days", "2 weeks",
+ * "1 month", "1 year 2 months", "12 hours", "90 minutes", "3600 seconds";
+ * a bare number is days, as in Certbot) into *pint: how far `base` is from
+ * base plus the interval, with months and years on the calendar.
+ * ACME_EINVAL when the text is not such an interval.
+ */
+apr_status_t acme_due_interval(apr_interval_time_t *pint, const char *text,
+                               apr_time_t base);
+
+/* A renewal conf's renew_before_expiry as an md's renew_abs (0 when it
+ * is absent or unreadable, which leaves the default policy). */
+apr_interval_time_t acme_due_renew_before(const acme_renewal_conf_t *conf,
+                                          apr_time_t now);
+
 /* Sets Certbot's renewal parameters for a key type (key_type and
  * elliptic_curve or rsa_key_size). */
 void acme_sup_key_params(apr_table_t *params, acme_key_type_e type);

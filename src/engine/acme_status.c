@@ -74,19 +74,11 @@ static acme_md_t *md_from_conf(const acme_lineage_t *l, acme_key_type_e kt,
                                apr_pool_t *p)
 {
     acme_md_t *md = apr_pcalloc(p, sizeof(*md));
-    const char *before = l->conf ? apr_table_get(l->conf->top,
-                                                 "renew_before_expiry") : NULL;
 
     md->name = l->name;
     md->names = l->names;
     md->key_type = conf_key_type(l->conf, kt, p);
-    if (before) {
-        /* Certbot writes e.g. "30 days" */
-        long n = atol(before);
-        md->renew_abs = apr_time_from_sec((apr_int64_t)n
-                        * (strstr(before, "day") ? 86400
-                           : strstr(before, "hour") ? 3600 : 1));
-    }
+    md->renew_abs = acme_due_renew_before(l->conf, apr_time_now());
     return md;
 }
 

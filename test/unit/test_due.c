@@ -209,8 +209,56 @@ static void test_holdback(apr_pool_t *p)
     ACME_CHECK(d.renew, "an hour later: renew");
 }
 
+/* Certbot's intervals: every unit, sums, bare days, calendar months. */
+static void test_interval(apr_pool_t *p)
+{
+    apr_interval_time_t d = 0;
+    apr_time_t jan31, base;
+    acme_renewal_conf_t *conf;
+    const long day = 86400;
+
+    base = apr_time_from_sec(1767225600);     /* 2026-01-01T00:00:00Z */
+    ACME_CHECK_RV(acme_due_interval(&d, "30 days", base));
+    ACME_CHECK(d == apr_time_from_sec(30 * day), "30 days");
+    ACME_CHECK_RV(acme_due_interval(&d, "2 weeks", base));
+    ACME_CHECK(d == apr_time_from_sec(14 * day), "2 weeks");
+    ACME_CHECK_RV(acme_due_interval(&d, "12 hours", base));
+    ACME_CHECK(d == apr_time_from_sec(12 * 3600), "12 hours");
+    ACME_CHECK_RV(acme_due_interval(&d, "90 minutes", base));
+    ACME_CHECK(d == apr_time_from_sec(90 * 60), "90 minutes");
+    ACME_CHECK_RV(acme_due_interval(&d, "3600 seconds", base));
+    ACME_CHECK(d == apr_time_from_sec(3600), "3600 seconds");
+    ACME_CHECK_RV(acme_due_interval(&d, "10", base));
+    ACME_CHECK(d == apr_time_from_sec(10 * day), "a bare number is days");
+    ACME_CHECK_RV(acme_due_interval(&d, "1 week 2 days", base));
+    ACME_CHECK(d == apr_time_from_sec(9 * day), "a sum");
+    ACME_CHECK_RV(acme_due_interval(&d, "1 month", base));
+    ACME_CHECK(d == apr_time_from_sec(31 * day), "January has 31 days");
+    ACME_CHECK_RV(acme_due_interval(&d, "1 year", base));
+    ACME_CHECK(d == apr_time_from_sec(365 * day), "2026 has 365 days");
+    ACME_CHECK_RV(acme_due_interval(&d, "100 years", base));
+    ACME_CHECK(d > apr_time_from_sec(36500 * day), "100 years");
+    ACME_CHECK(acme_due_interval(&d, "2 fortnights", base) == ACME_EINVAL,
+               "unknown unit");
+    ACME_CHECK(acme_due_interval(&d, "days", base) == ACME_EINVAL,
+               "no number");
+    ACME_CHECK(acme_due_interval(&d, "", base) == ACME_EINVAL, "empty");
+    jan31 = base + apr_time_from_sec(30 * day);
+    ACME_CHECK_RV(acme_due_interval(&d, "1 month", jan31));
+    ACME_CHECK(d >= apr_time_from_sec(28 * day)
+               && d <= apr_time_from_sec(31 * day), "from January 31");
+    conf = acme_renewal_conf_make(p);
+    ACME_CHECK(acme_due_renew_before(conf, base) == 0, "absent");
+    apr_table_set(conf->top, "renew_before_expiry", "2 weeks");
+    ACME_CHECK(acme_due_renew_before(conf, base)
+               == apr_time_from_sec(14 * day), "from the conf");
+    apr_table_set(conf->top, "renew_before_expiry", "soon");
+    ACME_CHECK(acme_due_renew_before(conf, base) == 0, "unreadable");
+}
+
 int main(void)
 {
+    ACME_TEST_RUN(test_interval);
     ACME_TEST_RUN(test_policy);
     ACME_TEST_RUN(test_ari);
     ACME_TEST_RUN(test_requested);
