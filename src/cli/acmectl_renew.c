@@ -491,7 +491,7 @@ static void renew_one(renew_run_t *run, acme_batch_t *b, int i)
     acme_lineage_t *l = APR_ARRAY_IDX(run->due, i, acme_lineage_t *);
     acme_client_t *client;
     acme_store_t *st;
-    acme_obtain_t *ob;
+    acme_obtain_t *ob = NULL;
     const char *account;
     acmectl_t *c = NULL;
     acme_err_t err;
@@ -508,13 +508,10 @@ static void renew_one(renew_run_t *run, acme_batch_t *b, int i)
                            &err) == APR_SUCCESS) {
             return;
         }
-        if (!ob) {
-            /* it failed before it began: the batch does not know it */
-            APR_ARRAY_PUSH(b->failed, const char *) =
-                acme_array_join(ctl->pool, l->names, " ");
-        }
     }
-    else {
+    if (!ob) {
+        /* it failed before its issuance finished: the batch does not
+         * know it */
         APR_ARRAY_PUSH(b->failed, const char *) =
             acme_array_join(ctl->pool, l->names, " ");
     }

@@ -16,11 +16,9 @@ void acme_attempt_err(acme_err_t *err, const acme_attempt_res_t *res,
     err->retry_after = res->retry_after;
 }
 
-/* Registers c's account key with areq; the registration goes to res. */
-static apr_status_t attempt_register(acme_attempt_res_t *res,
-                                     acme_client_t *c,
-                                     const acme_account_req_t *areq,
-                                     apr_pool_t *p, acme_err_t *err)
+apr_status_t acme_attempt_register(acme_attempt_res_t *res, acme_client_t *c,
+                                   const acme_account_req_t *areq,
+                                   apr_pool_t *p, acme_err_t *err)
 {
     json_t *reg = NULL;
     char *text;
@@ -100,7 +98,7 @@ static next_e after_failure(acme_attempt_res_t *res, acme_client_t *c,
         acme_log(ACME_LOG_WARN, "the CA does not know the account %s any "
                  "more; registering its key again", old);
         acme_err_clear(&rerr);
-        if (attempt_register(res, c, areq, p, &rerr) == APR_SUCCESS) {
+        if (acme_attempt_register(res, c, areq, p, &rerr) == APR_SUCCESS) {
             res->forgotten_account = old;
             return RETRY;
         }
@@ -159,7 +157,7 @@ void acme_attempt_run(acme_attempt_res_t *res, acme_client_t *c,
     res->account_url = c->account_url;
     if (!c->account_url) {
         registered = 1;
-        if (attempt_register(res, c, areq, p, &err) != APR_SUCCESS) {
+        if (acme_attempt_register(res, c, areq, p, &err) != APR_SUCCESS) {
             goto failed;
         }
     }

@@ -39,6 +39,12 @@ typedef struct acme_attempt_res_t {
 void acme_attempt_err(acme_err_t *err, const acme_attempt_res_t *res,
                       apr_pool_t *p);
 
+/* Registers (or finds) c's account key with areq: res gets the account
+ * URL and the registration (JSON text). */
+apr_status_t acme_attempt_register(acme_attempt_res_t *res, acme_client_t *c,
+                                   const acme_account_req_t *areq,
+                                   apr_pool_t *p, acme_err_t *err);
+
 /*
  * Runs one attempt with client c (directory loaded, account key set; the
  * account URL may be NULL: then areq registers it first). The solver's

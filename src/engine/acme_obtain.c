@@ -11,16 +11,19 @@
 
 #define DAY apr_time_from_sec(86400)
 
+static int set_param(void *params, const char *key, const char *value)
+{
+    apr_table_set(params, key, value);
+    return 1;
+}
+
 /* The renewal conf the lineage is written with: the old one's parameters
  * (all, or those of opts->conf_keep), under the front end's. */
 static acme_renewal_conf_t *merge_conf(const acme_order_opts_t *opts,
                                        const acme_lineage_t *l, apr_pool_t *p)
 {
     acme_renewal_conf_t *conf = acme_renewal_conf_make(p);
-    const apr_array_header_t *arr;
-    const apr_table_entry_t *e;
     const char *const *k;
-    int i;
 
     if (l && l->conf && !opts->conf_keep) {
         /* what an earlier conf said that is not set here (Certbot's
@@ -35,10 +38,8 @@ static acme_renewal_conf_t *merge_conf(const acme_order_opts_t *opts,
             apr_table_set(conf->params, *k, v);
         }
     }
-    arr = apr_table_elts(opts->conf_params);
-    e = (const apr_table_entry_t *)arr->elts;
-    for (i = 0; opts->conf_params && i < arr->nelts; i++) {
-        apr_table_set(conf->params, e[i].key, e[i].val);
+    if (opts->conf_params) {
+        apr_table_do(set_param, conf->params, opts->conf_params, NULL);
     }
     if (opts->webroot_map) {
         conf->webroot_map = apr_table_copy(p, opts->webroot_map);

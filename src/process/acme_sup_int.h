@@ -43,10 +43,8 @@ typedef struct acme_sup_pass_t {
     apr_array_header_t *jobs;        /* job_t *; retries are appended */
     acme_workpool_t *wp;
     acme_batch_t *batch;             /* hooks, guard, the account in use */
-    acme_key_t *account_key;         /* as loaded (batch: the newest URL) */
-    const char *account_id;
-    const char *account_url;
-    const char *account_pem;
+    const char *account_pem;         /* the batch's account key, for the
+                                        workers' requests */
     apr_hash_t *ids_cache;           /* lineage -> its CertID (ARI) */
     acme_state_t **states;           /* per md: its state, when the ARI
                                         refresh read it (else NULL) */

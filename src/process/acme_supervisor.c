@@ -295,6 +295,8 @@ static void pass_done(acme_task_t *task, void *baton)
 apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps)
 {
     const char *ca_url = ps->conf->ca_url;
+    const char *id = NULL, *url = NULL;
+    acme_key_t *key = NULL;
     apr_size_t len;
     acme_err_t err;
     apr_status_t rv;
@@ -303,18 +305,17 @@ apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps)
         return APR_SUCCESS;
     }
     memset(&err, 0, sizeof(err));
-    rv = acme_store_account_find(&ps->account_id, ps->store, ca_url, ps->p);
-    if (rv == APR_SUCCESS && ps->account_id) {
-        rv = acme_store_account_load(&ps->account_key, &ps->account_url,
-                                     ps->store, ca_url, ps->account_id,
-                                     ps->p, &err);
+    rv = acme_store_account_find(&id, ps->store, ca_url, ps->p);
+    if (rv == APR_SUCCESS && id) {
+        rv = acme_store_account_load(&key, &url, ps->store, ca_url, id, ps->p,
+                                     &err);
     }
     else {
-        ps->account_id = NULL;
-        rv = acme_key_generate(&ps->account_key, ps->p, ACME_KEY_EC256, &err);
+        id = NULL;
+        rv = acme_key_generate(&key, ps->p, ACME_KEY_EC256, &err);
     }
     if (rv == APR_SUCCESS) {
-        rv = acme_key_to_pem(&ps->account_pem, &len, ps->p, ps->account_key);
+        rv = acme_key_to_pem(&ps->account_pem, &len, ps->p, key);
     }
     if (rv != APR_SUCCESS) {
         ps->account_pem = NULL;
@@ -322,8 +323,8 @@ apr_status_t acme_sup_pass_account_load(acme_sup_pass_t *ps)
                  err.msg ? err.msg : "key error");
     }
     else {
-        acme_batch_account(ps->batch, ps->account_key, ps->account_url,
-                           ps->account_id);
+        /* the batch holds the account from now on (a new URL too) */
+        acme_batch_account(ps->batch, key, url, id);
     }
     return rv;
 }

@@ -516,20 +516,12 @@ static void worker_ari(acme_worker_res_t *res, const acme_worker_req_t *req,
 static void worker_account(acme_worker_res_t *res, acme_client_t *c,
                            const acme_account_req_t *areq, apr_pool_t *p)
 {
-    json_t *reg = NULL;
     acme_err_t err;
-    char *text;
 
-    if (acme_account_register(&reg, c, p, c->account_key, areq, &err)
-        != APR_SUCCESS) {
+    if (acme_attempt_register(&res->a, c, areq, p, &err) != APR_SUCCESS) {
         fail(res, p, &err);
         return;
     }
-    text = json_dumps(reg, JSON_COMPACT);
-    res->a.registration = apr_pstrdup(p, text ? text : "{}");
-    free(text);
-    json_decref(reg);
-    res->a.account_url = c->account_url;
     res->a.ok = 1;
 }
 
