@@ -50,6 +50,8 @@ typedef struct job_t {
     acme_task_t task;                /* first: the pool's view of the job */
     acme_md_t *md;                   /* NULL: an "account" or "ari" job */
     acme_obtain_t *ob;               /* the issuance it is an attempt of */
+    acme_sup_pass_t *ps;             /* its pass (the account, the CA);
+                                        NULL for an "ari" job */
     apr_pool_t *p;
     acme_worker_req_t req;           /* formatted when the worker starts */
     apr_table_t *hook_output;        /* dns hook stdout by domain+value */
@@ -79,19 +81,43 @@ static job_t *job_new(apr_pool_t *p, const char *type,
 }
 
 /* The pool asks: a message from the worker during a job. */
-static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
+/* The "dns" question: the lineage's dns-01 hook. */
+static const char *ask_dns(job_t *job, json_t *msg)
 {
-    const char *type = json_string_value(json_object_get(msg, "type"));
-    job_t *job = (job_t *)task;
-
-    if (!type || strcmp(type, "dns")) {
-        return NULL;
-    }
     if (!job->md) {              /* no hook belongs to this request */
         return "{\"ok\":false,\"error\":\"no dns-01 hook for this "
                "request\"}";
     }
     return acme_sup_dns_answer(job->md, job->hook_output, msg, job->p);
+}
+
+/* What a worker may ask the supervisor during a job, by "type". */
+static const struct {
+    const char *type;
+    const char *(*answer)(job_t *job, json_t *msg);
+} ask_table[] = {
+    { "dns", ask_dns },
+    { NULL, NULL }
+};
+
+/* Answers a worker's question (the pool's ask callback); NULL for a type
+ * nobody answers (the pool then says "unsupported request"). */
+static const char *job_ask(acme_task_t *task, json_t *msg, void *baton)
+{
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    job_t *job = (job_t *)task;
+    int i;
+
+    (void)baton;
+    for (i = 0; type && ask_table[i].type; i++) {
+        if (!strcmp(type, ask_table[i].type)) {
+            return ask_table[i].answer(job, msg);
+        }
+    }
+    acme_log(ACME_LOG_WARN, "%s: the worker asked an unknown question (%s)",
+             job->req.name ? job->req.name : "worker",
+             type ? type : "no type");
+    return NULL;
 }
 
 /* Runs one job alone (on the pass's workers) and waits for it. */
@@ -172,6 +198,7 @@ static job_t *job_make(acme_sup_pass_t *ps, acme_md_t *md, acme_obtain_t *ob)
     job_t *job = job_new(p, "order", ps->conf, ps->account_pem,
                          ps->batch->account_url);
 
+    job->ps = ps;
     job->md = md;
     job->ob = ob;
     job->hook_output = apr_table_make(p, 2);
@@ -410,6 +437,7 @@ static void pass_orders(acme_sup_pass_t *ps)
     if (!ps->batch->account_url) {
         job_t *acct = job_new(ps->p, "account", ps->conf, ps->account_pem,
                               NULL);
+        acct->ps = ps;
         acct->req.name = "account";
         run_one(ps->wp, acct);
         pass_account(ps, acct);

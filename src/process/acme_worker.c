@@ -11,6 +11,7 @@
 #include "acme_ari.h"
 #include "acme_problem.h"
 #include "acme_challenges.h"
+#include "acme_worker_ask.h"
 #include "acme_dns.h"
 #include "acme_issue.h"
 #include "acme_util.h"
@@ -262,30 +263,9 @@ static apr_status_t ask_supervisor(apr_pool_t *p, const char *action,
                           "action", action, "domain", a->id_value,
                           "value", ch->dns_value, "remaining", remaining,
                           "all", all ? all : a->id_value);
-    char *text = json_dumps(o, JSON_COMPACT);
-    char *line = NULL;
-    size_t cap = 0;
-    json_t *reply = NULL;
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv = acme_worker_ask(NULL, p, "the dns-01 hook", o, err);
 
-    fprintf(stdout, "%s\n", text);
-    fflush(stdout);
-    free(text);
     json_decref(o);
-    if (getline(&line, &cap, stdin) < 0) {
-        rv = acme_err_set(err, p, ACME_EHOOK, "no answer from the supervisor "
-                          "for the dns-01 hook");
-        goto cleanup;
-    }
-    reply = json_loads(line, 0, NULL);
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        const char *why = json_string_value(json_object_get(reply, "error"));
-        rv = acme_err_set(err, p, ACME_EHOOK, "%s", why ? why
-                          : "the dns-01 hook failed");
-    }
-cleanup:
-    free(line);
-    if (reply) json_decref(reply);
     return rv;
 }
 
